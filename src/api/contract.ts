@@ -1,0 +1,33 @@
+import type { z } from 'zod';
+import { appMethods } from './app.js';
+import { appEvents } from './events.js';
+import type { MethodSpec } from './schema.js';
+
+/** Every request the UI (or CLI, or a script) can make: name → input schema → result schema. */
+export const methods = {
+  ...appMethods,
+} satisfies Record<string, MethodSpec>;
+
+/** Every event a client can receive, by name → payload schema. */
+export const events = {
+  ...appEvents,
+} satisfies Record<string, z.ZodType>;
+
+export type Methods = typeof methods;
+export type MethodName = keyof Methods;
+export type EventName = keyof typeof events;
+/** What a caller passes (before defaults are applied). */
+export type Input<M extends MethodName> = z.input<Methods[M]['input']>;
+/** What a handler receives (after validation and defaults). */
+export type ParsedInput<M extends MethodName> = z.output<Methods[M]['input']>;
+export type Output<M extends MethodName> = z.output<Methods[M]['output']>;
+export type EventPayload<E extends EventName> = z.output<(typeof events)[E]>;
+
+/** All method names, for hosts that register one handler per method. */
+export const methodNames = Object.keys(methods) as MethodName[];
+export const eventNames = Object.keys(events) as EventName[];
+
+/** True when `name` is a method of the contract. */
+export function isMethodName(name: unknown): name is MethodName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(methods, name);
+}

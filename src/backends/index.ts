@@ -1,0 +1,151 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { BackendChoice, BackendName, BackendProbe } from '../api/app.js';
+import { ApiError } from '../api/errors.js';
+import { tf, wasmBinaryDir } from './tf.js';
+
+/** A backend preference as a user states it. */
+export type BackendPreference = 'auto' | BackendName;
+
+/** Order `auto` tries: native TensorFlow (CUDA first), then wasm, then plain JS. */
+const AUTO_ORDER: BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+
+/** The optional native packages, GPU build first. */
+const TENSORFLOW_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+
+interface TensorflowLoad {
+  provider: (typeof TENSORFLOW_PACKAGES)[number] | null;
+  reason: string;
+}
+
+let tensorflowLoad: Promise<TensorflowLoad> | null = null;
+
+/** Tries to load tfjs-node-gpu, then tfjs-node, once per process; never throws. */
+export function loadTensorflow(): Promise<TensorflowLoad> {
+  tensorflowLoad ??= (async () => {
+    const failures: string[] = [];
+    for (const pkg of TENSORFLOW_PACKAGES) {
+      try {
+        await import(pkg);
+        if (tf.findBackend('tensorflow')) {
+          return { provider: pkg, reason: `${pkg} loaded` };
+        }
+        failures.push(`${pkg} loaded but registered no backend`);
+      } catch (err) {
+        failures.push(`${pkg}: ${shortLoadError(err)}`);
+      }
+    }
+    return { provider: null, reason: `native TensorFlow not loadable (${failures.join('; ')})` };
+  })();
+  return tensorflowLoad;
+}
+
+function shortLoadError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') {
+    return 'not installed (optional dependency; its libtensorflow download needs network access at install)';
+  }
+  return (e?.message ?? String(err)).split('\n')[0]!.slice(0, 200);
+}
+
+/** Whether this runtime can run WebAssembly SIMD (all current Node, Electron and Chromium can). */
+function wasmSimdSupported(): boolean {
+  const wasm = (globalThis as unknown as { WebAssembly: { validate(bytes: Uint8Array): boolean } }).WebAssembly;
+  // The smallest module that uses a v128 instruction; validate() is false where SIMD is absent.
+  const bytes = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
+  return wasm.validate(bytes);
+}
+
+/** Probes one backend without switching to it. */
+export async function probeBackend(name: BackendName): Promise<BackendProbe> {
+  switch (name) {
+    case 'tensorflow': {
+      const load = await loadTensorflow();
+      const gpu = load.provider === '@tensorflow/tfjs-node-gpu';
+      return {
+        name,
+        available: load.provider !== null,
+        provider: load.provider,
+        reason: load.reason,
+        device: load.provider ? (gpu ? 'CUDA GPU (libtensorflow)' : `CPU (libtensorflow, ${os.cpus().length} cores)`) : null,
+        threads: load.provider ? os.cpus().length : null,
+      };
+    }
+    case 'wasm': {
+      const dir = wasmBinaryDir();
+      const simd = wasmSimdSupported();
+      const file = simd ? 'tfjs-backend-wasm-simd.wasm' : 'tfjs-backend-wasm.wasm';
+      const present = fs.existsSync(path.join(dir, file));
+      return {
+        name,
+        available: present,
+        provider: present ? `tfjs-backend-wasm (${simd ? 'simd' : 'no simd'})` : null,
+        reason: present ? `WebAssembly${simd ? ' with SIMD' : ''}, XNNPACK kernels` : `${file} missing from ${dir}`,
+        device: present ? `CPU (${os.cpus()[0]?.model.trim() ?? 'unknown'})` : null,
+        threads: present ? 1 : null,
+      };
+    }
+    case 'cpu':
+      return { name, available: true, provider: '@tensorflow/tfjs-backend-cpu', reason: 'plain JavaScript; always available, slowest', device: 'CPU (JavaScript)', threads: 1 };
+  }
+}
+
+/** Probes every backend, in the order `auto` prefers them. */
+export function probeBackends(): Promise<BackendProbe[]> {
+  return Promise.all(AUTO_ORDER.map((name) => probeBackend(name)));
+}
+
+/** Chooses the backend a run would use for a preference, and says why; does not switch to it. */
+export async function chooseBackend(preference: BackendPreference = 'auto'): Promise<BackendChoice> {
+  const probes = await probeBackends();
+  const pick = (probe: BackendProbe, reason: string): BackendChoice => ({
+    name: probe.name,
+    provider: probe.provider,
+    device: probe.device,
+    threads: probe.threads,
+    reason,
+    probes,
+  });
+  if (preference !== 'auto') {
+    const probe = probes.find((p) => p.name === preference)!;
+    if (!probe.available) {
+      throw new ApiError('unavailable', `The ${preference} backend is not available: ${probe.reason}`);
+    }
+    return pick(probe, `chosen by the user; ${probe.reason}`);
+  }
+  const skipped: string[] = [];
+  for (const probe of probes) {
+    if (probe.available) {
+      const why = skipped.length ? `${skipped.join('; ')}; using ${probe.name}: ${probe.reason}` : probe.reason;
+      return pick(probe, why);
+    }
+    skipped.push(`${probe.name} unavailable: ${probe.reason}`);
+  }
+  throw new ApiError('unavailable', 'No compute backend is available.');
+}
+
+/** Switches this thread's tfjs to a chosen backend and waits until it is ready; returns the active name. */
+export async function activateBackend(name: BackendName): Promise<BackendName> {
+  if (name === 'tensorflow') {
+    const load = await loadTensorflow();
+    if (!load.provider) {
+      throw new ApiError('unavailable', `The tensorflow backend is not available: ${load.reason}`);
+    }
+  }
+  if (name === 'wasm') {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    if (tf.getBackend() !== 'wasm' && !wasmPathsSet) {
+      wasm.setWasmPaths(wasmBinaryDir());
+      wasmPathsSet = true;
+    }
+  }
+  const ok = await tf.setBackend(name);
+  if (!ok) {
+    throw new ApiError('unavailable', `The ${name} backend failed to initialise.`);
+  }
+  await tf.ready();
+  return tf.getBackend() as BackendName;
+}
+
+let wasmPathsSet = false;

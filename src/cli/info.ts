@@ -1,0 +1,24 @@
+import { LIBRARY_OPTIONS, printJson, withStudio, type Command } from './command.js';
+
+/** `convnet info`: version, library, and the compute backend a run would use. */
+export const infoCommand: Command = {
+  name: 'info',
+  summary: 'Show version, library location and the compute backend',
+  usage: 'convnet info [--library DIR] [--json]',
+  options: { ...LIBRARY_OPTIONS },
+  async run(args, io) {
+    const info = await withStudio(args, io, (studio) => studio.call('app.info'));
+    if (args.values.json) {
+      printJson(io, info);
+      return 0;
+    }
+    io.out(`${info.name} ${info.version}\n`);
+    io.out(`library   ${info.libraryPath}\n`);
+    io.out(`backend   ${info.backend.name} — ${info.backend.device ?? 'unknown device'}\n`);
+    for (const probe of info.backend.probes) {
+      io.out(`  ${probe.available ? '✓' : '✗'} ${probe.name.padEnd(10)} ${probe.reason}\n`);
+    }
+    io.out(`tfjs ${info.tfjs}, node ${info.node}, ${info.platform}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,12 @@
+import type { Database } from 'better-sqlite3';
+import { m001Base } from './001-base.js';
+
+/** One numbered schema change; `up` runs inside a transaction at library open. */
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: Database): void;
+}
+
+/** Every migration, in order. Append new ones; never edit one that has shipped. */
+export const migrations: Migration[] = [m001Base];

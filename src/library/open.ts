@@ -1,0 +1,112 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { ApiError } from '../api/errors.js';
+import { migrations, type Migration } from './migrations/index.js';
+
+/** An open library folder: its database and the folders beside it. */
+export interface Library {
+  readonly dir: string;
+  readonly db: Database.Database;
+  readonly thumbsDir: string;
+  readonly cacheDir: string;
+  readonly runsDir: string;
+  /** The schema version after migrations ran. */
+  readonly schemaVersion: number;
+  close(): void;
+}
+
+export interface OpenLibraryOptions {
+  /** Path to a better-sqlite3 binary built for this runtime (Electron passes one in development). */
+  nativeBinding?: string;
+  readonly?: boolean;
+}
+
+/** The file name of a library's database inside its folder. */
+export const DATABASE_FILE = 'library.sqlite';
+
+/** Opens (creating if needed) a library folder and brings its schema up to date. */
+export function openLibrary(dir: string, options: OpenLibraryOptions = {}): Library {
+  const root = path.resolve(dir);
+  try {
+    fs.mkdirSync(root, { recursive: true });
+  } catch (err) {
+    throw new ApiError('unavailable', `Cannot create the library folder ${root}: ${(err as Error).message}`);
+  }
+  const thumbsDir = path.join(root, 'thumbs');
+  const cacheDir = path.join(root, 'cache');
+  const runsDir = path.join(root, 'runs');
+  for (const sub of [thumbsDir, cacheDir, runsDir]) {
+    fs.mkdirSync(sub, { recursive: true });
+  }
+
+  let db: Database.Database;
+  try {
+    db = new Database(path.join(root, DATABASE_FILE), {
+      ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
+      readonly: options.readonly ?? false,
+    });
+  } catch (err) {
+    throw new ApiError('unavailable', `Cannot open the library database in ${root}: ${(err as Error).message}`);
+  }
+  try {
+    if (!options.readonly) {
+      db.pragma('journal_mode = WAL');
+    }
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    db.pragma('synchronous = NORMAL');
+    const schemaVersion = options.readonly ? currentVersion(db) : migrate(db, migrations);
+    return {
+      dir: root,
+      db,
+      thumbsDir,
+      cacheDir,
+      runsDir,
+      schemaVersion,
+      close: () => {
+        if (db.open) {
+          db.close();
+        }
+      },
+    };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+function currentVersion(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/** Runs the migrations newer than the database, each in its own transaction; returns the new version. */
+export function migrate(db: Database.Database, list: readonly Migration[]): number {
+  const latest = list.reduce((max, m) => Math.max(max, m.version), 0);
+  // IMMEDIATE takes the write lock first, so two processes opening one library migrate once.
+  const step = db.transaction((m: Migration) => {
+    if (currentVersion(db) >= m.version) {
+      return;
+    }
+    m.up(db);
+    db.pragma(`user_version = ${m.version}`);
+    db.prepare('INSERT INTO journal (time, kind, message) VALUES (?, ?, ?)').run(
+      Date.now(),
+      'migration',
+      `schema ${m.version}: ${m.name}`,
+    );
+  });
+  const version = currentVersion(db);
+  if (version > latest) {
+    throw new ApiError(
+      'conflict',
+      `This library was written by a newer ConvNet Studio (schema ${version}; this version knows up to ${latest}). Update the app to open it.`,
+    );
+  }
+  for (const m of [...list].sort((a, b) => a.version - b.version)) {
+    if (m.version > version) {
+      step.immediate(m);
+    }
+  }
+  return currentVersion(db);
+}

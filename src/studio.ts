@@ -1,0 +1,102 @@
+import type { AppInfo } from './api/app.js';
+import type { MethodName, Output, Input } from './api/contract.js';
+import { dispatch, type Handlers } from './api/dispatch.js';
+import { ApiError } from './api/errors.js';
+import { EventBus } from './api/events-bus.js';
+import { chooseBackend } from './backends/index.js';
+import { tfjsVersion } from './backends/tf.js';
+import { openLibrary, type Library } from './library/open.js';
+import type { MediaResolver, MediaResponse } from './server/media.js';
+import { pkg } from './version.js';
+
+/** Which program hosts the engine; shown in `info` and used to pick what the UI offers. */
+export type HostKind = AppInfo['host'];
+
+export interface StudioOptions {
+  libraryDir: string;
+  host: HostKind;
+  /** better-sqlite3 binary built for Electron, when running unpackaged under Electron. */
+  nativeBinding?: string;
+}
+
+/** What every domain's handlers are built from. */
+export interface StudioContext {
+  readonly library: Library;
+  readonly events: EventBus;
+  readonly host: HostKind;
+  /** Tasks to await when the studio closes (workers, servers). */
+  readonly closers: Array<() => Promise<void> | void>;
+  /** Routes under /media/ that every host serves (images and thumbnails by id). */
+  readonly media: MediaResolver[];
+}
+
+/** The engine behind every host: one library, one event bus, one handler per contract method. */
+export interface Studio extends StudioContext {
+  readonly handlers: Handlers;
+  /** Validates and runs one request; throws ApiError on failure (for the CLI and tests). */
+  call<M extends MethodName>(method: M, input?: Input<M>): Promise<Output<M>>;
+  /** Answers a /media/ URL from the first resolver that owns it; null when none does. */
+  resolveMedia(url: URL): Promise<MediaResponse | null>;
+  close(): Promise<void>;
+}
+
+/** Opens the library and wires every service to the contract. */
+export function openStudio(options: StudioOptions): Studio {
+  const library = openLibrary(options.libraryDir, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {});
+  const ctx: StudioContext = { library, events: new EventBus(), host: options.host, closers: [], media: [] };
+  const handlers: Handlers = {
+    ...appHandlers(ctx),
+  };
+  let closed = false;
+  return {
+    ...ctx,
+    handlers,
+    async resolveMedia(url) {
+      for (const resolver of ctx.media) {
+        const answer = await resolver(url);
+        if (answer) {
+          return answer;
+        }
+      }
+      return null;
+    },
+    async call(method, input) {
+      const reply = await dispatch(handlers, method, input);
+      if (!reply.ok) {
+        throw new ApiError(reply.error.code, reply.error.message, reply.error.details);
+      }
+      return reply.result as Output<typeof method>;
+    },
+    async close() {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      for (const closer of ctx.closers.reverse()) {
+        await closer();
+      }
+      library.close();
+    },
+  };
+}
+
+/** `app.*`: what the status bar and `convnet info` show. */
+function appHandlers(ctx: StudioContext): Pick<Handlers, 'app.info' | 'app.ping'> {
+  return {
+    'app.info': async () => {
+      const backend = await chooseBackend('auto');
+      return {
+        name: pkg.productName,
+        version: pkg.version,
+        host: ctx.host,
+        libraryPath: ctx.library.dir,
+        platform: `${process.platform}-${process.arch}`,
+        node: process.versions.node,
+        tfjs: tfjsVersion(),
+        backend,
+        tensorflowAvailable: backend.probes.some((p) => p.name === 'tensorflow' && p.available),
+      };
+    },
+    'app.ping': async () => ({ now: Date.now() }),
+  };
+}
