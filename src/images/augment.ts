@@ -94,11 +94,11 @@ export function writeViewFloat(
   const mul0 = 1 / std[0]!;
   const mul1 = 1 / std[1]!;
   const mul2 = 1 / std[2]!;
+  const step = view.flip ? -3 : 3;
   for (let r = 0; r < size; r++) {
-    const from = srcOffset + ((view.y + r) * srcWidth + view.x) * 3;
+    let s = srcOffset + ((view.y + r) * srcWidth + view.x + (view.flip ? size - 1 : 0)) * 3;
     let d = dstOffset + r * size * 3;
-    for (let c = 0; c < size; c++, d += 3) {
-      const s = from + (view.flip ? size - 1 - c : c) * 3;
+    for (const end = d + size * 3; d < end; d += 3, s += step) {
       dst[d] = src[s]! * mul0 + add0;
       dst[d + 1] = src[s + 1]! * mul1 + add1;
       dst[d + 2] = src[s + 2]! * mul2 + add2;

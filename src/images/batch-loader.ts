@@ -167,6 +167,10 @@ class WorkerBatchLoader implements BatchLoader {
     if (this.closing) {
       return Promise.reject(new Error('batch loader is closed'));
     }
+    if (this.nextIndex >= this.batchesPerEpoch) {
+      return Promise.resolve(null);
+    }
+    // Batches arrive in order, so while this epoch has batches left the head of the queue is one of them.
     const batch = this.queue.shift();
     if (batch) {
       return Promise.resolve(this.deliver(batch));
@@ -191,13 +195,18 @@ class WorkerBatchLoader implements BatchLoader {
     if (this.closing || this.failure) {
       throw this.failure ?? new Error('batch loader is closed');
     }
-    this.seq++;
-    this.epoch = epoch;
-    this.nextIndex = startBatch;
-    const dropped = this.queue.length;
-    this.queue = [];
     // Whoever was waiting for the old epoch's end gets it.
     this.waiters.splice(0).forEach((w) => w.resolve(null));
+    const continues = epoch === this.epoch + 1 && startBatch === 0 && this.nextIndex >= this.batchesPerEpoch;
+    this.epoch = epoch;
+    this.nextIndex = startBatch;
+    if (continues) {
+      // The worker ran on into this epoch: what it prefetched is still valid.
+      return;
+    }
+    this.seq++;
+    const dropped = this.queue.length;
+    this.queue = [];
     this.send({ type: 'seek', seq: this.seq, epoch, startBatch });
     if (dropped > 0) {
       this.send({ type: 'credit', n: dropped });
@@ -244,7 +253,7 @@ class WorkerBatchLoader implements BatchLoader {
       epoch: message.epoch,
       index: message.index,
     };
-    const waiter = this.waiters.shift();
+    const waiter = message.epoch === this.epoch ? this.waiters.shift() : undefined;
     if (waiter) {
       waiter.resolve(this.deliver(batch));
     } else {

@@ -37,8 +37,14 @@ function start(): void {
 
   const produce = (): void => {
     scheduled = false;
-    if (closed || credits <= 0 || cursor >= init.batchesPerEpoch) {
+    if (closed || credits <= 0) {
       return;
+    }
+    if (cursor >= init.batchesPerEpoch) {
+      // Run on into the next epoch so its first batches are ready when the trainer gets there.
+      epoch++;
+      cursor = 0;
+      order = epochOrder(records.length, init.seed, epoch, init.config.train);
     }
     const started = performance.now();
     const from = cursor * init.batchSize;
@@ -66,7 +72,7 @@ function start(): void {
 
   // One batch per macrotask so credit, seek and close messages are handled in between.
   const pump = (): void => {
-    if (!scheduled && !closed && credits > 0 && cursor < init.batchesPerEpoch) {
+    if (!scheduled && !closed && credits > 0) {
       scheduled = true;
       setImmediate(produce);
     }

@@ -142,6 +142,23 @@ describe('packImages', () => {
     expect(await readFile(outFile)).toEqual(before);
   });
 
+  it('cleans up when packing fails part-way', async () => {
+    const outFile = join(dir, 'failed', 'f.pack');
+    const items = Array.from({ length: 6 }, (_, i) => ({ id: i, path: files.red!, label: 0 }));
+    const run = packImages({
+      items,
+      packSize: 4,
+      outFile,
+      onProgress: (p) => {
+        if (p.done === 3) {
+          throw new Error('disk full');
+        }
+      },
+    });
+    await expect(run).rejects.toThrow('disk full');
+    expect(await readdir(join(dir, 'failed'))).toEqual([]);
+  });
+
   it('never leaves a half-written pack at the destination when the process is killed', async () => {
     const killDir = join(dir, 'killed');
     const script = join(dir, 'pack-child.mts');
