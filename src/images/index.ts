@@ -12,4 +12,5 @@ export { recordBytes, type PackError, type PackHeader } from './pack-format.js';
 export { packImages, packSizeFor, type PackImagesOptions, type PackItem, type PackProgress, type PackResult } from './pack-images.js';
 export { hashSeed, Rng, type RngState } from './prng.js';
 export { siblingModule, spawnWorker } from './spawn-worker.js';
+export { removeStalePartials } from './stale-partials.js';
 export { makeThumbnail, type ThumbnailInfo } from './thumbnail.js';

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPack, readPackHeader, type Pack } from '../../../src/images/open-pack.js';
 import { packImages, packSizeFor, type PackItem } from '../../../src/images/pack-images.js';
+import { removeStalePartials } from '../../../src/images/stale-partials.js';
 import { imageFolder, tempDir } from './fixtures.js';
 
 let dir: string;
@@ -186,5 +187,11 @@ process.stdout.write('finished\\n');`,
     const left = await readdir(killDir);
     expect(left.filter((name) => name === 'k.pack')).toEqual([]);
     expect(left.every((name) => name.endsWith('.partial'))).toBe(true);
+    // The dead process's temp file is swept; a live process's (ours) is not.
+    const mine = join(killDir, `x.pack.${process.pid}-0123abcd.partial`);
+    await writeFile(mine, '');
+    expect(await removeStalePartials(killDir)).toEqual(left);
+    expect(await readdir(killDir)).toEqual([`x.pack.${process.pid}-0123abcd.partial`]);
+    expect(await removeStalePartials(join(killDir, 'nope'))).toEqual([]);
   });
 });
