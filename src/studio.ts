@@ -4,6 +4,7 @@ import { dispatch, type Handlers } from './api/dispatch.js';
 import { ApiError } from './api/errors.js';
 import { EventBus } from './api/events-bus.js';
 import { chooseBackend } from './backends/index.js';
+import { datasetHandlers } from './datasets/handlers.js';
 import { tfjsVersion } from './backends/tf.js';
 import { openLibrary, type Library } from './library/open.js';
 import type { MediaResolver, MediaResponse } from './server/media.js';
@@ -46,6 +47,7 @@ export function openStudio(options: StudioOptions): Studio {
   const ctx: StudioContext = { library, events: new EventBus(), host: options.host, closers: [], media: [] };
   const handlers: Handlers = {
     ...appHandlers(ctx),
+    ...datasetHandlers(ctx, { nativeBinding: options.nativeBinding }),
   };
   let closed = false;
   return {

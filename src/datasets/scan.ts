@@ -1,0 +1,265 @@
+import type { Dirent, Stats } from 'node:fs';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { SkipKind, SplitName } from '../api/datasets.js';
+import { normaliseSplit, parseLabelsFile } from './csv.js';
+import { describeReadError, IMAGE_EXTENSIONS } from './probe.js';
+
+/** A file the indexer will look at, with the class and split its place in the source gives it. */
+export interface Candidate {
+  path: string;
+  relativePath: string;
+  fileName: string;
+  className: string;
+  givenSplit: SplitName | null;
+  size: number;
+  mtimeMs: number;
+  /** Files named by a CSV are probed whatever their extension. */
+  fromList: boolean;
+}
+
+/** A file or folder left out while scanning, and why. */
+export interface ScanSkip {
+  path: string;
+  kind: SkipKind;
+  reason: string;
+}
+
+/** What scanning reports as it goes; `cancelled` is polled between folders. */
+export interface ScanHooks {
+  onFound(count: number, currentPath: string): void;
+  cancelled(): boolean;
+}
+
+const MAX_DEPTH = 64;
+const IGNORED_NAMES = new Set(['thumbs.db', 'desktop.ini', '__macosx']);
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Walks every source path (folders, image files, a .csv/.tsv) into candidates and early skips, in a stable order. */
+export async function scanSources(paths: readonly string[], hooks: ScanHooks): Promise<{ candidates: Candidate[]; skips: ScanSkip[] }> {
+  const scan = new Scan(hooks);
+  for (const source of paths) {
+    await scan.source(source);
+  }
+  return { candidates: scan.candidates, skips: scan.skips };
+}
+
+class Scan {
+  readonly candidates: Candidate[] = [];
+  readonly skips: ScanSkip[] = [];
+  private readonly seenPaths = new Set<string>();
+
+  constructor(private readonly hooks: ScanHooks) {}
+
+  async source(source: string): Promise<void> {
+    let info: Stats;
+    try {
+      info = await stat(source);
+    } catch (err) {
+      this.skip(source, describeReadError(err));
+      return;
+    }
+    const ext = path.extname(source).toLowerCase();
+    if (info.isFile() && (ext === '.csv' || ext === '.tsv')) {
+      await this.labelsFile(source, ext === '.tsv' ? '\t' : ',');
+    } else if (info.isFile()) {
+      const dir = path.dirname(source);
+      this.file(source, info, { root: dir, className: path.basename(dir), split: null, fromList: false });
+    } else if (info.isDirectory()) {
+      await this.folder(source);
+    } else {
+      this.skip(source, { kind: 'unreadable', reason: 'not a regular file or folder' });
+    }
+  }
+
+  /** A folder: train/val/test at the top keeps its splits; otherwise each sub-folder is a class (or the folder itself is one). */
+  private async folder(root: string): Promise<void> {
+    const entries = await this.entries(root);
+    if (!entries) return;
+    const dirs = entries.filter((e) => e.type === 'dir');
+    const splitDirs = dirs.filter((e) => normaliseSplit(e.name) !== null && e.name.toLowerCase() !== 'training' && e.name.toLowerCase() !== 'testing');
+    const real = await realpath(root);
+    if (splitDirs.some((e) => normaliseSplit(e.name) === 'train')) {
+      for (const entry of entries) {
+        const split = entry.type === 'dir' ? normaliseSplit(entry.name) : null;
+        if (split && splitDirs.includes(entry)) {
+          await this.classFolders(entry.path, root, split, new Set([real, entry.real!]));
+        } else {
+          this.outsideClass(entry, 'beside the train/val/test folders, not inside one');
+        }
+      }
+    } else if (dirs.length === 0) {
+      await this.walk(root, { root: path.dirname(root), className: path.basename(root), split: null, fromList: false }, new Set([real]), 0, entries);
+    } else {
+      await this.classFolders(root, root, null, new Set([real]), entries);
+    }
+  }
+
+  private async classFolders(dir: string, root: string, split: SplitName | null, ancestors: Set<string>, listed?: Entry[]): Promise<void> {
+    const entries = listed ?? (await this.entries(dir));
+    if (!entries) return;
+    for (const entry of entries) {
+      if (entry.type === 'dir') {
+        if (ancestors.has(entry.real!)) {
+          this.skip(entry.path, { kind: 'symlink-loop', reason: 'symbolic link loop: points back to a folder that contains it' });
+          continue;
+        }
+        await this.walk(entry.path, { root, className: entry.name, split, fromList: false }, new Set([...ancestors, entry.real!]), 1);
+      } else {
+        this.outsideClass(entry, 'not inside a class folder');
+      }
+    }
+  }
+
+  /** Everything below a class folder belongs to that class, at any depth. */
+  private async walk(dir: string, place: Place, ancestors: Set<string>, depth: number, listed?: Entry[]): Promise<void> {
+    if (this.hooks.cancelled()) return;
+    if (depth > MAX_DEPTH) {
+      this.skip(dir, { kind: 'unreadable', reason: `folder nested deeper than ${MAX_DEPTH} levels` });
+      return;
+    }
+    const entries = listed ?? (await this.entries(dir));
+    if (!entries) return;
+    for (const entry of entries) {
+      if (entry.type === 'dir') {
+        if (ancestors.has(entry.real!)) {
+          this.skip(entry.path, { kind: 'symlink-loop', reason: 'symbolic link loop: points back to a folder that contains it' });
+        } else {
+          await this.walk(entry.path, place, new Set([...ancestors, entry.real!]), depth + 1);
+        }
+      } else {
+        this.file(entry.path, entry.stats!, place);
+      }
+    }
+  }
+
+  private file(file: string, info: Stats, place: Place): void {
+    if (this.seenPaths.has(file)) return;
+    this.seenPaths.add(file);
+    const ext = path.extname(file).toLowerCase();
+    if (!place.fromList && !IMAGE_EXTENSIONS.has(ext)) {
+      this.skip(file, { kind: 'not-image', reason: `not an image file (${ext || 'no extension'})` });
+      return;
+    }
+    this.candidates.push({
+      path: file,
+      relativePath: path.relative(place.root, file),
+      fileName: path.basename(file),
+      className: place.className.normalize('NFC'),
+      givenSplit: place.split,
+      size: info.size,
+      mtimeMs: Math.floor(info.mtimeMs),
+      fromList: place.fromList,
+    });
+    this.hooks.onFound(this.candidates.length + this.skips.length, file);
+  }
+
+  private outsideClass(entry: Entry, where: string): void {
+    if (entry.type === 'dir') {
+      this.skip(entry.path, { kind: 'no-class', reason: `folder not imported: ${where}` });
+    } else if (IMAGE_EXTENSIONS.has(path.extname(entry.path).toLowerCase())) {
+      this.skip(entry.path, { kind: 'no-class', reason: `image not imported: ${where}` });
+    }
+  }
+
+  private async labelsFile(file: string, delimiter: string): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      this.skip(file, describeReadError(err));
+      return;
+    }
+    const root = path.dirname(file);
+    const name = path.basename(file);
+    for (const row of parseLabelsFile(text, delimiter)) {
+      if (!row.ok) {
+        this.skip(row.path ? path.resolve(root, row.path) : `${file}:${row.line}`, { kind: 'csv', reason: `${name} ${row.reason}` });
+        continue;
+      }
+      const target = path.resolve(root, row.path);
+      let info: Stats;
+      try {
+        info = await stat(target);
+      } catch (err) {
+        const why = describeReadError(err);
+        const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : why.reason;
+        this.skip(target, { kind: why.kind === 'unreadable' ? 'csv' : why.kind, reason: `${name} line ${row.line}: ${reason}` });
+        continue;
+      }
+      if (!info.isFile()) {
+        this.skip(target, { kind: 'csv', reason: `${name} line ${row.line}: not a file` });
+        continue;
+      }
+      this.file(target, info, { root, className: row.label, split: row.split, fromList: true });
+    }
+  }
+
+  /** Lists a folder: names checked (UTF-8, hidden files), links followed, sorted; null when it cannot be read. */
+  private async entries(dir: string): Promise<Entry[] | null> {
+    let dirents: Dirent<Buffer>[];
+    try {
+      dirents = await readdir(dir, { withFileTypes: true, encoding: 'buffer' });
+    } catch (err) {
+      const why = describeReadError(err);
+      this.skip(dir, { kind: why.kind, reason: `folder ${why.reason}` });
+      return null;
+    }
+    dirents.sort((a, b) => Buffer.compare(a.name, b.name));
+    const entries: Entry[] = [];
+    for (const dirent of dirents) {
+      let name: string;
+      try {
+        name = utf8.decode(dirent.name);
+      } catch {
+        const shown = path.join(dir, dirent.name.toString('utf8'));
+        this.skip(shown, { kind: 'bad-name', reason: 'file name is not valid UTF-8 (shown with � for the bad bytes); rename it to import it' });
+        continue;
+      }
+      if (name.startsWith('.') || IGNORED_NAMES.has(name.toLowerCase())) continue;
+      const full = path.join(dir, name);
+      let info: Stats;
+      try {
+        info = await stat(full);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        const why = describeReadError(err);
+        this.skip(full, code === 'ENOENT' && dirent.isSymbolicLink() ? { kind: 'unreadable', reason: 'broken symbolic link' } : why);
+        continue;
+      }
+      if (info.isDirectory()) {
+        let real: string;
+        try {
+          real = await realpath(full);
+        } catch (err) {
+          this.skip(full, describeReadError(err));
+          continue;
+        }
+        entries.push({ name, path: full, type: 'dir', real });
+      } else if (info.isFile()) {
+        entries.push({ name, path: full, type: 'file', stats: info });
+      }
+    }
+    return entries;
+  }
+
+  private skip(file: string, why: { kind: SkipKind; reason: string }): void {
+    this.skips.push({ path: file, kind: why.kind, reason: why.reason });
+    this.hooks.onFound(this.candidates.length + this.skips.length, file);
+  }
+}
+
+interface Place {
+  root: string;
+  className: string;
+  split: SplitName | null;
+  fromList: boolean;
+}
+
+interface Entry {
+  name: string;
+  path: string;
+  type: 'dir' | 'file';
+  real?: string;
+  stats?: Stats;
+}

@@ -1,0 +1,173 @@
+import type { Database } from 'better-sqlite3';
+import type { ClassSummary, ColourStats, DatasetDetail, DatasetSummary, ImportResult, SplitCounts, SplitName } from '../api/datasets.js';
+import { datasetRow, type DatasetRow } from './store.js';
+
+/** Classes with fewer usable images than this get a warning. */
+export const FEW_IMAGES = 10;
+/** Largest/smallest class ratio above which the dataset gets an imbalance warning. */
+export const IMBALANCE_RATIO = 10;
+
+interface ClassCount {
+  classId: number;
+  name: string;
+  split: SplitName;
+  n: number;
+  bytes: number;
+}
+
+function emptySplits(): SplitCounts {
+  return { train: 0, val: 0, test: 0 };
+}
+
+/** Usable (present, not excluded) image counts per class and split, for one dataset or all. */
+function classCounts(db: Database, datasetId?: number): Map<number, ClassCount[]> {
+  const rows = db
+    .prepare(
+      `SELECT i.dataset_id AS datasetId, i.class_id AS classId, c.name, i.split, COUNT(*) AS n, SUM(i.size) AS bytes
+       FROM images i JOIN classes c ON c.id = i.class_id
+       WHERE i.status = 'ok' AND i.excluded = 0 ${datasetId === undefined ? '' : 'AND i.dataset_id = ?'}
+       GROUP BY i.dataset_id, i.class_id, i.split`,
+    )
+    .all(...(datasetId === undefined ? [] : [datasetId])) as Array<ClassCount & { datasetId: number }>;
+  const byDataset = new Map<number, ClassCount[]>();
+  for (const row of rows) {
+    const list = byDataset.get(row.datasetId) ?? [];
+    list.push(row);
+    byDataset.set(row.datasetId, list);
+  }
+  return byDataset;
+}
+
+/** Per-class totals and split counts from grouped rows. */
+function perClass(rows: readonly ClassCount[]): Map<number, { name: string; count: number; splitCounts: SplitCounts }> {
+  const classes = new Map<number, { name: string; count: number; splitCounts: SplitCounts }>();
+  for (const row of rows) {
+    const entry = classes.get(row.classId) ?? { name: row.name, count: 0, splitCounts: emptySplits() };
+    entry.count += row.n;
+    entry.splitCounts[row.split] += row.n;
+    classes.set(row.classId, entry);
+  }
+  return classes;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** Sentences a user should read before training on this dataset. */
+export function datasetWarnings(classes: ReadonlyArray<{ name: string; count: number }>, splits: SplitCounts, state: DatasetSummary['state'], counts: { skipped: number; missing: number }): string[] {
+  const warnings: string[] = [];
+  if (state === 'incomplete') warnings.push('The last import did not finish; import the same sources again to complete it.');
+  const used = classes.filter((c) => c.count > 0).sort((a, b) => a.count - b.count);
+  if (used.length === 1) warnings.push(`Only one class (${used[0]!.name}): a classifier needs at least two.`);
+  const few = used.filter((c) => c.count < FEW_IMAGES);
+  if (few.length > 0) {
+    const shown = few.slice(0, 5).map((c) => `${c.name} (${c.count})`).join(', ');
+    warnings.push(`${plural(few.length, 'class')} ${few.length === 1 ? 'has' : 'have'} fewer than ${FEW_IMAGES} images: ${shown}${few.length > 5 ? ', …' : ''}.`);
+  }
+  if (used.length >= 2) {
+    const smallest = used[0]!;
+    const largest = used[used.length - 1]!;
+    if (largest.count / smallest.count > IMBALANCE_RATIO) {
+      warnings.push(`Heavy class imbalance: ${largest.name} has ${largest.count} images, ${smallest.name} ${smallest.count} (${Math.round(largest.count / smallest.count)}×).`);
+    }
+  }
+  const total = splits.train + splits.val + splits.test;
+  if (total > 0 && splits.train === 0) warnings.push('No training images.');
+  if (total > 0 && splits.val === 0) warnings.push('No validation images: training cannot measure validation error.');
+  if (counts.missing > 0) warnings.push(`${plural(counts.missing, 'source file')} ${counts.missing === 1 ? 'was' : 'were'} missing or unusable at the last import.`);
+  if (counts.skipped > 0) warnings.push(`${plural(counts.skipped, 'file')} skipped by the import (see the list).`);
+  return warnings;
+}
+
+/** Which dataset states to report: 'importing' only while this process runs the import. */
+export type RunningImports = (datasetId: number) => boolean;
+
+function stateOf(row: DatasetRow, running: RunningImports): DatasetSummary['state'] {
+  if (row.state === 'importing' && !running(row.id)) return 'incomplete';
+  return row.state;
+}
+
+function statusCounts(db: Database, datasetId?: number): Map<number, { skipped: number; duplicates: number; excluded: number; missing: number }> {
+  const where = datasetId === undefined ? '' : 'WHERE dataset_id = ?';
+  const args = datasetId === undefined ? [] : [datasetId];
+  const result = new Map<number, { skipped: number; duplicates: number; excluded: number; missing: number }>();
+  const get = (id: number) => result.get(id) ?? (result.set(id, { skipped: 0, duplicates: 0, excluded: 0, missing: 0 }).get(id)!);
+  for (const r of db.prepare(`SELECT dataset_id AS id, COUNT(*) AS n, SUM(kind = 'duplicate') AS d FROM import_skips ${where} GROUP BY dataset_id`).all(...args) as Array<{ id: number; n: number; d: number }>) {
+    Object.assign(get(r.id), { skipped: r.n, duplicates: r.d });
+  }
+  const imageWhere = datasetId === undefined ? '' : 'AND dataset_id = ?';
+  for (const r of db.prepare(`SELECT dataset_id AS id, SUM(excluded = 1 AND status = 'ok') AS e, SUM(status = 'missing') AS m FROM images WHERE (excluded = 1 OR status = 'missing') ${imageWhere} GROUP BY dataset_id`).all(...args) as Array<{ id: number; e: number; m: number }>) {
+    Object.assign(get(r.id), { excluded: r.e, missing: r.m });
+  }
+  return result;
+}
+
+function summarise(row: DatasetRow, rows: readonly ClassCount[], counts: { skipped: number; missing: number }, running: RunningImports): DatasetSummary {
+  const classes = [...perClass(rows).values()];
+  const splits = emptySplits();
+  let bytes = 0;
+  for (const r of rows) {
+    splits[r.split] += r.n;
+    bytes += r.bytes;
+  }
+  const sizes = classes.map((c) => c.count);
+  const state = stateOf(row, running);
+  return {
+    id: row.id,
+    name: row.name,
+    createdAt: row.created_at,
+    sourcePaths: JSON.parse(row.source_paths) as string[],
+    images: splits.train + splits.val + splits.test,
+    classes: classes.length,
+    splits,
+    balance: { smallest: sizes.length ? Math.min(...sizes) : 0, largest: sizes.length ? Math.max(...sizes) : 0 },
+    sizeBytes: bytes,
+    state,
+    warnings: datasetWarnings(classes, splits, state, counts),
+  };
+}
+
+/** Every dataset's summary, newest first. */
+export function listDatasets(db: Database, running: RunningImports): DatasetSummary[] {
+  const rows = db.prepare('SELECT * FROM datasets ORDER BY id DESC').all() as DatasetRow[];
+  const counts = classCounts(db);
+  const status = statusCounts(db);
+  return rows.map((row) => summarise(row, counts.get(row.id) ?? [], status.get(row.id) ?? { skipped: 0, missing: 0 }, running));
+}
+
+/** One dataset in full, or undefined. */
+export function datasetDetail(db: Database, id: number, running: RunningImports): DatasetDetail | undefined {
+  const row = datasetRow(db, id);
+  if (!row) return undefined;
+  const rows = classCounts(db, id).get(id) ?? [];
+  const status = statusCounts(db, id).get(id) ?? { skipped: 0, duplicates: 0, excluded: 0, missing: 0 };
+  const counted = perClass(rows);
+  const classList: ClassSummary[] = (db.prepare('SELECT id, name FROM classes WHERE dataset_id = ? ORDER BY name').all(id) as Array<{ id: number; name: string }>).map(
+    (c) => ({ id: c.id, name: c.name, count: counted.get(c.id)?.count ?? 0, splitCounts: counted.get(c.id)?.splitCounts ?? emptySplits() }),
+  );
+  return {
+    ...summarise(row, rows, status, running),
+    classList,
+    split: { train: row.split_train, val: row.split_val, test: row.split_test, seed: row.split_seed, given: row.split_given === 1 },
+    colourStats: row.colour_stats ? (JSON.parse(row.colour_stats) as ColourStats) : null,
+    ...status,
+  };
+}
+
+/** The result of an import, in the CLI's `--json` shape: classes with counts, splits, every skipped file. */
+export function importResult(db: Database, id: number): ImportResult {
+  const row = datasetRow(db, id)!;
+  const classes = [...perClass(classCounts(db, id).get(id) ?? []).values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const splits = emptySplits();
+  for (const c of classes) {
+    splits.train += c.splitCounts.train;
+    splits.val += c.splitCounts.val;
+    splits.test += c.splitCounts.test;
+  }
+  const skipped = db.prepare('SELECT path, reason FROM import_skips WHERE dataset_id = ? ORDER BY path').all(id) as Array<{ path: string; reason: string }>;
+  return {
+    dataset: { id, name: row.name, images: splits.train + splits.val + splits.test, classes: classes.map((c) => ({ name: c.name, count: c.count })), splits },
+    skipped,
+  };
+}
