@@ -20,11 +20,11 @@ export interface DatasetServiceOptions {
 }
 
 /** Import jobs per studio, so the CLI and tests can await an import's end. */
-const jobsByContext = new WeakMap<StudioContext, ImportJobs>();
+const jobsByLibrary = new WeakMap<object, ImportJobs>();
 
 /** The import jobs of a studio (created with its dataset handlers). */
-export function importJobsOf(ctx: StudioContext): ImportJobs {
-  const jobs = jobsByContext.get(ctx);
+export function importJobsOf(ctx: Pick<StudioContext, 'library'>): ImportJobs {
+  const jobs = jobsByLibrary.get(ctx.library);
   if (!jobs) throw new Error('datasetHandlers(ctx) was not installed on this studio.');
   return jobs;
 }
@@ -33,7 +33,7 @@ export function importJobsOf(ctx: StudioContext): ImportJobs {
 export function datasetHandlers(ctx: StudioContext, options: DatasetServiceOptions = {}): Pick<Handlers, DatasetMethod> {
   const { db } = ctx.library;
   const jobs = new ImportJobs(ctx.library.dir, ctx.events, options.nativeBinding);
-  jobsByContext.set(ctx, jobs);
+  jobsByLibrary.set(ctx.library, jobs);
   ctx.media.push(datasetMediaResolver(ctx.library));
   ctx.closers.push(() => jobs.closeAll());
   const running = (id: number): boolean => jobs.isImporting(id);

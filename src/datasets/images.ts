@@ -44,8 +44,10 @@ export function listImages(db: Database, q: ImageQuery): { total: number; items:
   }
   const clause = where.join(' AND ');
   const total = (db.prepare(`SELECT COUNT(*) AS n FROM images i WHERE ${clause}`).get(...args) as { n: number }).n;
+  // The page's ids come from the covering index alone; only those rows are then read and joined.
+  const pageIds = `SELECT i.id FROM images i ${q.sort === 'class' ? 'JOIN classes c ON c.id = i.class_id' : ''} WHERE ${clause} ORDER BY ${ORDER[q.sort]} LIMIT ? OFFSET ?`;
   const items = db
-    .prepare(`SELECT ${LIST_COLUMNS} FROM images i JOIN classes c ON c.id = i.class_id WHERE ${clause} ORDER BY ${ORDER[q.sort]} LIMIT ? OFFSET ?`)
+    .prepare(`SELECT ${LIST_COLUMNS} FROM (${pageIds}) AS page JOIN images i ON i.id = page.id JOIN classes c ON c.id = i.class_id ORDER BY ${ORDER[q.sort]}`)
     .all(...args, q.limit, q.offset) as Array<Omit<ImageListItem, 'excluded'> & { excluded: number }>;
   return { total, items: items.map((r) => ({ ...r, excluded: r.excluded === 1 })) };
 }

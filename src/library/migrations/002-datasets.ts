@@ -56,8 +56,9 @@ export const m002Datasets: Migration = {
         UNIQUE (dataset_id, path)
       );
       CREATE INDEX images_hash ON images (dataset_id, sha256);
-      CREATE INDEX images_by_name ON images (dataset_id, file_name, id);
-      CREATE INDEX images_by_class ON images (dataset_id, class_id, file_name, id);
+      -- Covering indexes: a grid page filters and skips (OFFSET) inside the index, reading rows only for the page.
+      CREATE INDEX images_by_name ON images (dataset_id, file_name, id, status, excluded, split, class_id);
+      CREATE INDEX images_by_class ON images (dataset_id, class_id, file_name, id, status, excluded, split);
       CREATE INDEX images_stats ON images (dataset_id, status, excluded, class_id, split, size);
       CREATE INDEX images_original_class ON images (original_class_id);
 
