@@ -1,10 +1,13 @@
 import { describeError, parseCommandArgs, UsageError, type CliIO, type Command } from './command.js';
+import { datasetsCommand } from './datasets.js';
+import { importCommand } from './import.js';
 import { infoCommand } from './info.js';
 import { serveCommand } from './serve.js';
+import { resumeCommand, trainCommand } from './train.js';
 import { pkg } from '../version.js';
 
 /** Every `convnet` sub-command, in the order `--help` lists them. */
-export const commands: Command[] = [infoCommand, serveCommand];
+export const commands: Command[] = [infoCommand, importCommand, datasetsCommand, trainCommand, resumeCommand, serveCommand];
 
 /** The top-level help text. */
 export function helpText(): string {

@@ -1,0 +1,86 @@
+import path from 'node:path';
+import type { ImportFinished, ImportProgress } from '../api/datasets.js';
+import { parseSplitSpec } from '../datasets/split.js';
+import { LIBRARY_OPTIONS, printJson, UsageError, withStudio, type Command, type CliIO } from './command.js';
+
+/** `convnet import DIR...`: index folders, image files or a CSV into a dataset, with live progress. */
+export const importCommand: Command = {
+  name: 'import',
+  summary: 'Import image folders, files or a CSV/TSV of path,label[,split] as a dataset',
+  usage: 'convnet import DIR|FILE|CSV... [--library DIR] [--name NAME] [--split 80/10/10] [--seed N] [--json]',
+  options: { ...LIBRARY_OPTIONS, name: { type: 'string' }, split: { type: 'string' }, seed: { type: 'string' } },
+  async run(args, io) {
+    if (args.positionals.length === 0) throw new UsageError(`Name at least one folder, image file or CSV.\nUsage: ${this.usage}`);
+    const paths = args.positionals.map((p) => path.resolve(p));
+    const fractions = typeof args.values.split === 'string' ? parseSplitSpec(args.values.split) : null;
+    if (typeof args.values.split === 'string' && !fractions) {
+      throw new UsageError(`--split must be three numbers adding up to 100 (or 1), e.g. 80/10/10; got "${args.values.split}".`);
+    }
+    const seed = args.values.seed === undefined ? 0 : Number(args.values.seed);
+    if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got "${String(args.values.seed)}".`);
+    const split = fractions || args.values.seed !== undefined ? { ...(fractions ?? { train: 0.8, val: 0.1, test: 0.1 }), seed } : undefined;
+    const name = typeof args.values.name === 'string' ? args.values.name : undefined;
+
+    return withStudio(args, io, async (studio) => {
+      let jobId: string | null = null;
+      const early: ImportFinished[] = [];
+      let resolveEnd: (f: ImportFinished) => void = () => undefined;
+      const end = new Promise<ImportFinished>((resolve) => (resolveEnd = resolve));
+      const offEnd = studio.events.on('import.finished', (f) => (f.jobId === jobId ? resolveEnd(f) : early.push(f)));
+      const showProgress = io.isTTY && !args.values.json;
+      const offProgress = studio.events.on('import.progress', (p) => showProgress && io.err(`\r${progressLine(p)}\x1b[K`));
+      const interrupt = (): void => {
+        if (jobId) void studio.call('datasets.cancelImport', { jobId });
+      };
+      process.once('SIGINT', interrupt);
+      try {
+        jobId = (await studio.call('datasets.import', { paths, ...(name ? { name } : {}), ...(split ? { split } : {}) })).jobId;
+        const finished = early.find((f) => f.jobId === jobId) ?? (await end);
+        if (showProgress) io.err('\r\x1b[K');
+        return report(finished, io, Boolean(args.values.json));
+      } finally {
+        process.off('SIGINT', interrupt);
+        offEnd();
+        offProgress();
+      }
+    });
+  },
+};
+
+/** One status line: files seen / indexed / skipped, rate and ETA. */
+export function progressLine(p: ImportProgress): string {
+  const total = p.total === null ? '' : `/${p.total}`;
+  const eta = p.etaSeconds === null ? '' : `, ETA ${formatSeconds(p.etaSeconds)}`;
+  return `${p.phase}: ${p.seen}${total} seen, ${p.indexed} indexed, ${p.skipped} skipped (${p.duplicates} duplicates), ${p.ratePerSecond.toFixed(0)} files/s${eta}`;
+}
+
+function formatSeconds(s: number): string {
+  return s < 60 ? `${Math.ceil(s)} s` : `${Math.floor(s / 60)} min ${Math.ceil(s % 60)} s`;
+}
+
+function report(finished: ImportFinished, io: CliIO, json: boolean): number {
+  if (!finished.result) {
+    const skipped = finished.error?.skipped ?? [];
+    if (json) {
+      printJson(io, { dataset: null, skipped, error: finished.error });
+    } else {
+      for (const s of skipped.slice(0, 50)) io.err(`  skipped ${s.path}: ${s.reason}\n`);
+    }
+    io.err(`convnet import: ${finished.error?.message ?? 'the import failed'}\n`);
+    return finished.error?.code === 'cancelled' ? 130 : 1;
+  }
+  const { dataset, skipped } = finished.result;
+  if (json) {
+    printJson(io, finished.result);
+    return 0;
+  }
+  io.out(`Imported "${dataset.name}" (dataset ${dataset.id}): ${dataset.images} images in ${dataset.classes.length} classes — train ${dataset.splits.train}, val ${dataset.splits.val}, test ${dataset.splits.test}\n`);
+  const width = Math.max(5, ...dataset.classes.map((c) => c.name.length));
+  for (const c of dataset.classes) io.out(`  ${c.name.padEnd(width)}  ${c.count}\n`);
+  if (skipped.length > 0) {
+    io.out(`Skipped ${skipped.length} file${skipped.length === 1 ? '' : 's'}:\n`);
+    for (const s of skipped.slice(0, 100)) io.out(`  ${s.path}: ${s.reason}\n`);
+    if (skipped.length > 100) io.out(`  … and ${skipped.length - 100} more (convnet import --json lists them all)\n`);
+  }
+  return 0;
+}
