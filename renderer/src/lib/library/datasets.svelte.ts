@@ -11,11 +11,24 @@ export class DatasetsStore {
   /** Details by dataset id (class lists for histograms and filters). */
   readonly details = new SvelteMap<number, DatasetDetail>();
   #unsubscribe: (() => void) | null = null;
+  readonly #pending = new Set<number>();
 
   /** Loads the list now and again whenever an import finishes. */
   start(): () => void {
     void this.load();
-    this.#unsubscribe ??= on('import.finished', () => void this.load());
+    if (!this.#unsubscribe) {
+      const stops = [
+        on('import.finished', () => void this.load()),
+        // A new import's dataset shows up (as "Importing…") as soon as the engine has made it.
+        on('import.progress', (p) => {
+          if (p.datasetId !== null && this.list && !this.list.some((d) => d.id === p.datasetId) && !this.#pending.has(p.datasetId)) {
+            this.#pending.add(p.datasetId);
+            void this.load().finally(() => this.#pending.delete(p.datasetId!));
+          }
+        }),
+      ];
+      this.#unsubscribe = () => stops.forEach((stop) => stop());
+    }
     return () => {
       this.#unsubscribe?.();
       this.#unsubscribe = null;

@@ -1,0 +1,192 @@
+// The Library in browser mode, end to end: a real `convnet serve` on a temp library, Debian's Chromium,
+// and a folder of real images made with sharp (3 classes plus one corrupt file).
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
+import { makePicturesFolder, makeTinyFolder } from '../helpers/library-folder.js';
+import { startServe, type ServeProcess } from '../helpers/serve.js';
+import { artifactPath, tempDir } from '../helpers/temp.js';
+
+const CLASSES = { cat: '#f59e0b', dog: '#3b82f6', bird: '#10b981' } as const;
+const PER_CLASS = 4;
+/** Enough tiny files to keep an import running for several seconds (≈500 files/s here). */
+const MANY = 4000;
+
+let serve: ServeProcess;
+let browser: Browser;
+let page: Page;
+let cleanup: () => void;
+let imagesDir: string;
+let manyDir: string;
+const errors: string[] = [];
+
+beforeAll(async () => {
+  const t = tempDir();
+  cleanup = t.cleanup;
+  imagesDir = path.join(t.dir, 'pets');
+  await makePicturesFolder(imagesDir, CLASSES, PER_CLASS);
+  manyDir = path.join(t.dir, 'many');
+  makeTinyFolder(manyDir, ['left', 'right'], MANY);
+  const library = path.join(t.dir, 'library');
+  fs.mkdirSync(library);
+  serve = await startServe(library);
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') {
+      errors.push(msg.text());
+    }
+  });
+  page.on('pageerror', (err) => errors.push(err.message));
+  await page.goto(serve.url);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await serve?.stop();
+  cleanup?.();
+});
+
+/** Cells of the gallery grid that hold an image (placeholders excluded). */
+const thumbs = (): ReturnType<Page['getByTestId']> => page.getByTestId('thumb');
+
+describe('Library in browser mode', () => {
+  it('explains the folder layouts and offers a path field, not a drop zone it cannot honour', async () => {
+    await page.getByTestId('library-empty').waitFor();
+    const help = await page.getByTestId('layouts-help').textContent();
+    expect(help).toContain('Class sub-folders');
+    expect(help).toContain('Train / val / test');
+    expect(help).toContain('path,label[,split]');
+    expect(await page.getByLabel('Folder or CSV path on the server').isVisible()).toBe(true);
+    expect(await page.getByTestId('drop-zone').count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Choose folder…' }).count()).toBe(0);
+    await page.screenshot({ path: artifactPath('e2e', 'library-empty.png') });
+  });
+
+  it('imports a folder through the path field and summarises it, skipped file and reason included', async () => {
+    await page.getByLabel('Folder or CSV path on the server').fill(imagesDir);
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    const summary = page.getByTestId('import-summary');
+    await summary.waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('import-progress').count()).toBe(0);
+    const counts = await page.getByTestId('import-summary-counts').textContent();
+    expect(counts).toContain(`${PER_CLASS * 3} images indexed in 3 classes`);
+    expect(counts).toContain('1 file skipped');
+    const skipped = page.getByTestId('skipped-list').locator('li');
+    expect(await skipped.count()).toBe(1);
+    expect(await skipped.locator('.path').textContent()).toContain('broken.jpg');
+    expect((await skipped.locator('.reason').textContent())?.trim().length).toBeGreaterThan(3);
+    await page.screenshot({ path: artifactPath('e2e', 'library-import-summary.png') });
+  });
+
+  it('lists the dataset with its counts, class balance and splits', async () => {
+    const card = page.getByTestId('dataset-card');
+    await card.waitFor();
+    expect(await card.getByTestId('dataset-images').textContent()).toBe(String(PER_CLASS * 3));
+    expect(await card.getByTestId('dataset-classes').textContent()).toBe('3');
+    await card.getByRole('img', { name: /Images per class/ }).waitFor();
+    const balance = await card.getByRole('img', { name: /Images per class/ }).getAttribute('aria-label');
+    for (const name of Object.keys(CLASSES)) {
+      expect(balance).toContain(`${name} ${PER_CLASS}`);
+    }
+    expect(await card.getByTestId('dataset-splits').textContent()).toMatch(/train \d+.*val \d+.*test \d+/s);
+    await page.getByRole('button', { name: 'Dismiss import summary' }).click();
+    await page.screenshot({ path: artifactPath('e2e', 'library-list.png') });
+    // The dataset keeps its skipped files, with kind and reason, after the summary is gone.
+    await card.getByRole('button', { name: '1 skipped at import' }).click();
+    const list = page.getByTestId('dataset-skipped-list').locator('li');
+    await list.first().waitFor();
+    expect(await list.count()).toBe(1);
+    expect(await list.first().textContent()).toContain('broken.jpg');
+    expect(await list.first().locator('.kind').textContent()).toBe('corrupt');
+    await page.getByRole('button', { name: 'Close', exact: true }).click();
+    await expect.poll(() => page.getByTestId('dataset-skipped-list').count()).toBe(0);
+  });
+
+  it('opens the gallery and filters it by class', async () => {
+    await page.getByTestId('dataset-card').getByRole('button', { name: 'Open gallery' }).click();
+    await page.getByTestId('gallery').waitFor();
+    await expect.poll(() => thumbs().count()).toBe(PER_CLASS * 3);
+    expect(await page.getByTestId('gallery-count').textContent()).toContain(`${PER_CLASS * 3} images shown`);
+    await page.getByLabel('Class', { exact: true }).selectOption({ label: `cat (${PER_CLASS})` });
+    await expect.poll(() => thumbs().count()).toBe(PER_CLASS);
+    for (const title of await thumbs().locator('button.open').evaluateAll((els) => els.map((e) => e.getAttribute('title')))) {
+      expect(title).toContain('· cat ·');
+    }
+    // Every thumbnail really loaded from /media/thumb.
+    await expect
+      .poll(() => thumbs().locator('img').evaluateAll((imgs) => imgs.every((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0)))
+      .toBe(true);
+    await page.screenshot({ path: artifactPath('e2e', 'library-gallery.png') });
+  });
+
+  it('shows one image large with its metadata, moves with the arrows, relabels it', async () => {
+    await thumbs().first().locator('button.open').click();
+    const viewer = page.getByTestId('image-viewer');
+    await viewer.waitFor();
+    const meta = viewer.getByTestId('image-meta');
+    await meta.waitFor();
+    const text = (await meta.textContent()) ?? '';
+    expect(text).toContain('cat');
+    expect(text).toMatch(/\d+ × \d+/);
+    expect(text).toMatch(/JPEG|PNG/);
+    expect(text).toContain(imagesDir);
+    await expect.poll(() => viewer.locator('img.full').evaluate((i) => (i as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
+    await page.screenshot({ path: artifactPath('e2e', 'library-large-view.png') });
+
+    const first = await viewer.locator('h2').textContent();
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(() => viewer.locator('h2').textContent()).not.toBe(first);
+    await page.keyboard.press('ArrowLeft');
+    await expect.poll(() => viewer.locator('h2').textContent()).toBe(first);
+
+    await viewer.getByLabel('Move to class').selectOption({ label: 'dog' });
+    await expect.poll(() => viewer.getByTestId('image-class').textContent()).toBe('dog (was cat)');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => viewer.count()).toBe(0);
+    // The relabelled image leaves the "cat" filter.
+    await expect.poll(() => thumbs().count()).toBe(PER_CLASS - 1);
+  });
+
+  it('excludes an image, which then leaves the in-use filter and shows under Excluded', async () => {
+    await page.getByLabel('Class', { exact: true }).selectOption({ label: 'All classes' });
+    await expect.poll(() => thumbs().count()).toBe(PER_CLASS * 3);
+    await thumbs().nth(2).locator('button.open').click();
+    const viewer = page.getByTestId('image-viewer');
+    await viewer.getByTestId('image-meta').waitFor();
+    const name = await viewer.locator('h2').textContent();
+    await viewer.getByRole('button', { name: 'Exclude' }).click();
+    await viewer.getByText('Excluded from training').waitFor();
+    await page.keyboard.press('Escape');
+    await expect.poll(() => thumbs().count()).toBe(PER_CLASS * 3 - 1);
+    await page.getByRole('radio', { name: /^Excluded/ }).click();
+    await expect.poll(() => thumbs().count()).toBe(1);
+    expect(await thumbs().first().locator('button.open').getAttribute('title')).toContain(name ?? '?');
+    await page.getByRole('radio', { name: 'In use' }).click();
+    await expect.poll(() => thumbs().count()).toBe(PER_CLASS * 3 - 1);
+    expect(errors).toEqual([]);
+  });
+
+  it('shows a long import live, reattaches to it after a reload, and cancels it', async () => {
+    await page.getByRole('button', { name: '← Datasets' }).click();
+    await page.getByLabel('Folder or CSV path on the server').fill(manyDir);
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    const progress = page.getByTestId('import-progress');
+    await progress.waitFor();
+    await expect.poll(async () => Number((await page.getByTestId('import-seen').textContent())?.replace(/[^\d].*$/, '').trim() || 0)).toBeGreaterThan(0);
+    expect(await progress.getByRole('progressbar').count()).toBe(1);
+    await page.screenshot({ path: artifactPath('e2e', 'library-import-progress.png') });
+
+    await page.reload();
+    await progress.waitFor();
+    expect(await progress.textContent()).toContain('Importing many');
+    await progress.getByRole('button', { name: 'Cancel' }).click();
+    const summary = page.getByTestId('import-summary');
+    await summary.waitFor({ timeout: 60_000 });
+    expect(await summary.textContent()).toContain('Import cancelled');
+    expect(await progress.count()).toBe(0);
+    expect(errors).toEqual([]);
+  });
+});
