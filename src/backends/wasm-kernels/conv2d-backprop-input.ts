@@ -1,7 +1,28 @@
 import * as tf from '@tensorflow/tfjs';
-import { callKernel, release, type TensorInfo, type WasmKernelFunc } from './kernel-call.js';
+import { callKernel, release, type TensorInfo, type WasmBackendLike, type WasmKernelFunc } from './kernel-call.js';
 
 type Pad = Parameters<typeof tf.backend_util.computeConv2DInfo>[4];
+
+/**
+ * [kh, kw, ci, co] → [KH−1−kh, KW−1−kw, co, ci]: the filter rotated 180° with in/out channels
+ * swapped, in one pass over the wasm heap (the backend's Reverse kernel costs ~30 ns per element).
+ */
+function rotateFilter(backend: WasmBackendLike, filter: TensorInfo): TensorInfo {
+  const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
+  const out = backend.makeOutput([kh, kw, co, ci], 'float32');
+  const src = backend.typedArrayFromHeap(filter);
+  const dst = backend.typedArrayFromHeap(out);
+  for (let i = 0; i < kh * kw; i++) {
+    const from = i * ci * co;
+    const to = (kh * kw - 1 - i) * ci * co;
+    for (let c = 0; c < ci; c++) {
+      for (let o = 0; o < co; o++) {
+        dst[to + o * ci + c] = src[from + c * co + o] as number;
+      }
+    }
+  }
+  return out;
+}
 
 /**
  * Input gradient of a stride-1 2-D convolution as one XNNPACK convolution: dx is the "full"
@@ -38,16 +59,14 @@ export function conv2dBackpropInputWith(fallback: WasmKernelFunc): WasmKernelFun
     if (!unit || dataFormat === 'NCHW' || Math.min(top, left, bottom, right) < 0) {
       return fallback(args);
     }
-    const flipped = callKernel('Reverse', backend, { x: filter }, { dims: [0, 1] });
-    const swapped = callKernel('Transpose', backend, { x: flipped }, { perm: [0, 1, 3, 2] });
-    release(backend, flipped);
+    const rotated = rotateFilter(backend, filter);
     const dx = callKernel(
       'Conv2D',
       backend,
-      { x: dy, filter: swapped },
+      { x: dy, filter: rotated },
       { strides: 1, pad: [[0, 0], [top, bottom], [left, right], [0, 0]], dilations: 1, dataFormat: 'NHWC' },
     );
-    release(backend, swapped);
+    release(backend, rotated);
     return dx;
   };
 }

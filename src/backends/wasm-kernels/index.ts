@@ -1,18 +1,31 @@
 import * as tf from '@tensorflow/tfjs';
+import { batchMatMulWith } from './batch-mat-mul.js';
 import { conv2dBackpropFilter } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputWith } from './conv2d-backprop-input.js';
 import type { WasmKernelFunc } from './kernel-call.js';
+import { lrn, lrnGrad } from './lrn.js';
+import { maxPoolGrad } from './max-pool-grad.js';
 
-/** Kernel name → factory of the project's kernel, given the backend's original (if any) to delegate the cases it does not cover. */
+export { profileKernels, type KernelTime } from './kernel-profile.js';
+
+/** Kernel name → the project's kernel, given the backend's original to delegate the cases it does not cover. */
 const FACTORIES: Readonly<Record<string, (original: WasmKernelFunc) => WasmKernelFunc>> = {
+  // Missing from tfjs-backend-wasm 4.22: no convolution trains without it.
   Conv2DBackpropFilter: () => conv2dBackpropFilter,
+  // Replacements: faster (XNNPACK instead of scalar loops) and, for MaxPoolGrad, correct.
   Conv2DBackpropInput: conv2dBackpropInputWith,
+  BatchMatMul: batchMatMulWith,
+  MaxPoolGrad: () => maxPoolGrad,
+  LRN: () => lrn,
+  LRNGrad: () => lrnGrad,
 };
 
 /** Names of the kernels this module adds to, or replaces in, the wasm backend. */
 export const PROJECT_KERNELS: readonly string[] = Object.keys(FACTORIES);
 
-const registered = new Set<unknown>();
+type KernelConfig = NonNullable<ReturnType<typeof tf.getKernel>>;
+/** What was registered before the project's kernel replaced it (null: nothing was). */
+const originals = new Map<string, KernelConfig | null>();
 
 function missing(name: string): WasmKernelFunc {
   return () => {
@@ -20,25 +33,37 @@ function missing(name: string): WasmKernelFunc {
   };
 }
 
-/** Registers the project's wasm training kernels; safe to call more than once, before or after the backend starts. */
-export function registerWasmTrainingKernels(): void {
-  for (const [kernelName, factory] of Object.entries(FACTORIES)) {
-    const existing = tf.getKernel(kernelName, 'wasm');
-    if (existing && registered.has(existing.kernelFunc)) {
+function put(config: KernelConfig | null, name: string): void {
+  if (tf.getKernel(name, 'wasm')) {
+    tf.unregisterKernel(name, 'wasm');
+  }
+  if (config) {
+    tf.registerKernel(config);
+  }
+}
+
+/** Registers the project's wasm training kernels (all, or the named ones); idempotent, before or after the backend starts. */
+export function registerWasmTrainingKernels(names: readonly string[] = PROJECT_KERNELS): void {
+  for (const name of names) {
+    const factory = FACTORIES[name];
+    if (!factory) {
+      throw new Error(`'${name}' is not a project wasm kernel; expected one of ${PROJECT_KERNELS.join(', ')}`);
+    }
+    if (originals.has(name)) {
       continue;
     }
-    const original = existing ? (existing.kernelFunc as unknown as WasmKernelFunc) : missing(kernelName);
-    const kernelFunc = factory(original);
-    registered.add(kernelFunc);
-    if (existing) {
-      tf.unregisterKernel(kernelName, 'wasm');
-    }
+    const existing = tf.getKernel(name, 'wasm') ?? null;
+    originals.set(name, existing);
+    const original = existing ? (existing.kernelFunc as unknown as WasmKernelFunc) : missing(name);
     // Keep the original setupFunc: a replaced kernel may still delegate to the original's wasm binding.
-    tf.registerKernel({
-      kernelName,
-      backendName: 'wasm',
-      kernelFunc: kernelFunc as unknown as tf.KernelFunc,
-      ...(existing?.setupFunc ? { setupFunc: existing.setupFunc } : {}),
-    });
+    put({ kernelName: name, backendName: 'wasm', kernelFunc: factory(original) as unknown as tf.KernelFunc, setupFunc: existing?.setupFunc }, name);
   }
+}
+
+/** Puts back what the backend had before {@link registerWasmTrainingKernels} (for A/B measurements and tests). */
+export function restoreWasmKernels(): void {
+  for (const [name, config] of originals) {
+    put(config, name);
+  }
+  originals.clear();
 }

@@ -7,6 +7,9 @@ export type NamedAttrMap = Record<string, unknown>;
 /** The parts of the wasm backend a project kernel needs. */
 export interface WasmBackendLike {
   disposeData(dataId: TensorInfo['dataId'], force?: boolean): boolean;
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  /** A view of the tensor's bytes in the wasm heap (no copy); invalid after the next allocation may grow the heap. */
+  typedArrayFromHeap(info: TensorInfo): Float32Array;
 }
 /** A kernel function as registered with tf.registerKernel. */
 export type WasmKernelFunc = (args: { inputs: NamedTensorInfoMap; backend: WasmBackendLike; attrs: NamedAttrMap }) => TensorInfo;

@@ -1,0 +1,105 @@
+import type { TensorInfo, WasmKernelFunc } from './kernel-call.js';
+
+interface LrnAttrs {
+  depthRadius: number;
+  bias: number;
+  alpha: number;
+  beta: number;
+}
+
+/**
+ * For one pixel at `p`, fills `norm` with N_c = k + α Σ_{|j−c|≤r} x_j² by a running window sum
+ * and `pow` with N_c^−β; β = 0.75 (the paper's) takes two square roots, much cheaper than Math.pow.
+ * Scalars are passed as arguments: reading them off the attrs object inside the loop is slower.
+ */
+function norms(xs: Float32Array, p: number, channels: number, r: number, k: number, alpha: number, beta: number, norm: Float64Array, pow: Float64Array): void {
+  let sum = 0;
+  for (let j = 0; j < r && j < channels; j++) {
+    const v = xs[p + j] as number;
+    sum += v * v;
+  }
+  for (let c = 0; c < channels; c++) {
+    if (c + r < channels) {
+      const v = xs[p + c + r] as number;
+      sum += v * v;
+    }
+    if (c > r) {
+      const v = xs[p + c - r - 1] as number;
+      sum -= v * v;
+    }
+    norm[c] = k + alpha * sum;
+  }
+  if (beta === 0.75) {
+    for (let c = 0; c < channels; c++) {
+      const s = Math.sqrt(norm[c] as number);
+      pow[c] = 1 / (s * Math.sqrt(s));
+    }
+  } else {
+    for (let c = 0; c < channels; c++) {
+      pow[c] = Math.pow(norm[c] as number, -beta);
+    }
+  }
+}
+
+/**
+ * Local response normalisation across channels, in JS directly on the wasm heap: O(channels) per
+ * pixel by running window sums (the backend's kernel is O(channels · window) with pow per term).
+ */
+export const lrn: WasmKernelFunc = ({ inputs, backend, attrs }) => {
+  const x = inputs.x as TensorInfo;
+  const { depthRadius, bias, alpha, beta } = attrs as unknown as LrnAttrs;
+  const channels = x.shape[3] as number;
+  const out = backend.makeOutput(x.shape, 'float32');
+  const xs = backend.typedArrayFromHeap(x);
+  const ys = backend.typedArrayFromHeap(out);
+  const norm = new Float64Array(channels);
+  const pow = new Float64Array(channels);
+  for (let p = 0; p < xs.length; p += channels) {
+    norms(xs, p, channels, depthRadius, bias, alpha, beta, norm, pow);
+    for (let c = 0; c < channels; c++) {
+      ys[p + c] = (xs[p + c] as number) * (pow[c] as number);
+    }
+  }
+  return out;
+};
+
+/**
+ * LRN gradient (TensorFlow's definition): dx_k = dy_k·N_k^−β − 2αβ·x_k·Σ_{|o−k|≤r} dy_o·y_o / N_o,
+ * both window sums running, O(channels) per pixel.
+ */
+export const lrnGrad: WasmKernelFunc = ({ inputs, backend, attrs }) => {
+  const x = inputs.x as TensorInfo;
+  const y = inputs.y as TensorInfo;
+  const dy = inputs.dy as TensorInfo;
+  const { depthRadius: r, bias, alpha, beta } = attrs as unknown as LrnAttrs;
+  const channels = x.shape[3] as number;
+  const out = backend.makeOutput(x.shape, 'float32');
+  const xs = backend.typedArrayFromHeap(x);
+  const ys = backend.typedArrayFromHeap(y);
+  const dys = backend.typedArrayFromHeap(dy);
+  const dx = backend.typedArrayFromHeap(out);
+  const norm = new Float64Array(channels);
+  const pow = new Float64Array(channels);
+  const t = new Float64Array(channels);
+  const scale = -2 * alpha * beta;
+  for (let p = 0; p < xs.length; p += channels) {
+    norms(xs, p, channels, r, bias, alpha, beta, norm, pow);
+    for (let c = 0; c < channels; c++) {
+      t[c] = ((dys[p + c] as number) * (ys[p + c] as number)) / (norm[c] as number);
+    }
+    let sum = 0;
+    for (let j = 0; j < r && j < channels; j++) {
+      sum += t[j] as number;
+    }
+    for (let c = 0; c < channels; c++) {
+      if (c + r < channels) {
+        sum += t[c + r] as number;
+      }
+      if (c > r) {
+        sum -= t[c - r - 1] as number;
+      }
+      dx[p + c] = (dys[p + c] as number) * (pow[c] as number) + scale * (xs[p + c] as number) * sum;
+    }
+  }
+  return out;
+};

@@ -1,0 +1,61 @@
+import * as tf from '@tensorflow/tfjs';
+import type { TensorInfo, WasmKernelFunc } from './kernel-call.js';
+
+/**
+ * Max-pool gradient: each output's gradient goes to the first maximum of its window (cpu's and
+ * TensorFlow's rule). Runs in JS directly on the wasm heap, one pass over the windows with the
+ * channel loop innermost. Replaces the backend's kernel, which starts each window's search at
+ * +FLT_MIN instead of −∞ and so drops the gradient of windows with no positive value.
+ */
+export const maxPoolGrad: WasmKernelFunc = ({ inputs, backend, attrs }) => {
+  const x = inputs.input as TensorInfo;
+  const dy = inputs.dy as TensorInfo;
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as {
+    filterSize: number | [number, number];
+    strides: number | [number, number];
+    pad: 'same' | 'valid' | number;
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  };
+  const info = tf.backend_util.computePool2DInfo(x.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+  const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info;
+  const dxInfo = backend.makeOutput(x.shape, 'float32');
+  const xs = backend.typedArrayFromHeap(x);
+  const dys = backend.typedArrayFromHeap(dy);
+  const dx = backend.typedArrayFromHeap(dxInfo);
+  dx.fill(0);
+  const best = new Float32Array(channels);
+  const where = new Int32Array(channels);
+  let o = 0;
+  for (let b = 0; b < batchSize; b++) {
+    const image = b * inHeight * inWidth * channels;
+    for (let oh = 0; oh < outHeight; oh++) {
+      const h0 = oh * strideHeight - info.padInfo.top;
+      const hEnd = Math.min(inHeight, h0 + filterHeight);
+      for (let ow = 0; ow < outWidth; ow++, o += channels) {
+        const w0 = ow * strideWidth - info.padInfo.left;
+        const wEnd = Math.min(inWidth, w0 + filterWidth);
+        best.fill(-Infinity);
+        where.fill(-1);
+        for (let h = Math.max(0, h0); h < hEnd; h++) {
+          for (let w = Math.max(0, w0); w < wEnd; w++) {
+            const p = image + (h * inWidth + w) * channels;
+            for (let c = 0; c < channels; c++) {
+              const v = xs[p + c] as number;
+              if (v > (best[c] as number)) {
+                best[c] = v;
+                where[c] = p + c;
+              }
+            }
+          }
+        }
+        for (let c = 0; c < channels; c++) {
+          const at = where[c] as number;
+          if (at >= 0) {
+            dx[at] = (dx[at] as number) + (dys[o + c] as number);
+          }
+        }
+      }
+    }
+  }
+  return dxInfo;
+};

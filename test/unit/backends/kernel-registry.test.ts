@@ -1,0 +1,52 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_KERNELS, profileKernels, registerWasmTrainingKernels, restoreWasmKernels } from '../../../src/backends/wasm-kernels/index.js';
+import { benchmarkTrainingStep } from '../../../src/backends/wasm-kernels/step-benchmark.js';
+import { buildModel } from '../../../src/model/index.js';
+import { startWasm } from './wasm-test-backend.js';
+
+const current = () => PROJECT_KERNELS.map((name) => tf.getKernel(name, 'wasm')?.kernelFunc);
+
+describe('wasm kernel registry', () => {
+  beforeAll(startWasm);
+
+  it('registration is idempotent; restore puts the backend kernels back and can be undone', () => {
+    const ours = current();
+    registerWasmTrainingKernels();
+    expect(current()).toEqual(ours);
+    restoreWasmKernels();
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeUndefined();
+    const backendOwn = current().filter((f) => f !== undefined);
+    expect(backendOwn).toHaveLength(PROJECT_KERNELS.length - 1);
+    for (const f of backendOwn) {
+      expect(ours).not.toContain(f);
+    }
+    registerWasmTrainingKernels(['Conv2DBackpropFilter']);
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
+    restoreWasmKernels();
+    registerWasmTrainingKernels();
+    expect(current().every((f) => f !== undefined)).toBe(true);
+  });
+
+  it('rejects names that are not project kernels', () => {
+    expect(() => registerWasmTrainingKernels(['Conv2D'])).toThrow(/not a project wasm kernel/);
+  });
+
+  it('profileKernels reports time per kernel, slowest first', async () => {
+    const { kernels, totalMs } = await profileKernels(() => {
+      tf.tidy(() => tf.conv2d(tf.ones([2, 8, 8, 3]) as tf.Tensor4D, tf.ones([3, 3, 3, 4]) as tf.Tensor4D, 1, 'same').sum().dataSync());
+    });
+    expect(kernels.map((k) => k.kernel)).toContain('Conv2D');
+    expect(kernels.every((k, i) => i === 0 || (kernels[i - 1]?.ms ?? 0) >= k.ms)).toBe(true);
+    expect(totalMs).toBeGreaterThan(0);
+  });
+
+  it('benchmarkTrainingStep times a step and profiles its kernels', async () => {
+    const model = buildModel('alexnet-small', { numClasses: 3 });
+    const tensors = tf.memory().numTensors;
+    const { msPerStep, kernels } = await benchmarkTrainingStep(model, { batch: 2, inputSize: 32, steps: 1 });
+    expect(msPerStep).toBeGreaterThan(0);
+    expect(kernels.map((k) => k.kernel)).toEqual(expect.arrayContaining(['Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'LRNGrad']));
+    expect(tf.memory().numTensors).toBe(tensors);
+  });
+});
