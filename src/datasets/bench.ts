@@ -1,0 +1,48 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { EventBus } from '../api/events-bus.js';
+import { openLibrary } from '../library/open.js';
+import { ImportJobs } from './import-jobs.js';
+import { sha256Hex } from './probe.js';
+import { scanSources } from './scan.js';
+
+/** Indexing speed against the raw limit of the same disk and CPU. */
+export interface IndexingMeasurement {
+  files: number;
+  seconds: number;
+  filesPerSecond: number;
+  /** Read + SHA-256 of the same files with no decoding: what indexing could at best reach. */
+  rawReadHashFilesPerSecond: number;
+}
+
+/** Imports `dir` into a throw-away library through the real worker path, then times read+hash alone over the same files. */
+export async function measureIndexing(dir: string): Promise<IndexingMeasurement> {
+  const libraryDir = mkdtempSync(path.join(os.tmpdir(), 'convnet-bench-'));
+  const library = openLibrary(libraryDir);
+  try {
+    const jobs = new ImportJobs(library.dir, new EventBus());
+    const start = performance.now();
+    const { done } = jobs.start({ paths: [path.resolve(dir)] });
+    const finished = await done;
+    const seconds = (performance.now() - start) / 1000;
+    if (!finished.result) throw new Error(finished.error?.message ?? 'import failed');
+    const files = finished.result.dataset.images + finished.result.skipped.length;
+
+    const { candidates } = await scanSources([path.resolve(dir)], { onFound: () => undefined, cancelled: () => false });
+    const rawStart = performance.now();
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < candidates.length) {
+        sha256Hex(await readFile(candidates[next++]!.path));
+      }
+    };
+    await Promise.all(Array.from({ length: 4 }, lane));
+    const rawSeconds = (performance.now() - rawStart) / 1000;
+    return { files, seconds, filesPerSecond: files / seconds, rawReadHashFilesPerSecond: candidates.length / rawSeconds };
+  } finally {
+    library.close();
+    rmSync(libraryDir, { recursive: true, force: true });
+  }
+}
