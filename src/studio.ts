@@ -5,6 +5,7 @@ import { ApiError } from './api/errors.js';
 import { EventBus } from './api/events-bus.js';
 import { chooseBackend } from './backends/index.js';
 import { datasetHandlers } from './datasets/handlers.js';
+import { runHandlers } from './train/service.js';
 import { tfjsVersion } from './backends/tf.js';
 import { openLibrary, type Library } from './library/open.js';
 import type { MediaResolver, MediaResponse } from './server/media.js';
@@ -48,6 +49,7 @@ export function openStudio(options: StudioOptions): Studio {
   const handlers: Handlers = {
     ...appHandlers(ctx),
     ...datasetHandlers(ctx, { nativeBinding: options.nativeBinding }),
+    ...runHandlers(ctx, { nativeBinding: options.nativeBinding }),
   };
   let closed = false;
   return {

@@ -2,18 +2,21 @@ import type { z } from 'zod';
 import { appMethods } from './app.js';
 import { appEvents } from './events.js';
 import { datasetEvents, datasetMethods } from './datasets.js';
+import { runEvents, runMethods } from './runs.js';
 import type { MethodSpec } from './schema.js';
 
 /** Every request the UI (or CLI, or a script) can make: name → input schema → result schema. */
 export const methods = {
   ...appMethods,
   ...datasetMethods,
+  ...runMethods,
 } satisfies Record<string, MethodSpec>;
 
 /** Every event a client can receive, by name → payload schema. */
 export const events = {
   ...appEvents,
   ...datasetEvents,
+  ...runEvents,
 } satisfies Record<string, z.ZodType>;
 
 export type Methods = typeof methods;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { BackendChoice, BackendName, BackendProbe } from '../api/app.js';
 import { ApiError } from '../api/errors.js';
 import { tf, wasmBinaryDir } from './tf.js';
+import { registerWasmTrainingKernels } from './wasm-kernels/index.js';
 
 /** A backend preference as a user states it. */
 export type BackendPreference = 'auto' | BackendName;
@@ -135,6 +136,8 @@ export async function activateBackend(name: BackendName): Promise<BackendName> {
   }
   if (name === 'wasm') {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    // tfjs' wasm backend lacks some gradient kernels; the project's own make training possible there.
+    registerWasmTrainingKernels();
     if (tf.getBackend() !== 'wasm' && !wasmPathsSet) {
       wasm.setWasmPaths(wasmBinaryDir());
       wasmPathsSet = true;

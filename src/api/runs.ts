@@ -1,0 +1,149 @@
+import { z } from 'zod';
+import { method, NoInput } from './schema.js';
+
+/** Architectures a run can train. */
+export const ArchName = z.enum(['alexnet-2012', 'alexnet', 'alexnet-small']);
+
+/** A learning-rate schedule: the paper's plateau rule, fixed steps, or cosine decay. */
+export const Schedule = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('plateau'),
+    /** Epochs without a better validation error before the LR is divided. */
+    patience: z.number().int().min(0).max(100).default(2),
+    /** Multiplier applied on a plateau (the paper divides by 10). */
+    factor: z.number().gt(0).lt(1).default(0.1),
+    /** Smallest LR the schedule goes down to. */
+    minLr: z.number().min(0).default(1e-6),
+  }),
+  z.object({ kind: z.literal('step'), every: z.number().int().min(1).default(30), factor: z.number().gt(0).lt(1).default(0.1) }),
+  z.object({ kind: z.literal('cosine'), minLr: z.number().min(0).default(0) }),
+]);
+
+/**
+ * Everything that defines a run. Defaults are the paper's recipe (Krizhevsky et al. 2012, §3–§5);
+ * a run stores only what differs from them, plus this resolved whole.
+ */
+export const TrainConfig = z.object({
+  datasetId: z.number().int().positive(),
+  arch: ArchName.default('alexnet-small'),
+  /** Network input side in pixels; null takes the architecture's (224 for AlexNet, 32 for small). */
+  imageSize: z.number().int().min(16).max(512).nullable().default(null),
+  epochs: z.number().int().min(1).max(1000).default(90),
+  /** Images per SGD step (the paper: 128). */
+  batchSize: z.number().int().min(1).max(1024).default(128),
+  /** Initial learning rate ε (the paper: 0.01). */
+  lr: z.number().gt(0).max(10).default(0.01),
+  /** Momentum (the paper: 0.9). */
+  momentum: z.number().min(0).lt(1).default(0.9),
+  /** Weight decay (the paper: 0.0005), applied as in the paper's update rule. */
+  weightDecay: z.number().min(0).max(0.1).default(0.0005),
+  schedule: Schedule.default({ kind: 'plateau', patience: 2, factor: 0.1, minLr: 1e-6 }),
+  /** Local response normalisation after conv1 and conv2; null takes the architecture's default. */
+  lrn: z.boolean().nullable().default(null),
+  /** Dropout in the first two fully connected layers (the paper: 0.5). */
+  dropout: z.number().min(0).lt(1).default(0.5),
+  /** 'paper' = N(0, 0.01) weights and the paper's biases; null takes the architecture's default. */
+  init: z.enum(['paper', 'he']).nullable().default(null),
+  augment: z
+    .object({
+      /** Random crops of the packed image (256 → 224 in the paper). */
+      crop: z.boolean().default(true),
+      /** Random horizontal reflections. */
+      flip: z.boolean().default(true),
+      /** PCA colour (lighting) noise with α ~ N(0, pcaSigma). */
+      pca: z.boolean().default(true),
+      pcaSigma: z.number().min(0).max(1).default(0.1),
+    })
+    .default({ crop: true, flip: true, pca: true, pcaSigma: 0.1 }),
+  backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+  /** Stop cleanly after this many seconds of training (then evaluate); null = no limit. */
+  timeLimitSeconds: z.number().positive().nullable().default(null),
+  /** Evaluate with the paper's ten-crop averaging (slower) instead of the centre crop. */
+  tenCropEval: z.boolean().default(false),
+  seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+});
+export type TrainConfig = z.output<typeof TrainConfig>;
+export type TrainConfigInput = z.input<typeof TrainConfig>;
+
+export const RunStatus = z.enum(['queued', 'running', 'paused', 'completed', 'stopped', 'failed', 'interrupted']);
+export type RunStatus = z.infer<typeof RunStatus>;
+
+/** One epoch's metrics, as `convnet train --json` prints them. */
+export const EpochMetrics = z.object({
+  epoch: z.number().int(),
+  trainLoss: z.number(),
+  valLoss: z.number().nullable(),
+  valTop1Error: z.number().nullable(),
+  valTop5Error: z.number().nullable(),
+  lr: z.number(),
+  imagesPerSecond: z.number(),
+  seconds: z.number(),
+});
+export type EpochMetrics = z.infer<typeof EpochMetrics>;
+
+export const RunSummary = z.object({
+  id: z.number().int(),
+  datasetId: z.number().int(),
+  datasetName: z.string().nullable(),
+  arch: ArchName,
+  status: RunStatus,
+  backend: z.string().nullable(),
+  device: z.string().nullable(),
+  epochsDone: z.number().int(),
+  epochs: z.number().int(),
+  bestValTop1Error: z.number().nullable(),
+  bestValTop5Error: z.number().nullable(),
+  createdAt: z.number(),
+  startedAt: z.number().nullable(),
+  finishedAt: z.number().nullable(),
+  error: z.string().nullable(),
+});
+export type RunSummary = z.infer<typeof RunSummary>;
+
+export const RunDetail = RunSummary.extend({
+  config: TrainConfig,
+  /** Only the settings that differ from the defaults. */
+  configDiff: z.record(z.string(), z.unknown()),
+  threads: z.number().int().nullable(),
+  snapshotHash: z.string().nullable(),
+  classes: z.array(z.string()),
+  epochsData: z.array(EpochMetrics),
+  log: z.array(z.object({ time: z.number(), level: z.string(), message: z.string() })),
+});
+export type RunDetail = z.infer<typeof RunDetail>;
+
+const RunId = z.object({ id: z.number().int().positive() });
+
+/** Live progress of a training run, several times a second at most. */
+export const TrainProgress = z.object({
+  runId: z.number().int(),
+  phase: z.enum(['preparing', 'training', 'evaluating']),
+  epoch: z.number().int(),
+  epochs: z.number().int(),
+  batch: z.number().int(),
+  batches: z.number().int(),
+  loss: z.number().nullable(),
+  imagesPerSecond: z.number().nullable(),
+  etaSeconds: z.number().nullable(),
+  lr: z.number(),
+  message: z.string().nullable(),
+});
+
+export const runMethods = {
+  'runs.start': method('Start training a run on a dataset.', TrainConfig, z.object({ id: z.number().int() })),
+  'runs.list': method('All runs, newest first.', NoInput, z.array(RunSummary)),
+  'runs.get': method('One run: config, metrics per epoch, log.', RunId, RunDetail),
+  'runs.pause': method('Pause a running run after the current batch.', RunId, RunSummary),
+  'runs.resume': method('Resume a paused, stopped or interrupted run from its last checkpoint.', RunId, RunSummary),
+  'runs.stop': method('Stop a run after the current batch; its last checkpoint stays.', RunId, RunSummary),
+  'runs.defaults': method('The default training config and the architectures offered.', NoInput, z.object({
+    config: TrainConfig.omit({ datasetId: true }),
+    archs: z.array(z.object({ name: ArchName, title: z.string(), description: z.string(), defaultInputSize: z.number().int() })),
+  })),
+};
+
+export const runEvents = {
+  'train.progress': TrainProgress,
+  'train.epoch': EpochMetrics.extend({ runId: z.number().int() }),
+  'run.finished': z.object({ runId: z.number().int(), status: RunStatus, error: z.string().nullable(), bestValTop1Error: z.number().nullable(), bestValTop5Error: z.number().nullable() }),
+};

@@ -1,0 +1,167 @@
+import type { EpochMetrics, TrainConfigInput } from '../api/runs.js';
+import type { Studio } from '../studio.js';
+import { runManagerOf } from '../train/service.js';
+import { LIBRARY_OPTIONS, printJson, UsageError, withStudio, type CliIO, type Command, type ParsedArgs } from './command.js';
+
+/** Resolves `--dataset ID|NAME` to a dataset id. */
+async function datasetIdOf(studio: Studio, ref: string): Promise<number> {
+  const list = await studio.call('datasets.list');
+  const byId = /^\d+$/.test(ref) ? list.find((d) => d.id === Number(ref)) : undefined;
+  const byName = list.filter((d) => d.name === ref);
+  if (byId) {
+    return byId.id;
+  }
+  if (byName.length === 1) {
+    return byName[0]!.id;
+  }
+  if (byName.length > 1) {
+    throw new UsageError(`Several datasets are named "${ref}"; pass its id (see \`convnet datasets\`).`);
+  }
+  throw new UsageError(`No dataset "${ref}" in this library (see \`convnet datasets\`).`);
+}
+
+function num(args: ParsedArgs, name: string, integer: boolean): number | undefined {
+  const raw = args.values[name];
+  if (raw === undefined) {
+    return undefined;
+  }
+  const value = Number(raw);
+  if (!Number.isFinite(value) || (integer && !Number.isInteger(value))) {
+    throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'}, got "${String(raw)}".`);
+  }
+  return value;
+}
+
+function bar(fraction: number, width = 24): string {
+  const full = Math.round(Math.max(0, Math.min(1, fraction)) * width);
+  return `[${'#'.repeat(full)}${'.'.repeat(width - full)}]`;
+}
+
+/** Streams a run's epochs (JSON lines or a progress bar) until it finishes; SIGINT stops it cleanly. */
+export async function followRun(studio: Studio, runId: number, io: CliIO, json: boolean): Promise<number> {
+  const offEpoch = studio.events.on('train.epoch', (e) => {
+    if (e.runId !== runId) {
+      return;
+    }
+    const line: EpochMetrics = { epoch: e.epoch, trainLoss: e.trainLoss, valLoss: e.valLoss, valTop1Error: e.valTop1Error, valTop5Error: e.valTop5Error, lr: e.lr, imagesPerSecond: e.imagesPerSecond, seconds: e.seconds };
+    if (json) {
+      const { seconds: _s, ...rest } = line;
+      printJson(io, rest);
+    } else {
+      const pct = (x: number | null): string => (x === null ? '  n/a' : `${(100 * x).toFixed(1)}%`);
+      io.out(`${io.isTTY ? '\r\x1b[K' : ''}epoch ${e.epoch}: loss ${e.trainLoss.toFixed(4)}  val loss ${e.valLoss?.toFixed(4) ?? 'n/a'}  top-1 err ${pct(e.valTop1Error)}  top-5 err ${pct(e.valTop5Error)}  lr ${e.lr.toPrecision(3)}  ${e.imagesPerSecond.toFixed(1)} img/s\n`);
+    }
+  });
+  const offProgress = studio.events.on('train.progress', (p) => {
+    if (p.runId !== runId || json || !io.isTTY) {
+      return;
+    }
+    const text =
+      p.phase === 'preparing'
+        ? p.message ?? 'Preparing…'
+        : `epoch ${p.epoch}/${p.epochs} ${bar(p.batch / Math.max(1, p.batches))} ${p.batch}/${p.batches}  loss ${p.loss?.toFixed(4) ?? '…'}  ${p.imagesPerSecond?.toFixed(1) ?? '…'} img/s  ETA ${p.etaSeconds === null ? '…' : `${Math.round(p.etaSeconds)} s`}`;
+    io.out(`\r\x1b[K${text}`);
+  });
+  const offLog = studio.events.on('app.log', (l) => {
+    if (!json && l.message.startsWith(`Run ${runId}:`)) {
+      io.err(`${io.isTTY ? '\r\x1b[K' : ''}${l.message}\n`);
+    }
+  });
+  const stop = (): void => {
+    io.err('\nStopping after the current batch (a checkpoint is written; `convnet resume` continues)…\n');
+    void studio.call('runs.stop', { id: runId }).catch(() => undefined);
+  };
+  process.once('SIGINT', stop);
+  try {
+    await runManagerOf(studio).settled(runId);
+  } finally {
+    process.off('SIGINT', stop);
+    offEpoch();
+    offProgress();
+    offLog();
+  }
+  const run = await studio.call('runs.get', { id: runId });
+  if (json) {
+    printJson(io, { run: { id: run.id, status: run.status, bestValTop1Error: run.bestValTop1Error, bestValTop5Error: run.bestValTop5Error, ...(run.error ? { error: run.error } : {}) } });
+  } else {
+    io.out(`${io.isTTY ? '\r\x1b[K' : ''}Run ${run.id} ${run.status}${run.error ? `: ${run.error}` : ''}. Best validation top-1 error ${run.bestValTop1Error === null ? 'n/a' : `${(100 * run.bestValTop1Error).toFixed(1)}%`}, top-5 ${run.bestValTop5Error === null ? 'n/a' : `${(100 * run.bestValTop5Error).toFixed(1)}%`}.\n`);
+  }
+  return run.status === 'completed' || run.status === 'stopped' ? 0 : 1;
+}
+
+/** `convnet train`: trains a run on a dataset with the paper's recipe, printing one line per epoch. */
+export const trainCommand: Command = {
+  name: 'train',
+  summary: 'Train an AlexNet-family network on a dataset (the paper\'s recipe by default)',
+  usage:
+    'convnet train --dataset ID|NAME [--library DIR] [--arch alexnet-2012|alexnet|alexnet-small] [--image-size N] [--epochs N] [--batch-size N] [--lr X] [--schedule plateau|step|cosine] [--no-pca] [--backend auto|tensorflow|wasm|cpu] [--time-limit SECONDS] [--seed N] [--ten-crop] [--json]',
+  options: {
+    ...LIBRARY_OPTIONS,
+    dataset: { type: 'string' },
+    arch: { type: 'string' },
+    'image-size': { type: 'string' },
+    epochs: { type: 'string' },
+    'batch-size': { type: 'string' },
+    lr: { type: 'string' },
+    schedule: { type: 'string' },
+    'no-pca': { type: 'boolean', default: false },
+    backend: { type: 'string' },
+    'time-limit': { type: 'string' },
+    seed: { type: 'string' },
+    'ten-crop': { type: 'boolean', default: false },
+  },
+  async run(args, io) {
+    if (typeof args.values.dataset !== 'string') {
+      throw new UsageError(`--dataset is required.\nUsage: ${this.usage}`);
+    }
+    const dataset = args.values.dataset;
+    return withStudio(args, io, async (studio) => {
+      const config: TrainConfigInput = { datasetId: await datasetIdOf(studio, dataset) };
+      const set = <K extends keyof TrainConfigInput>(key: K, value: TrainConfigInput[K] | undefined): void => {
+        if (value !== undefined) {
+          config[key] = value;
+        }
+      };
+      set('arch', args.values.arch as TrainConfigInput['arch']);
+      set('imageSize', num(args, 'image-size', true));
+      set('epochs', num(args, 'epochs', true));
+      set('batchSize', num(args, 'batch-size', true));
+      set('lr', num(args, 'lr', false));
+      set('backend', args.values.backend as TrainConfigInput['backend']);
+      set('timeLimitSeconds', num(args, 'time-limit', false));
+      set('seed', num(args, 'seed', true));
+      if (typeof args.values.schedule === 'string') {
+        config.schedule = { kind: args.values.schedule } as TrainConfigInput['schedule'];
+      }
+      if (args.values['no-pca']) {
+        config.augment = { pca: false };
+      }
+      if (args.values['ten-crop']) {
+        config.tenCropEval = true;
+      }
+      const { id } = await studio.call('runs.start', config);
+      if (!args.values.json) {
+        io.out(`Run ${id} started (library ${studio.library.dir}). Ctrl+C stops it with a checkpoint.\n`);
+      }
+      return followRun(studio, id, io, Boolean(args.values.json));
+    });
+  },
+};
+
+/** `convnet resume --run ID`: continues a stopped, interrupted or paused run from its checkpoint. */
+export const resumeCommand: Command = {
+  name: 'resume',
+  summary: 'Resume a stopped or interrupted run from its last checkpoint',
+  usage: 'convnet resume --run ID [--library DIR] [--json]',
+  options: { ...LIBRARY_OPTIONS, run: { type: 'string' } },
+  async run(args, io) {
+    const id = num(args, 'run', true);
+    if (id === undefined) {
+      throw new UsageError(`--run is required.\nUsage: ${this.usage}`);
+    }
+    return withStudio(args, io, async (studio) => {
+      await studio.call('runs.resume', { id });
+      return followRun(studio, id, io, Boolean(args.values.json));
+    });
+  },
+};

@@ -1,0 +1,33 @@
+import type { EpochMetrics, RunStatus } from '../api/runs.js';
+
+/** What a run worker is started with. */
+export interface RunWorkerData {
+  libraryDir: string;
+  runId: number;
+  /** Continue from the run's checkpoint (or restart it if it has none). */
+  resume: boolean;
+  nativeBinding?: string;
+}
+
+/** Main → worker. */
+export type ToRunWorker = { type: 'control'; action: 'pause' | 'resume' | 'stop' };
+
+/** Worker → main. */
+export type FromRunWorker =
+  | {
+      type: 'progress';
+      phase: 'preparing' | 'training' | 'evaluating';
+      epoch: number;
+      epochs: number;
+      batch: number;
+      batches: number;
+      loss: number | null;
+      imagesPerSecond: number | null;
+      etaSeconds: number | null;
+      lr: number;
+      message: string | null;
+    }
+  | { type: 'epoch'; metrics: EpochMetrics }
+  | { type: 'status'; status: RunStatus }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  | { type: 'finished'; status: RunStatus; error: string | null; bestValTop1Error: number | null; bestValTop5Error: number | null };

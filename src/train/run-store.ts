@@ -1,0 +1,140 @@
+import type { Database } from 'better-sqlite3';
+import type { EpochMetrics, RunDetail, RunStatus, RunSummary, TrainConfig } from '../api/runs.js';
+import { ApiError } from '../api/errors.js';
+
+interface RunRow {
+  id: number;
+  dataset_id: number | null;
+  dataset_name: string | null;
+  arch: string;
+  status: RunStatus;
+  config: string;
+  config_diff: string;
+  classes: string;
+  snapshot_hash: string | null;
+  colour_stats: string | null;
+  backend: string | null;
+  device: string | null;
+  threads: number | null;
+  epochs_done: number;
+  best_top1: number | null;
+  best_top5: number | null;
+  seconds: number;
+  error: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  heartbeat_at: number | null;
+}
+
+/** Reads the raw row of a run, or throws not_found. */
+export function runRow(db: Database, id: number): RunRow {
+  const row = db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+  if (!row) {
+    throw new ApiError('not_found', `Run ${id} does not exist.`);
+  }
+  return row;
+}
+
+function summaryOf(row: RunRow): RunSummary {
+  const config = JSON.parse(row.config) as TrainConfig;
+  return {
+    id: row.id,
+    datasetId: row.dataset_id ?? 0,
+    datasetName: row.dataset_name,
+    arch: row.arch as RunSummary['arch'],
+    status: row.status,
+    backend: row.backend,
+    device: row.device,
+    epochsDone: row.epochs_done,
+    epochs: config.epochs,
+    bestValTop1Error: row.best_top1,
+    bestValTop5Error: row.best_top5,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    error: row.error,
+  };
+}
+
+/** One run's summary. */
+export function getRunSummary(db: Database, id: number): RunSummary {
+  return summaryOf(runRow(db, id));
+}
+
+/** All runs, newest first. */
+export function listRuns(db: Database): RunSummary[] {
+  return (db.prepare('SELECT * FROM runs ORDER BY id DESC').all() as RunRow[]).map(summaryOf);
+}
+
+/** Metrics of every finished epoch of a run, in order. */
+export function runEpochs(db: Database, id: number): EpochMetrics[] {
+  return (
+    db.prepare('SELECT * FROM epochs WHERE run_id = ? ORDER BY epoch').all(id) as Array<{
+      epoch: number;
+      train_loss: number;
+      val_loss: number | null;
+      val_top1: number | null;
+      val_top5: number | null;
+      lr: number;
+      images_per_second: number;
+      seconds: number;
+    }>
+  ).map((e) => ({
+    epoch: e.epoch,
+    trainLoss: e.train_loss,
+    valLoss: e.val_loss,
+    valTop1Error: e.val_top1,
+    valTop5Error: e.val_top5,
+    lr: e.lr,
+    imagesPerSecond: e.images_per_second,
+    seconds: e.seconds,
+  }));
+}
+
+/** Everything about a run for its page. */
+export function getRunDetail(db: Database, id: number): RunDetail {
+  const row = runRow(db, id);
+  const log = db.prepare('SELECT time, level, message FROM run_log WHERE run_id = ? ORDER BY id').all(id) as RunDetail['log'];
+  return {
+    ...summaryOf(row),
+    config: JSON.parse(row.config),
+    configDiff: JSON.parse(row.config_diff),
+    threads: row.threads,
+    snapshotHash: row.snapshot_hash,
+    classes: JSON.parse(row.classes),
+    epochsData: runEpochs(db, id),
+    log,
+  };
+}
+
+/** Appends a line to a run's log. */
+export function logRun(db: Database, id: number, level: 'info' | 'warn' | 'error', message: string): void {
+  db.prepare('INSERT INTO run_log (run_id, time, level, message) VALUES (?, ?, ?, ?)').run(id, Date.now(), level, message);
+}
+
+/** Sets a run's status (and its finish time and error for final states). */
+export function setRunStatus(db: Database, id: number, status: RunStatus, error: string | null = null): void {
+  const final = status === 'completed' || status === 'stopped' || status === 'failed' || status === 'interrupted';
+  db.prepare('UPDATE runs SET status = ?, error = ?, finished_at = CASE WHEN ? THEN ? ELSE finished_at END, heartbeat_at = ? WHERE id = ?').run(
+    status,
+    error,
+    final ? 1 : 0,
+    Date.now(),
+    Date.now(),
+    id,
+  );
+}
+
+/** How long a worker may go silent before its run counts as interrupted (the process died). */
+export const HEARTBEAT_STALE_MS = 60_000;
+
+/** Marks runs whose worker stopped beating (a killed app or CLI) as interrupted; they can be resumed. */
+export function markInterruptedRuns(db: Database, now = Date.now()): number {
+  return db
+    .prepare(
+      `UPDATE runs SET status = 'interrupted', error = 'The process training this run ended unexpectedly; resume continues from its last checkpoint.'
+        WHERE status IN ('running', 'paused', 'queued') AND (heartbeat_at IS NULL OR heartbeat_at < ?)`,
+    )
+    .run(now - HEARTBEAT_STALE_MS).changes;
+}

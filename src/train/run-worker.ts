@@ -1,0 +1,41 @@
+// Worker-thread entry of one training run: owns its own SQLite connection and the tfjs engine, so
+// the main thread (the UI's or the server's) never trains.
+import Database from 'better-sqlite3';
+import path from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { FromRunWorker, RunWorkerData, ToRunWorker } from './messages.js';
+import { trainRun, type RunControl } from './session.js';
+
+const data = workerData as RunWorkerData;
+const port = parentPort!;
+const db = new Database(path.join(data.libraryDir, 'library.sqlite'), data.nativeBinding ? { nativeBinding: data.nativeBinding } : {});
+db.pragma('busy_timeout = 5000');
+db.pragma('foreign_keys = ON');
+
+let wake: (() => void) | null = null;
+const control: RunControl = {
+  paused: false,
+  stopRequested: false,
+  waitWhilePaused: () =>
+    new Promise<void>((resolve) => {
+      wake = resolve;
+    }),
+};
+
+port.on('message', (m: ToRunWorker) => {
+  if (m.type === 'control') {
+    if (m.action === 'pause') {
+      control.paused = true;
+    } else {
+      control.paused = false;
+      control.stopRequested ||= m.action === 'stop';
+      wake?.();
+      wake = null;
+    }
+  }
+});
+
+const send = (m: FromRunWorker): void => port.postMessage(m);
+await trainRun(db, data.libraryDir, data.runId, data.resume, control, send);
+db.close();
+port.close();

@@ -1,0 +1,199 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import type { Handlers } from '../api/dispatch.js';
+import { ApiError } from '../api/errors.js';
+import type { RunStatus, RunSummary } from '../api/runs.js';
+import { siblingModule, spawnWorker } from '../images/spawn-worker.js';
+import { ARCHS } from '../model/index.js';
+import type { StudioContext } from '../studio.js';
+import { configDiff, DEFAULT_CONFIG, resolveConfig } from './config.js';
+import type { FromRunWorker, RunWorkerData, ToRunWorker } from './messages.js';
+import { getRunDetail, getRunSummary, listRuns, markInterruptedRuns, runRow, setRunStatus } from './run-store.js';
+
+type RunMethod = 'runs.start' | 'runs.list' | 'runs.get' | 'runs.pause' | 'runs.resume' | 'runs.stop' | 'runs.defaults';
+
+/** The training workers of one studio. One run trains at a time: on a laptop two would only halve each other. */
+export class RunManager {
+  private readonly workers = new Map<number, { worker: Worker; done: Promise<void> }>();
+
+  constructor(
+    private readonly ctx: StudioContext,
+    private readonly nativeBinding?: string,
+  ) {}
+
+  /** Starts a worker for a run (fresh or resumed); resolves once it is spawned. */
+  launch(runId: number, resume: boolean): void {
+    const busy = [...this.workers.keys()][0];
+    if (busy !== undefined) {
+      throw new ApiError('conflict', `Run ${busy} is training; stop it or wait for it to finish before starting another.`);
+    }
+    const data: RunWorkerData = { libraryDir: this.ctx.library.dir, runId, resume, ...(this.nativeBinding ? { nativeBinding: this.nativeBinding } : {}) };
+    const worker = spawnWorker(siblingModule(import.meta.url, 'run-worker'), { workerData: data });
+    let finished = false;
+    const done = new Promise<void>((resolve) => {
+      worker.on('message', (m: FromRunWorker) => {
+        if (m.type === 'finished') {
+          finished = true;
+        }
+        this.forward(runId, m);
+      });
+      worker.on('error', (err) => {
+        // A crash inside the worker (not a training error it reported itself).
+        if (!finished) {
+          finished = true;
+          const message = `The training worker crashed: ${err.message}`;
+          setRunStatus(this.ctx.library.db, runId, 'failed', message);
+          this.forward(runId, { type: 'finished', status: 'failed', error: message, bestValTop1Error: null, bestValTop5Error: null });
+        }
+      });
+      worker.on('exit', () => {
+        this.workers.delete(runId);
+        if (!finished) {
+          setRunStatus(this.ctx.library.db, runId, 'interrupted', 'The training worker exited unexpectedly; resume continues from the last checkpoint.');
+          this.forward(runId, { type: 'finished', status: 'interrupted', error: 'The training worker exited unexpectedly.', bestValTop1Error: null, bestValTop5Error: null });
+        }
+        resolve();
+      });
+    });
+    this.workers.set(runId, { worker, done });
+  }
+
+  /** Sends pause/resume/stop to a live run; false when the run has no worker here. */
+  control(runId: number, action: ToRunWorker['action']): boolean {
+    const entry = this.workers.get(runId);
+    if (!entry) {
+      return false;
+    }
+    entry.worker.postMessage({ type: 'control', action } satisfies ToRunWorker);
+    return true;
+  }
+
+  /** Resolves when the run's worker has exited (immediately if none). */
+  async settled(runId: number): Promise<void> {
+    await this.workers.get(runId)?.done;
+  }
+
+  /** Stops every run cleanly (checkpointing where it stands) and waits for the workers. */
+  async closeAll(): Promise<void> {
+    for (const id of this.workers.keys()) {
+      this.control(id, 'stop');
+    }
+    await Promise.all([...this.workers.values()].map((w) => w.done));
+  }
+
+  private forward(runId: number, m: FromRunWorker): void {
+    const { events } = this.ctx;
+    switch (m.type) {
+      case 'progress': {
+        const { type: _t, ...rest } = m;
+        events.emit('train.progress', { runId, ...rest });
+        break;
+      }
+      case 'epoch':
+        events.emit('train.epoch', { runId, ...m.metrics });
+        break;
+      case 'log':
+        events.emit('app.log', { level: m.level, message: `Run ${runId}: ${m.message}`, time: Date.now() });
+        break;
+      case 'status':
+        break;
+      case 'finished':
+        events.emit('run.finished', { runId, status: m.status, error: m.error, bestValTop1Error: m.bestValTop1Error, bestValTop5Error: m.bestValTop5Error });
+        break;
+    }
+  }
+}
+
+const managers = new WeakMap<StudioContext['library'], RunManager>();
+
+/** The run manager of a studio (the CLI waits on it). */
+export function runManagerOf(ctx: Pick<StudioContext, 'library'>): RunManager {
+  const m = managers.get(ctx.library);
+  if (!m) {
+    throw new Error('runHandlers(ctx) was not installed on this studio.');
+  }
+  return m;
+}
+
+/** `runs.*`: start, watch and control training runs. */
+export function runHandlers(ctx: StudioContext, options: { nativeBinding?: string | undefined } = {}): Pick<Handlers, RunMethod> {
+  const { db } = ctx.library;
+  const manager = new RunManager(ctx, options.nativeBinding);
+  managers.set(ctx.library, manager);
+  ctx.closers.push(() => manager.closeAll());
+  markInterruptedRuns(db);
+
+  const summary = (id: number): RunSummary => getRunSummary(db, id);
+  const requireStatus = (id: number, allowed: RunStatus[], verb: string): void => {
+    const { status } = runRow(db, id);
+    if (!allowed.includes(status)) {
+      throw new ApiError('conflict', `Run ${id} is ${status}; it cannot be ${verb}.`);
+    }
+  };
+
+  return {
+    'runs.start': async (input) => {
+      const config = resolveConfig(input);
+      const dataset = db.prepare('SELECT id, name FROM datasets WHERE id = ?').get(config.datasetId) as { id: number; name: string } | undefined;
+      if (!dataset) {
+        throw new ApiError('not_found', `Dataset ${config.datasetId} does not exist.`);
+      }
+      const now = Date.now();
+      const id = Number(
+        db
+          .prepare(
+            `INSERT INTO runs (dataset_id, dataset_name, arch, status, config, config_diff, created_at, heartbeat_at)
+             VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)`,
+          )
+          .run(dataset.id, dataset.name, config.arch, JSON.stringify(config), JSON.stringify(configDiff(config)), now, now).lastInsertRowid,
+      );
+      try {
+        manager.launch(id, false);
+      } catch (err) {
+        db.prepare('DELETE FROM runs WHERE id = ?').run(id);
+        throw err;
+      }
+      return { id };
+    },
+    'runs.list': async () => listRuns(db),
+    'runs.get': async ({ id }) => getRunDetail(db, id),
+    'runs.pause': async ({ id }) => {
+      requireStatus(id, ['running'], 'paused');
+      manager.control(id, 'pause');
+      return summary(id);
+    },
+    'runs.resume': async ({ id }) => {
+      const { status } = runRow(db, id);
+      if (status === 'paused' && manager.control(id, 'resume')) {
+        return summary(id);
+      }
+      requireStatus(id, ['paused', 'stopped', 'interrupted', 'failed', 'completed'], 'resumed');
+      if (status === 'completed') {
+        const { epochs_done: done, config } = runRow(db, id);
+        if (done >= (JSON.parse(config) as { epochs: number }).epochs) {
+          throw new ApiError('conflict', `Run ${id} already finished all its epochs.`);
+        }
+      }
+      const runDir = path.join(ctx.library.runsDir, String(id));
+      if (!fs.existsSync(path.join(runDir, 'checkpoint', 'checkpoint.json')) && runRow(db, id).epochs_done > 0) {
+        throw new ApiError('conflict', `Run ${id} has no checkpoint to resume from.`);
+      }
+      manager.launch(id, true);
+      return summary(id);
+    },
+    'runs.stop': async ({ id }) => {
+      if (!manager.control(id, 'stop')) {
+        requireStatus(id, [], 'stopped (it is not training in this process)');
+      }
+      return summary(id);
+    },
+    'runs.defaults': async () => {
+      const { datasetId: _d, ...config } = DEFAULT_CONFIG;
+      return {
+        config,
+        archs: Object.values(ARCHS).map((a) => ({ name: a.name, title: a.title, description: a.description, defaultInputSize: a.defaultInputSize })),
+      };
+    },
+  };
+}

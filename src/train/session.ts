@@ -1,0 +1,224 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Database } from 'better-sqlite3';
+import * as tf from '@tensorflow/tfjs';
+import type { TrainConfig } from '../api/runs.js';
+import { activateBackend, chooseBackend } from '../backends/index.js';
+import { createBatchLoader, type BatchLoader } from '../images/batch-loader.js';
+import { paperLighting } from '../images/augment.js';
+import type { ColorStats } from '../images/color-stats.js';
+import { ARCHS, buildModel, type ArchName } from '../model/index.js';
+import { loadCheckpoint, modelFromCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { inputSizeOf } from './config.js';
+import { colorStatsFor, ensurePack, saveSnapshot, snapshotDataset, storedSnapshot, type DatasetSnapshot } from './data.js';
+import { keyedWeights, trainLoop, type LoopPosition } from './loop.js';
+import type { FromRunWorker } from './messages.js';
+import { logRun, runRow, setRunStatus } from './run-store.js';
+import { initialSchedule } from './schedule.js';
+import { PaperSgd } from './sgd.js';
+
+/** Pause/stop requests from the main thread, read between batches. */
+export interface RunControl {
+  paused: boolean;
+  stopRequested: boolean;
+  /** Resolves when the run is resumed or stopped. */
+  waitWhilePaused(): Promise<void>;
+}
+
+/** Trains (or resumes) one run to its end; everything it learns goes to SQLite, the run folder and `send`. */
+export async function trainRun(db: Database, libraryDir: string, runId: number, resume: boolean, control: RunControl, send: (m: FromRunWorker) => void): Promise<void> {
+  const run = runRow(db, runId);
+  const config = JSON.parse(run.config) as TrainConfig;
+  const runDir = path.join(libraryDir, 'runs', String(runId));
+  fs.mkdirSync(runDir, { recursive: true });
+  const log = (level: 'info' | 'warn' | 'error', message: string): void => {
+    logRun(db, runId, level, message);
+    send({ type: 'log', level, message });
+  };
+  const heartbeat = setInterval(() => db.prepare('UPDATE runs SET heartbeat_at = ? WHERE id = ?').run(Date.now(), runId), 5000);
+  const loaders: BatchLoader[] = [];
+  try {
+    setRunStatus(db, runId, 'running');
+    db.prepare('UPDATE runs SET started_at = COALESCE(started_at, ?), error = NULL, finished_at = NULL WHERE id = ?').run(Date.now(), runId);
+    send({ type: 'status', status: 'running' });
+    const prepare = (message: string, batch = 0, batches = 0): void =>
+      send({ type: 'progress', phase: 'preparing', epoch: 0, epochs: config.epochs, batch, batches, loss: null, imagesPerSecond: null, etaSeconds: null, lr: config.lr, message });
+
+    // Backend: the user's choice or the best available here; recorded with the run.
+    const choice = await chooseBackend(config.backend);
+    const active = await activateBackend(choice.name);
+    db.prepare('UPDATE runs SET backend = ?, device = ?, threads = ? WHERE id = ?').run(active, choice.device, choice.threads, runId);
+    log('info', `Backend ${active} (${choice.device ?? 'unknown device'}): ${choice.reason}`);
+
+    // Data: the snapshot taken at the first start, so edits to the library never change a run midway.
+    const checkpoint = resume ? loadCheckpoint(runDir) : null;
+    let snapshot: DatasetSnapshot;
+    if (checkpoint || (resume && run.snapshot_hash)) {
+      snapshot = storedSnapshot(db, runId, JSON.parse(run.classes) as string[]);
+    } else {
+      if (run.dataset_id === null) {
+        throw new Error('The dataset of this run was deleted.');
+      }
+      snapshot = snapshotDataset(db, run.dataset_id);
+      db.prepare('DELETE FROM run_images WHERE run_id = ?').run(runId);
+      saveSnapshot(db, runId, snapshot);
+      db.prepare('UPDATE runs SET classes = ?, snapshot_hash = ? WHERE id = ?').run(JSON.stringify(snapshot.classes), snapshot.hash, runId);
+    }
+    if (snapshot.classes.length < 2) {
+      throw new Error(`A classifier needs at least 2 classes; this dataset has ${snapshot.classes.length}.`);
+    }
+    const inputSize = inputSizeOf(config);
+    prepare(`Preparing the training cache at ${inputSize} px (each image is decoded once)…`);
+    const pack = await ensurePack(path.join(libraryDir, 'cache'), run.dataset_id ?? 0, inputSize, snapshot.items, (done, total) =>
+      prepare(`Decoding images for the training cache: ${done} / ${total}`, done, total),
+    );
+    if (pack.failed.size) {
+      log('warn', `${pack.failed.size} image(s) could not be decoded and are left out of this run.`);
+    }
+    const usable = snapshot.items.filter((it) => !pack.failed.has(it.id));
+    const train = usable.filter((it) => it.split === 'train');
+    const val = usable.filter((it) => it.split === 'val');
+    if (train.length === 0) {
+      throw new Error('The dataset has no images in its training split.');
+    }
+    if (val.length === 0) {
+      log('warn', 'The dataset has no validation images: no validation error, and the plateau schedule cannot act.');
+    }
+
+    const stats = (checkpoint?.meta.colorStats as ColorStats | undefined) ?? colorStatsFor(pack.file, train.map((it) => it.id));
+    db.prepare('UPDATE runs SET colour_stats = ? WHERE id = ?').run(JSON.stringify(stats), runId);
+
+    // Model and optimizer, fresh or from the checkpoint (which may come from another backend).
+    const arch = config.arch as ArchName;
+    const init = config.init ?? ARCHS[arch].defaultInit;
+    const model = checkpoint
+      ? await modelFromCheckpoint(checkpoint)
+      : buildModel(arch, { numClasses: snapshot.classes.length, inputSize, lrn: config.lrn ?? ARCHS[arch].defaultLrn, dropout: config.dropout, init });
+    const sgd = new PaperSgd(keyedWeights(model), { momentum: config.momentum, weightDecay: config.weightDecay });
+    if (checkpoint) {
+      sgd.setState(checkpoint.sgd);
+      log('info', `Resuming from the checkpoint after epoch ${checkpoint.meta.position.epoch}${checkpoint.meta.position.batch ? `, batch ${checkpoint.meta.position.batch}` : ''}.`);
+    }
+    const start: LoopPosition = checkpoint?.meta.position ?? {
+      epoch: 0,
+      batch: 0,
+      lossSum: 0,
+      images: 0,
+      seconds: 0,
+      schedule: initialSchedule(config),
+      best: { top1: null, top5: null },
+    };
+
+    // The paper subtracts the mean only (with its N(0, 0.01) init); He-initialised nets also want unit scale.
+    const norm = init === 'paper' ? { mean: stats.mean } : { mean: stats.mean, std: stats.std };
+    const trainLoader = await createBatchLoader({
+      packFile: pack.file,
+      ids: train.map((it) => it.id),
+      labels: train.map((it) => it.label),
+      batchSize: config.batchSize,
+      inputSize,
+      train: true,
+      augment: { crop: config.augment.crop, flip: config.augment.flip, pca: config.augment.pca ? paperLighting(stats, config.augment.pcaSigma) : null },
+      ...norm,
+      seed: config.seed,
+      epoch: start.epoch,
+      startBatch: start.batch,
+      prefetch: 3,
+    });
+    loaders.push(trainLoader);
+    const valLoader = val.length
+      ? await createBatchLoader({
+          packFile: pack.file,
+          ids: val.map((it) => it.id),
+          labels: val.map((it) => it.label),
+          batchSize: Math.max(config.batchSize, 64),
+          inputSize,
+          train: false,
+          ...norm,
+          seed: config.seed,
+          epoch: 0,
+          evalViews: config.tenCropEval ? 'ten-crop' : 'center',
+        })
+      : null;
+    if (valLoader) {
+      loaders.push(valLoader);
+    }
+    log('info', `Training ${arch} at ${inputSize} px on ${train.length} images (${val.length} validation, ${snapshot.classes.length} classes).`);
+
+    const meta = (position: LoopPosition) => ({
+      runId,
+      arch,
+      config,
+      classes: snapshot.classes,
+      snapshotHash: snapshot.hash,
+      colorStats: stats,
+      position,
+      backend: active,
+    });
+    const { outcome, position } = await trainLoop({
+      model,
+      sgd,
+      config,
+      numClasses: snapshot.classes.length,
+      train: trainLoader,
+      val: valLoader,
+      start,
+      hooks: {
+        progress: (p) => send({ type: 'progress', ...p, epochs: config.epochs, message: null }),
+        epochEnd: async (metrics, pos) => {
+          await saveCheckpoint(runDir, model, await sgd.getState(), meta(pos));
+          db.prepare(
+            `INSERT OR REPLACE INTO epochs (run_id, epoch, train_loss, val_loss, val_top1, val_top5, lr, images_per_second, seconds, finished_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          ).run(runId, metrics.epoch, metrics.trainLoss, metrics.valLoss, metrics.valTop1Error, metrics.valTop5Error, metrics.lr, metrics.imagesPerSecond, metrics.seconds, Date.now());
+          db.prepare('UPDATE runs SET epochs_done = ?, best_top1 = ?, best_top5 = ?, seconds = ? WHERE id = ?').run(pos.epoch, pos.best.top1, pos.best.top5, pos.seconds, runId);
+          send({ type: 'epoch', metrics });
+        },
+        control: async () => {
+          if (control.paused && !control.stopRequested) {
+            setRunStatus(db, runId, 'paused');
+            send({ type: 'status', status: 'paused' });
+            await control.waitWhilePaused();
+            if (!control.stopRequested) {
+              setRunStatus(db, runId, 'running');
+              send({ type: 'status', status: 'running' });
+            }
+          }
+          return control.stopRequested ? 'stop' : 'continue';
+        },
+        stopped: async (pos) => {
+          await saveCheckpoint(runDir, model, await sgd.getState(), meta(pos));
+          db.prepare('UPDATE runs SET seconds = ? WHERE id = ?').run(pos.seconds, runId);
+        },
+      },
+    });
+    const status = outcome === 'stopped' ? 'stopped' : 'completed';
+    if (outcome === 'time-limit') {
+      log('info', `Time limit of ${config.timeLimitSeconds} s reached after ${position.epoch} epoch(s); evaluated and checkpointed.`);
+    }
+    setRunStatus(db, runId, status);
+    log('info', status === 'stopped' ? `Stopped at epoch ${position.epoch + 1}, batch ${position.batch}; resume continues from there.` : `Finished ${position.epoch} epoch(s).`);
+    send({ type: 'finished', status, error: null, bestValTop1Error: position.best.top1, bestValTop5Error: position.best.top5 });
+    model.dispose();
+    sgd.dispose();
+  } catch (err) {
+    const message = describeTrainingError(err);
+    log('error', message);
+    setRunStatus(db, runId, 'failed', message);
+    const row = runRow(db, runId);
+    send({ type: 'finished', status: 'failed', error: message, bestValTop1Error: row.best_top1, bestValTop5Error: row.best_top5 });
+  } finally {
+    clearInterval(heartbeat);
+    await Promise.all(loaders.map((l) => l.close()));
+    tf.disposeVariables();
+  }
+}
+
+/** A message a user can act on, for errors the backends raise in their own words. */
+function describeTrainingError(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/out of memory|OOM|Cannot allocate|memory access out of bounds|Aborted\(\)/i.test(message)) {
+    return `The backend ran out of memory (${message.split('\n')[0]}). Try a smaller batch size or image size; the last checkpoint is intact.`;
+  }
+  return message;
+}
