@@ -12,6 +12,9 @@ export class DatasetsStore {
   readonly details = new SvelteMap<number, DatasetDetail>();
   #unsubscribe: (() => void) | null = null;
   readonly #pending = new Set<number>();
+  // Answers can overtake each other; only the newest request's answer is applied.
+  #listRequest = 0;
+  readonly #detailRequest = new Map<number, number>();
 
   /** Loads the list now and again whenever an import finishes. */
   start(): () => void {
@@ -38,8 +41,12 @@ export class DatasetsStore {
   /** Fetches the list, then each dataset's details (for class histograms). */
   async load(): Promise<void> {
     this.loading = true;
+    const request = ++this.#listRequest;
     try {
       const list = await call('datasets.list');
+      if (request !== this.#listRequest) {
+        return;
+      }
       this.list = list;
       this.error = null;
       for (const id of this.details.keys()) {
@@ -57,8 +64,13 @@ export class DatasetsStore {
 
   /** Fetches one dataset's details; errors are kept on the store, never thrown. */
   async loadDetail(id: number): Promise<DatasetDetail | null> {
+    const request = (this.#detailRequest.get(id) ?? 0) + 1;
+    this.#detailRequest.set(id, request);
     try {
       const detail = await call('datasets.get', { id });
+      if (request !== this.#detailRequest.get(id)) {
+        return this.details.get(id) ?? null;
+      }
       this.details.set(id, detail);
       this.#replaceSummary(detail);
       return detail;
