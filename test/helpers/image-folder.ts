@@ -34,13 +34,24 @@ export interface ImageFolder {
 
 const EXT: Record<FolderFormat, string> = { jpeg: 'jpg', png: 'png', webp: 'webp', gif: 'gif', tiff: 'tif', avif: 'avif' };
 
-/** A small, distinct image: a gradient whose colours depend on (seed, class, index). */
+/** A small, distinct image: a smooth gradient whose slopes and offsets come from a PRNG seeded by `key`. */
 export async function imageBytes(format: FolderFormat, key: number, width = 24, height = 20): Promise<Buffer> {
+  let state = (key * 2654435761 + 1) >>> 0;
+  const next = (): number => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t ^= t + Math.imul(t ^ (t >>> 7), 61 | t);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const params = Array.from({ length: 9 }, () => next());
   const pixels = Buffer.alloc(width * height * 3);
-  for (let i = 0; i < width * height; i++) {
-    pixels[i * 3] = (key * 37 + i) & 255;
-    pixels[i * 3 + 1] = (key * 11 + (i >> 3)) & 255;
-    pixels[i * 3 + 2] = (key * 101) & 255;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      for (let c = 0; c < 3; c++) {
+        const [ax, ay, b] = [params[c * 3]! * 4, params[c * 3 + 1]! * 4, params[c * 3 + 2]! * 255];
+        pixels[(y * width + x) * 3 + c] = Math.floor(ax * x + ay * y + b) & 255;
+      }
+    }
   }
   const image = sharp(pixels, { raw: { width, height, channels: 3 } });
   return image.toFormat(format === 'avif' ? 'avif' : format, format === 'avif' ? { quality: 60, effort: 0 } : {}).toBuffer();
