@@ -129,7 +129,29 @@ export const TrainProgress = z.object({
   message: z.string().nullable(),
 });
 
+/** Loss, top-1/top-5 error, per-class metrics and the confusion matrix of a run on one split. */
+export const RunEvaluation = z.object({
+  runId: z.number().int(),
+  split: z.enum(['train', 'val', 'test']),
+  tenCrop: z.boolean(),
+  images: z.number().int(),
+  loss: z.number(),
+  top1Error: z.number(),
+  top5Error: z.number(),
+  classes: z.array(z.string()),
+  perClass: z.array(z.object({ class: z.string(), precision: z.number(), recall: z.number(), f1: z.number(), support: z.number().int() })),
+  confusion: z.array(z.array(z.number().int())),
+  backend: z.string(),
+});
+export type RunEvaluation = z.infer<typeof RunEvaluation>;
+
 export const runMethods = {
+  'runs.evaluate': method(
+    "Evaluate a run's latest checkpoint on a split (optionally with the paper's ten-crop averaging).",
+    z.object({ id: z.number().int().positive(), split: z.enum(['train', 'val', 'test']).default('val'), tenCrop: z.boolean().default(false) }),
+    RunEvaluation,
+  ),
+
   'runs.start': method('Start training a run on a dataset.', TrainConfig, z.object({ id: z.number().int() })),
   'runs.list': method('All runs, newest first.', NoInput, z.array(RunSummary)),
   'runs.get': method('One run: config, metrics per epoch, log.', RunId, RunDetail),

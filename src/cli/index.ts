@@ -3,11 +3,11 @@ import { datasetsCommand } from './datasets.js';
 import { importCommand } from './import.js';
 import { infoCommand } from './info.js';
 import { serveCommand } from './serve.js';
-import { resumeCommand, trainCommand } from './train.js';
+import { evalCommand, resumeCommand, trainCommand } from './train.js';
 import { pkg } from '../version.js';
 
 /** Every `convnet` sub-command, in the order `--help` lists them. */
-export const commands: Command[] = [infoCommand, importCommand, datasetsCommand, trainCommand, resumeCommand, serveCommand];
+export const commands: Command[] = [infoCommand, importCommand, datasetsCommand, trainCommand, resumeCommand, evalCommand, serveCommand];
 
 /** The top-level help text. */
 export function helpText(): string {
@@ -58,6 +58,13 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
 
 /** The process-level entry: real stdout/stderr, exit code on finish. */
 export async function main(): Promise<void> {
+  // `convnet … | head` closes stdout early: end quietly instead of crashing on EPIPE.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') {
+      process.exit(process.exitCode ?? 0);
+    }
+    throw err;
+  });
   const io: CliIO = {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),

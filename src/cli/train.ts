@@ -165,3 +165,41 @@ export const resumeCommand: Command = {
     });
   },
 };
+
+/** `convnet eval --run ID`: top-1/top-5 error, per-class metrics and the confusion matrix on a split. */
+export const evalCommand: Command = {
+  name: 'eval',
+  summary: "Evaluate a run on its validation or test split (top-1/top-5, per class, confusion)",
+  usage: 'convnet eval --run ID [--library DIR] [--split val|test|train] [--ten-crop] [--json]',
+  options: { ...LIBRARY_OPTIONS, run: { type: 'string' }, split: { type: 'string', default: 'val' }, 'ten-crop': { type: 'boolean', default: false } },
+  async run(args, io) {
+    const id = num(args, 'run', true);
+    if (id === undefined) {
+      throw new UsageError(`--run is required.\nUsage: ${this.usage}`);
+    }
+    const split = String(args.values.split);
+    if (!['train', 'val', 'test'].includes(split)) {
+      throw new UsageError(`--split must be val, test or train, got "${split}".`);
+    }
+    return withStudio(args, io, async (studio) => {
+      const r = await studio.call('runs.evaluate', { id, split: split as 'val', tenCrop: Boolean(args.values['ten-crop']) });
+      if (args.values.json) {
+        printJson(io, {
+          images: r.images,
+          top1Error: r.top1Error,
+          top5Error: r.top5Error,
+          perClass: r.perClass.map((c) => ({ class: c.class, precision: c.precision, recall: c.recall, support: c.support })),
+          confusion: r.confusion,
+        });
+        return 0;
+      }
+      io.out(`Run ${id} on ${r.split} (${r.images} images${r.tenCrop ? ', ten-crop' : ''}, ${r.backend}): top-1 error ${(100 * r.top1Error).toFixed(2)}%, top-5 error ${(100 * r.top5Error).toFixed(2)}%\n\n`);
+      const w = Math.max(5, ...r.classes.map((c) => c.length));
+      io.out(`${'class'.padEnd(w)}  precision  recall   f1      support\n`);
+      for (const c of r.perClass) {
+        io.out(`${c.class.padEnd(w)}  ${c.precision.toFixed(3).padStart(9)}  ${c.recall.toFixed(3).padStart(6)}  ${c.f1.toFixed(3).padStart(6)}  ${String(c.support).padStart(7)}\n`);
+      }
+      return 0;
+    });
+  },
+};

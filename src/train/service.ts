@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { Handlers } from '../api/dispatch.js';
 import { ApiError } from '../api/errors.js';
-import type { RunStatus, RunSummary } from '../api/runs.js';
+import type { RunEvaluation, RunStatus, RunSummary } from '../api/runs.js';
 import { siblingModule, spawnWorker } from '../images/spawn-worker.js';
 import { ARCHS } from '../model/index.js';
 import type { StudioContext } from '../studio.js';
@@ -11,7 +11,7 @@ import { configDiff, DEFAULT_CONFIG, resolveConfig } from './config.js';
 import type { FromRunWorker, RunWorkerData, ToRunWorker } from './messages.js';
 import { getRunDetail, getRunSummary, listRuns, markInterruptedRuns, runRow, setRunStatus } from './run-store.js';
 
-type RunMethod = 'runs.start' | 'runs.list' | 'runs.get' | 'runs.pause' | 'runs.resume' | 'runs.stop' | 'runs.defaults';
+type RunMethod = 'runs.start' | 'runs.list' | 'runs.get' | 'runs.pause' | 'runs.resume' | 'runs.stop' | 'runs.defaults' | 'runs.evaluate';
 
 /** The training workers of one studio. One run trains at a time: on a laptop two would only halve each other. */
 export class RunManager {
@@ -187,6 +187,22 @@ export function runHandlers(ctx: StudioContext, options: { nativeBinding?: strin
         requireStatus(id, [], 'stopped (it is not training in this process)');
       }
       return summary(id);
+    },
+    'runs.evaluate': async ({ id, split, tenCrop }) => {
+      runRow(db, id);
+      const worker = spawnWorker(new URL(`../evaluate/evaluate-worker${path.extname(new URL(import.meta.url).pathname)}`, import.meta.url), {
+        workerData: { libraryDir: ctx.library.dir, runId: id, split, tenCrop, ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}) },
+      });
+      const reply = await new Promise<{ ok: true; result: RunEvaluation } | { ok: false; message: string }>((resolve) => {
+        worker.once('message', resolve);
+        worker.once('error', (err) => resolve({ ok: false, message: `The evaluation worker crashed: ${err.message}` }));
+        worker.once('exit', () => resolve({ ok: false, message: 'The evaluation worker exited early.' }));
+      });
+      await worker.terminate();
+      if (!reply.ok) {
+        throw new ApiError('conflict', reply.message);
+      }
+      return reply.result;
     },
     'runs.defaults': async () => {
       const { datasetId: _d, ...config } = DEFAULT_CONFIG;
