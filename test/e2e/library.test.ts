@@ -192,6 +192,27 @@ describe('Library in browser mode', () => {
     expect(await progress.count()).toBe(0);
     expect(errors).toEqual([]);
   });
+
+  it('finishes the import when run again, and keeps the gallery of thousands light: only visible rows in the DOM', async () => {
+    await page.getByLabel('Folder or CSV path on the server').fill(manyDir);
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    const done = page.getByTestId('import-summary').filter({ hasText: 'Imported many' });
+    await done.waitFor({ timeout: 180_000 });
+    await done.getByRole('button', { name: 'Open gallery' }).click();
+    const grid = page.getByTestId('thumb-grid');
+    await expect.poll(() => page.getByTestId('gallery-count').textContent()).toContain(`${(MANY * 2).toLocaleString('en-US')} images shown`);
+    const cells = await thumbs().count();
+    expect(cells).toBeGreaterThan(0);
+    expect(cells).toBeLessThan(150);
+    // The scroll area is as tall as all rows, and the last image can be reached.
+    const { scrollHeight, clientHeight } = await grid.evaluate((el) => ({ scrollHeight: el.scrollHeight, clientHeight: el.clientHeight }));
+    expect(scrollHeight).toBeGreaterThan(clientHeight * 20);
+    await grid.evaluate((el) => (el.scrollTop = el.scrollHeight));
+    await expect.poll(() => thumbs().last().locator('button.open').getAttribute('title'), { timeout: 15_000 }).toContain(`0${MANY - 1}.png`);
+    expect(await thumbs().count()).toBeLessThan(150);
+    await page.screenshot({ path: artifactPath('e2e', 'library-gallery-many.png') });
+    expect(errors).toEqual([]);
+  });
 });
 
 /**
