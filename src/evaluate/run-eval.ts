@@ -4,9 +4,8 @@ import type { TrainConfig } from '../api/runs.js';
 import { activateBackend, chooseBackend } from '../backends/index.js';
 import { createBatchLoader } from '../images/batch-loader.js';
 import type { ColorStats } from '../images/color-stats.js';
-import { ARCHS, type ArchName } from '../model/index.js';
 import { loadCheckpoint, modelFromCheckpoint } from '../train/checkpoint.js';
-import { inputSizeOf } from '../train/config.js';
+import { inputSizeOf, normalizationFor } from '../train/config.js';
 import { ensurePack, storedSnapshot } from '../train/data.js';
 import { runRow } from '../train/run-store.js';
 import { evaluateSource } from './evaluate.js';
@@ -48,7 +47,6 @@ export async function evaluateRun(db: Database, libraryDir: string, runId: numbe
   const pack = await ensurePack(path.join(libraryDir, 'cache'), run.dataset_id ?? 0, inputSize, snapshot.items, () => undefined);
   const usable = items.filter((it) => !pack.failed.has(it.id));
   const stats = checkpoint.meta.colorStats as ColorStats;
-  const init = config.init ?? ARCHS[config.arch as ArchName].defaultInit;
   const model = await modelFromCheckpoint(checkpoint);
   const loader = await createBatchLoader({
     packFile: pack.file,
@@ -57,8 +55,7 @@ export async function evaluateRun(db: Database, libraryDir: string, runId: numbe
     batchSize: tenCrop ? 16 : 64,
     inputSize,
     train: false,
-    mean: stats.mean,
-    ...(init === 'paper' ? {} : { std: stats.std }),
+    ...normalizationFor(config, stats),
     seed: config.seed,
     epoch: 0,
     evalViews: tenCrop ? 'ten-crop' : 'center',

@@ -34,3 +34,19 @@ export function configDiff(config: TrainConfig): Record<string, unknown> {
   walk(rest, defaults, '');
   return diff;
 }
+
+/** Mean subtraction (and scaling) applied to every input, from the training pixels' statistics. */
+export interface InputNormalization {
+  mean: [number, number, number];
+  std?: [number, number, number];
+}
+
+/**
+ * How a run normalises its inputs, in training, evaluation, classification and export alike.
+ * The paper subtracts the mean only (with its N(0, 0.01) init); He-initialised nets also divide by the std.
+ */
+export function normalizationFor(config: TrainConfig, stats: { mean: number[]; std: number[] }): InputNormalization {
+  const init = config.init ?? ARCHS[config.arch as ArchName].defaultInit;
+  const mean = [stats.mean[0]!, stats.mean[1]!, stats.mean[2]!] as [number, number, number];
+  return init === 'paper' ? { mean } : { mean, std: [stats.std[0]!, stats.std[1]!, stats.std[2]!] };
+}

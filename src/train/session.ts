@@ -9,7 +9,7 @@ import { paperLighting } from '../images/augment.js';
 import type { ColorStats } from '../images/color-stats.js';
 import { ARCHS, buildModel, type ArchName } from '../model/index.js';
 import { loadCheckpoint, modelFromCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { inputSizeOf } from './config.js';
+import { inputSizeOf, normalizationFor } from './config.js';
 import { colorStatsFor, ensurePack, saveSnapshot, snapshotDataset, storedSnapshot, type DatasetSnapshot } from './data.js';
 import { keyedWeights, trainLoop, type LoopPosition } from './loop.js';
 import type { FromRunWorker } from './messages.js';
@@ -109,8 +109,7 @@ export async function trainRun(db: Database, libraryDir: string, runId: number, 
       best: { top1: null, top5: null },
     };
 
-    // The paper subtracts the mean only (with its N(0, 0.01) init); He-initialised nets also want unit scale.
-    const norm = init === 'paper' ? { mean: stats.mean } : { mean: stats.mean, std: stats.std };
+    const norm = normalizationFor(config, stats);
     const trainLoader = await createBatchLoader({
       packFile: pack.file,
       ids: train.map((it) => it.id),
