@@ -120,6 +120,11 @@ describe('Library in browser mode', () => {
       .poll(() => thumbs().locator('img').evaluateAll((imgs) => imgs.every((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0)))
       .toBe(true);
     await page.screenshot({ path: artifactPath('e2e', 'library-gallery.png') });
+    // File-name search (debounced) narrows within the class filter.
+    await page.getByLabel('Search file names').fill('cat_2');
+    await expect.poll(() => thumbs().count()).toBe(1);
+    await page.getByLabel('Search file names').fill('');
+    await expect.poll(() => thumbs().count()).toBe(PER_CLASS);
   });
 
   it('shows one image large with its metadata, moves with the arrows, relabels it', async () => {
@@ -169,6 +174,19 @@ describe('Library in browser mode', () => {
     expect(errors).toEqual([]);
   });
 
+  it('moves a multi-selection to another split', async () => {
+    await thumbs().nth(0).locator('button.open').click({ modifiers: ['Control'] });
+    await thumbs().nth(1).locator('button.check').click();
+    const bar = page.getByTestId('selection-bar');
+    await bar.getByText('2 images selected').waitFor();
+    await bar.getByLabel('Move to split').selectOption('test');
+    await expect.poll(() => bar.count()).toBe(0);
+    await page.getByLabel('Split', { exact: true }).selectOption('test');
+    await expect.poll(() => thumbs().locator('button.open').evaluateAll((els) => els.filter((e) => e.getAttribute('title')?.endsWith('· test')).length)).toBeGreaterThanOrEqual(2);
+    expect(await thumbs().count()).toBeGreaterThanOrEqual(2);
+    await page.getByLabel('Split', { exact: true }).selectOption('');
+  });
+
   it('shows a long import live, reattaches to it after a reload, and cancels it', async () => {
     await page.getByRole('button', { name: '← Datasets' }).click();
     await page.getByLabel('Folder or CSV path on the server').fill(manyDir);
@@ -211,6 +229,31 @@ describe('Library in browser mode', () => {
     await expect.poll(() => thumbs().last().locator('button.open').getAttribute('title'), { timeout: 15_000 }).toContain(`0${MANY - 1}.png`);
     expect(await thumbs().count()).toBeLessThan(150);
     await page.screenshot({ path: artifactPath('e2e', 'library-gallery-many.png') });
+    expect(errors).toEqual([]);
+  });
+
+  it('renames, re-splits and deletes datasets, leaving source files alone', async () => {
+    await page.getByRole('button', { name: '← Datasets' }).click();
+    const pets = page.getByTestId('dataset-card').filter({ hasText: 'pets' });
+    await pets.getByRole('button', { name: 'Rename' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('pets (renamed)');
+    await page.getByRole('button', { name: 'Rename', exact: true }).last().click();
+    await page.getByRole('button', { name: 'pets (renamed)' }).waitFor();
+
+    await pets.getByRole('button', { name: 'Re-split' }).click();
+    await page.getByLabel('Train %').fill('50');
+    await page.getByLabel('Val %').fill('25');
+    await page.getByRole('button', { name: 'Re-split', exact: true }).last().click();
+    await expect.poll(() => pets.getByTestId('dataset-splits').textContent()).toMatch(/val [1-9]/);
+
+    const many = page.getByTestId('dataset-card').filter({ hasText: 'many' });
+    await many.getByRole('button', { name: 'Delete' }).click();
+    const dialog = page.getByRole('dialog', { name: /Delete/ });
+    expect(await dialog.textContent()).toContain('source files are untouched');
+    await page.screenshot({ path: artifactPath('e2e', 'library-delete-confirm.png') });
+    await dialog.getByRole('button', { name: 'Delete dataset' }).click();
+    await expect.poll(() => page.getByTestId('dataset-card').filter({ hasText: 'many' }).count()).toBe(0);
+    expect(fs.existsSync(path.join(manyDir, 'left', '00000.png'))).toBe(true);
     expect(errors).toEqual([]);
   });
 });

@@ -158,7 +158,10 @@ export class ImportTracker {
       seconds: job ? (Date.now() - job.startedAt) / 1000 : 0,
       skipped: result?.skipped ?? finished.error?.skipped ?? [],
     };
-    this.summaries = [summary, ...this.summaries.filter((s) => s.jobId !== finished.jobId)].slice(0, 5);
+    // A finished re-import makes an older summary of the same sources (say, a cancelled run) stale.
+    const samePaths = (s: ImportSummary): boolean => summary.paths.length > 0 && s.paths.join('\n') === summary.paths.join('\n');
+    const older = this.summaries.filter((s) => s.jobId !== finished.jobId && !(summary.outcome === 'done' && samePaths(s)));
+    this.summaries = [summary, ...older].slice(0, 5);
   }
 }
 
