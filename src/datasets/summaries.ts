@@ -51,7 +51,8 @@ function perClass(rows: readonly ClassCount[]): Map<number, { name: string; coun
 }
 
 function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
+  const many = /(s|x|z|ch|sh)$/.test(word) ? `${word}es` : `${word}s`;
+  return `${n} ${n === 1 ? word : many}`;
 }
 
 /** Sentences a user should read before training on this dataset. */

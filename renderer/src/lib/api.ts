@@ -7,6 +7,10 @@ import type { ApiErrorBody, Reply } from '../../../src/api/errors';
 export interface PreloadBridge {
   api: Record<string, (input: unknown) => Promise<Reply>>;
   onEvent(listener: (event: string, payload: unknown) => void): () => void;
+  /** Absolute paths of dropped files or folders (desktop only). */
+  pathsForFiles?(files: File[]): string[];
+  /** The system picker for folders or files (desktop only). */
+  pickPaths?(kind: 'folders' | 'files'): Promise<string[]>;
 }
 
 declare global {
