@@ -1,0 +1,188 @@
+// The Train form's state: every TrainConfig setting, seeded from the paper's defaults (`runs.defaults`),
+// what differs from them, and the config `runs.start` receives.
+import { configLabel, flattenConfig, formatConfigValue } from '../runs/format';
+import type { ArchInfo, RunDefaults, TrainConfig, TrainConfigInput } from '../runs/types';
+
+type Defaults = RunDefaults['config'];
+type ScheduleKind = TrainConfig['schedule']['kind'];
+
+/** Parameters of the schedules the paper's default does not use (the contract's own defaults for them). */
+const OTHER_SCHEDULE_DEFAULTS = { step: { every: 30, factor: 0.1 }, cosine: { minLr: 0 } };
+
+/** One setting whose value differs from the paper's default. */
+export interface ConfigChange {
+  key: string;
+  label: string;
+  value: string;
+  paper: string;
+}
+
+/** The form: plain fields bound to inputs; `config()` turns them into a `runs.start` request. */
+export class TrainForm {
+  readonly defaults: Defaults;
+  readonly archs: ArchInfo[];
+  datasetId = $state<number | null>(null);
+  arch = $state<TrainConfig['arch']>('alexnet-small');
+  /** null follows the architecture's input size. */
+  imageSize = $state<number | null>(null);
+  epochs = $state(0);
+  batchSize = $state(0);
+  lr = $state(0);
+  momentum = $state(0);
+  weightDecay = $state(0);
+  scheduleKind = $state<ScheduleKind>('plateau');
+  patience = $state(2);
+  plateauFactor = $state(0.1);
+  plateauMinLr = $state(1e-6);
+  stepEvery = $state(OTHER_SCHEDULE_DEFAULTS.step.every);
+  stepFactor = $state(OTHER_SCHEDULE_DEFAULTS.step.factor);
+  cosineMinLr = $state(OTHER_SCHEDULE_DEFAULTS.cosine.minLr);
+  lrn = $state<boolean | null>(null);
+  dropout = $state(0.5);
+  init = $state<TrainConfig['init']>(null);
+  crop = $state(true);
+  flip = $state(true);
+  pca = $state(true);
+  pcaSigma = $state(0.1);
+  backend = $state<TrainConfig['backend']>('auto');
+  /** Minutes, or null for no limit (the contract counts seconds). */
+  timeLimitMinutes = $state<number | null>(null);
+  tenCropEval = $state(false);
+  seed = $state(1);
+
+  constructor(defaults: RunDefaults) {
+    this.defaults = defaults.config;
+    this.archs = defaults.archs;
+    this.reset();
+  }
+
+  /** Puts every setting back to the paper's default (the dataset stays). */
+  reset(): void {
+    const d = this.defaults;
+    this.arch = d.arch;
+    this.imageSize = d.imageSize;
+    this.epochs = d.epochs;
+    this.batchSize = d.batchSize;
+    this.lr = d.lr;
+    this.momentum = d.momentum;
+    this.weightDecay = d.weightDecay;
+    this.scheduleKind = d.schedule.kind;
+    if (d.schedule.kind === 'plateau') {
+      this.patience = d.schedule.patience;
+      this.plateauFactor = d.schedule.factor;
+      this.plateauMinLr = d.schedule.minLr;
+    }
+    this.stepEvery = d.schedule.kind === 'step' ? d.schedule.every : OTHER_SCHEDULE_DEFAULTS.step.every;
+    this.stepFactor = d.schedule.kind === 'step' ? d.schedule.factor : OTHER_SCHEDULE_DEFAULTS.step.factor;
+    this.cosineMinLr = d.schedule.kind === 'cosine' ? d.schedule.minLr : OTHER_SCHEDULE_DEFAULTS.cosine.minLr;
+    this.lrn = d.lrn;
+    this.dropout = d.dropout;
+    this.init = d.init;
+    this.crop = d.augment.crop;
+    this.flip = d.augment.flip;
+    this.pca = d.augment.pca;
+    this.pcaSigma = d.augment.pcaSigma;
+    this.backend = d.backend;
+    this.timeLimitMinutes = d.timeLimitSeconds === null ? null : d.timeLimitSeconds / 60;
+    this.tenCropEval = d.tenCropEval;
+    this.seed = d.seed;
+  }
+
+  /** The chosen architecture's description and input size. */
+  get archInfo(): ArchInfo | undefined {
+    return this.archs.find((a) => a.name === this.arch);
+  }
+
+  /** The input side the run will use (its own or the architecture's). */
+  get effectiveImageSize(): number {
+    return this.imageSize ?? this.archInfo?.defaultInputSize ?? 224;
+  }
+
+  /** Sets the image size; the architecture's own size is stored as null so it follows the architecture. */
+  setImageSize(v: number | null): void {
+    this.imageSize = v === null || v === this.archInfo?.defaultInputSize ? null : v;
+  }
+
+  /** The schedule as the contract wants it. */
+  get schedule(): TrainConfig['schedule'] {
+    switch (this.scheduleKind) {
+      case 'step':
+        return { kind: 'step', every: this.stepEvery, factor: this.stepFactor };
+      case 'cosine':
+        return { kind: 'cosine', minLr: this.cosineMinLr };
+      default:
+        return { kind: 'plateau', patience: this.patience, factor: this.plateauFactor, minLr: this.plateauMinLr };
+    }
+  }
+
+  /** Everything but the dataset, as `runs.start` will resolve it. */
+  get settings(): Defaults {
+    return {
+      arch: this.arch,
+      imageSize: this.imageSize,
+      epochs: this.epochs,
+      batchSize: this.batchSize,
+      lr: this.lr,
+      momentum: this.momentum,
+      weightDecay: this.weightDecay,
+      schedule: this.schedule,
+      lrn: this.lrn,
+      dropout: this.dropout,
+      init: this.init,
+      augment: { crop: this.crop, flip: this.flip, pca: this.pca, pcaSigma: this.pcaSigma },
+      backend: this.backend,
+      timeLimitSeconds: this.timeLimitMinutes === null ? null : Math.round(this.timeLimitMinutes * 60),
+      tenCropEval: this.tenCropEval,
+      seed: this.seed,
+    };
+  }
+
+  /** The settings that differ from the paper's defaults, with both values in words. */
+  get changes(): ConfigChange[] {
+    const paper = new Map(flattenConfig(this.defaults as Record<string, unknown>));
+    // Another schedule's parameters have no paper value to compare with.
+    const otherSchedule = this.scheduleKind !== this.defaults.schedule.kind;
+    return flattenConfig(this.settings as Record<string, unknown>)
+      .filter(([key, value]) => (otherSchedule && key.startsWith('schedule.')) || JSON.stringify(value) !== JSON.stringify(paper.get(key)))
+      .map(([key, value]) => ({
+        key,
+        label: configLabel(key),
+        value: formatConfigValue(value),
+        paper: otherSchedule && key !== 'schedule.kind' && key.startsWith('schedule.') ? '—' : formatConfigValue(paper.get(key)),
+      }));
+  }
+
+  /** True when the setting (dotted key) differs from the paper's default. */
+  changed(key: string): boolean {
+    return this.changes.some((c) => c.key === key || c.key.startsWith(`${key}.`));
+  }
+
+  /** Problems the form can see before asking the engine (which checks ranges itself). */
+  get problems(): string[] {
+    const out: string[] = [];
+    if (this.datasetId === null) {
+      out.push('Choose a dataset.');
+    }
+    const numbers: [string, number | null][] = [
+      ['Epochs', this.epochs],
+      ['Batch size', this.batchSize],
+      ['Learning rate', this.lr],
+      ['Momentum', this.momentum],
+      ['Weight decay', this.weightDecay],
+      ['Dropout', this.dropout],
+      ['PCA noise σ', this.pcaSigma],
+      ['Seed', this.seed],
+    ];
+    for (const [label, v] of numbers) {
+      if (v === null || !Number.isFinite(v)) {
+        out.push(`Enter a number for ${label.toLowerCase()}.`);
+      }
+    }
+    return out;
+  }
+
+  /** The request for `runs.start`. */
+  config(): TrainConfigInput {
+    return { datasetId: this.datasetId ?? 0, ...this.settings };
+  }
+}

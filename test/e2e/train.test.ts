@@ -1,0 +1,169 @@
+// The Train and Runs views in browser mode, end to end: a real `convnet serve` on a temp library with a generated
+// shapes dataset (3 classes × 30 images, 32 px) imported by the CLI, and Debian's Chromium driving the UI.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
+import { startServe, type ServeProcess } from '../helpers/serve.js';
+import { writeShapesDataset } from '../helpers/shapes-dataset.js';
+import { artifactPath, repoRoot, tempDir } from '../helpers/temp.js';
+
+let serve: ServeProcess;
+let browser: Browser;
+let page: Page;
+let cleanup: () => void;
+const errors: string[] = [];
+
+beforeAll(async () => {
+  const t = tempDir();
+  cleanup = t.cleanup;
+  const shapes = path.join(t.dir, 'shapes');
+  await writeShapesDataset(shapes, 30, 32, 1, ['circle', 'square', 'hstripes']);
+  const library = path.join(t.dir, 'library');
+  fs.mkdirSync(library);
+  execFileSync(process.execPath, [path.join(repoRoot, 'bin', 'convnet.js'), 'import', shapes, '--library', library, '--json'], { cwd: repoRoot, stdio: 'pipe' });
+  serve = await startServe(library);
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') {
+      errors.push(msg.text());
+    }
+  });
+  page.on('pageerror', (err) => errors.push(err.message));
+  await page.goto(serve.url);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await serve?.stop();
+  cleanup?.();
+});
+
+const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name, exact: true });
+
+describe('Train and Runs in browser mode', () => {
+  it('shows the form with the paper’s defaults and marks what differs', async () => {
+    await nav('Train').click();
+    const form = page.getByTestId('train-form');
+    await form.waitFor();
+    expect(await form.textContent()).toContain("Defaults are the paper's recipe");
+    expect(await page.getByLabel('Dataset').locator('option:checked').textContent()).toContain('shapes — 90 images, 3 classes');
+    expect(await page.getByLabel('Batch size').inputValue()).toBe('128');
+    expect(await page.getByLabel('Learning rate').inputValue()).toBe('0.01');
+    expect(await page.getByTestId('train-changes').textContent()).toContain('Everything as in the paper');
+    // Every backend the engine probed is listed with its availability.
+    for (const name of ['Auto', 'WebAssembly', 'Plain JavaScript (cpu)']) {
+      expect(await page.getByRole('radiogroup', { name: 'Backend' }).textContent()).toContain(name);
+    }
+
+    await page.getByRole('radio', { name: /alexnet-small/ }).check();
+    await page.getByLabel('Epochs', { exact: true }).fill('2');
+    await page.getByLabel('Batch size').fill('16');
+    const changes = page.getByTestId('train-changes');
+    await expect.poll(() => changes.textContent()).toContain('Epochs 2');
+    expect(await changes.textContent()).toContain('Batch size 16');
+    expect(await page.locator('.field.changed').count()).toBe(2);
+    await page.screenshot({ path: artifactPath('e2e', 'train-form.png'), fullPage: true });
+  });
+
+  it('trains live: phase, a moving progress bar, loss points, then the best error', async () => {
+    // Record every value the progress bar and the loss chart take, however fast the run is.
+    await page.evaluate(() => {
+      const w = window as unknown as { seen: { bar: string[]; points: number[]; phases: string[] } };
+      w.seen = { bar: [], points: [], phases: [] };
+      new MutationObserver(() => {
+        const bar = document.querySelector('[data-testid="train-progress"] [role="progressbar"]');
+        const v = bar?.getAttribute('aria-valuenow');
+        if (v && w.seen.bar[w.seen.bar.length - 1] !== v) {
+          w.seen.bar.push(v);
+        }
+        const chart = document.querySelector('[data-testid="loss-chart"]');
+        w.seen.points.push(Number(chart?.getAttribute('data-points') ?? 0));
+        const phase = document.querySelector('[data-testid="train-phase"]')?.textContent;
+        if (phase && w.seen.phases[w.seen.phases.length - 1] !== phase) {
+          w.seen.phases.push(phase);
+        }
+      }).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+    });
+    await page.getByRole('button', { name: 'Start training' }).click();
+    await page.getByTestId('run-monitor').waitFor();
+    await expect.poll(() => page.getByTestId('run-backend').textContent(), { timeout: 60_000 }).toMatch(/Backend (wasm|tensorflow|cpu)/);
+
+    // Pause during training to look at it still, then resume.
+    await expect.poll(() => page.getByTestId('train-phase').textContent(), { timeout: 60_000, interval: 50 }).toMatch(/Training epoch|Evaluating|Preparing/);
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 30_000 }).toMatch(/Paused|Completed/);
+    if ((await page.getByTestId('run-status').textContent()) === 'Paused') {
+      expect(await page.getByTestId('train-phase').textContent()).toBe('Paused');
+      expect(await page.getByTestId('train-progress').textContent()).toContain('Stop keeps the last checkpoint');
+      await page.screenshot({ path: artifactPath('e2e', 'train-progress.png'), fullPage: true });
+      await page.getByRole('button', { name: 'Resume' }).click();
+    }
+
+    const finished = page.getByTestId('train-finished');
+    await finished.waitFor({ timeout: 120_000 });
+    expect(await page.getByTestId('train-final-status').textContent()).toBe('Completed');
+    expect(await page.getByTestId('best-top1').textContent()).toMatch(/^\d+\.\d%$/);
+    expect(await page.getByTestId('best-top5').textContent()).toMatch(/^\d+\.\d%$/);
+    await expect.poll(() => page.getByTestId('error-chart').getAttribute('data-points')).toBe('4');
+
+    const seen = await page.evaluate(() => (window as unknown as { seen: { bar: string[]; points: number[]; phases: string[] } }).seen);
+    expect(new Set(seen.bar).size, `progress values seen: ${seen.bar.join(', ')}`).toBeGreaterThanOrEqual(2);
+    expect(Math.max(...seen.points)).toBeGreaterThan(0);
+    expect(seen.phases.join(' | ')).toContain('Training epoch 1 of 2');
+    expect(Number(await page.getByTestId('loss-chart').getAttribute('data-points'))).toBeGreaterThan(4);
+    await page.screenshot({ path: artifactPath('e2e', 'train-finished.png'), fullPage: true });
+  });
+
+  it('lists the run in Runs as completed, with its config, epochs and log', async () => {
+    await page.getByTestId('open-in-runs').click();
+    const row = page.getByTestId('run-row').first();
+    await row.waitFor();
+    expect(await row.getByTestId('run-row-status').textContent()).toBe('Completed');
+    expect(await row.getByTestId('run-row-epochs').textContent()).toBe('2 / 2');
+    expect(await row.getByTestId('run-row-top1').textContent()).toMatch(/^\d+\.\d%$/);
+    expect(await row.textContent()).toContain('shapes');
+    const detail = page.getByTestId('run-detail');
+    await detail.waitFor();
+    expect(await page.getByTestId('run-epochs').locator('tbody tr').count()).toBe(2);
+    const changed = await page.getByTestId('run-config').locator('tr.changed th').allTextContents();
+    expect(changed).toEqual(expect.arrayContaining(['Epochs', 'Batch size']));
+    expect(await page.getByTestId('run-log').textContent()).toContain('Backend');
+    expect(await page.getByTestId('run-detail-backend').textContent()).toMatch(/wasm|tensorflow|cpu/);
+    await page.screenshot({ path: artifactPath('e2e', 'runs-table.png') });
+    await detail.locator('[data-testid="error-chart"]').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: artifactPath('e2e', 'run-detail.png'), fullPage: true });
+  });
+
+  it('reattaches to a running run after a reload, stops it, and offers Resume', async () => {
+    await nav('Train').click();
+    await page.getByRole('button', { name: 'Train another' }).click();
+    await page.getByLabel('Epochs', { exact: true }).fill('50');
+    await page.getByLabel('Batch size').fill('16');
+    await page.getByRole('button', { name: 'Start training' }).click();
+    await expect.poll(() => page.getByTestId('train-phase').textContent(), { timeout: 60_000 }).toMatch(/Training epoch/);
+
+    await page.reload();
+    await nav('Train').click();
+    const monitor = page.getByTestId('run-monitor');
+    await monitor.waitFor();
+    expect(await monitor.getAttribute('data-run-id')).toBe('2');
+    await expect.poll(() => page.getByTestId('train-phase').textContent(), { timeout: 30_000 }).toMatch(/Training epoch|Evaluating/);
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.getByTestId('train-finished').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('train-final-status').textContent()).toBe('Stopped');
+    expect(await page.getByTestId('train-finished').textContent()).toContain('the checkpoint is kept');
+
+    await nav('Runs').click();
+    const row = page.locator('[data-testid="run-row"][data-run-id="2"]');
+    await expect.poll(() => row.getByTestId('run-row-status').textContent()).toBe('Stopped');
+    await row.click();
+    await page.getByTestId('run-detail').waitFor();
+    expect(await page.getByTestId('run-detail').getByRole('button', { name: 'Resume' }).isVisible()).toBe(true);
+    expect(errors.filter((e) => /Content Security Policy|Refused to/i.test(e))).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+});
