@@ -37,15 +37,23 @@ export function loadTensorflow(): Promise<TensorflowLoad> {
         failures.push(`${pkg}: ${shortLoadError(err)}`);
       }
     }
-    return { provider: null, reason: `native TensorFlow not loadable (${failures.join('; ')})` };
+    const allAbsent = failures.every((f) => f.endsWith(NOT_INSTALLED));
+    return {
+      provider: null,
+      reason: allAbsent
+        ? `native TensorFlow not installed: ${TENSORFLOW_PACKAGES.join(' and ')} are optional; their install downloads libtensorflow and needs network access`
+        : `native TensorFlow not loadable (${failures.join('; ')})`,
+    };
   })();
   return tensorflowLoad;
 }
 
+const NOT_INSTALLED = 'not installed';
+
 function shortLoadError(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   if (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') {
-    return 'not installed (optional dependency; its libtensorflow download needs network access at install)';
+    return NOT_INSTALLED;
   }
   return (e?.message ?? String(err)).split('\n')[0]!.slice(0, 200);
 }
