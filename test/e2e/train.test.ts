@@ -66,7 +66,10 @@ describe('Train and Runs in browser mode', () => {
     await expect.poll(() => changes.textContent()).toContain('Epochs 2');
     expect(await changes.textContent()).toContain('Batch size 16');
     expect(await page.locator('.field.changed').count()).toBe(2);
-    await page.screenshot({ path: artifactPath('e2e', 'train-form.png'), fullPage: true });
+    // The view scrolls inside the app shell: a tall window shows the whole form.
+    await page.setViewportSize({ width: 1280, height: 1500 });
+    await page.screenshot({ path: artifactPath('e2e', 'train-form.png') });
+    await page.setViewportSize({ width: 1280, height: 860 });
   });
 
   it('trains live: phase, a moving progress bar, loss points, then the best error', async () => {
@@ -99,7 +102,7 @@ describe('Train and Runs in browser mode', () => {
     if ((await page.getByTestId('run-status').textContent()) === 'Paused') {
       expect(await page.getByTestId('train-phase').textContent()).toBe('Paused');
       expect(await page.getByTestId('train-progress').textContent()).toContain('Stop keeps the last checkpoint');
-      await page.screenshot({ path: artifactPath('e2e', 'train-progress.png'), fullPage: true });
+      await page.screenshot({ path: artifactPath('e2e', 'train-progress.png') });
       await page.getByRole('button', { name: 'Resume' }).click();
     }
 
@@ -115,7 +118,7 @@ describe('Train and Runs in browser mode', () => {
     expect(Math.max(...seen.points)).toBeGreaterThan(0);
     expect(seen.phases.join(' | ')).toContain('Training epoch 1 of 2');
     expect(Number(await page.getByTestId('loss-chart').getAttribute('data-points'))).toBeGreaterThan(4);
-    await page.screenshot({ path: artifactPath('e2e', 'train-finished.png'), fullPage: true });
+    await page.screenshot({ path: artifactPath('e2e', 'train-finished.png') });
   });
 
   it('lists the run in Runs as completed, with its config, epochs and log', async () => {
@@ -133,9 +136,9 @@ describe('Train and Runs in browser mode', () => {
     expect(changed).toEqual(expect.arrayContaining(['Epochs', 'Batch size']));
     expect(await page.getByTestId('run-log').textContent()).toContain('Backend');
     expect(await page.getByTestId('run-detail-backend').textContent()).toMatch(/wasm|tensorflow|cpu/);
-    await page.screenshot({ path: artifactPath('e2e', 'runs-table.png') });
-    await detail.locator('[data-testid="error-chart"]').scrollIntoViewIfNeeded();
-    await page.screenshot({ path: artifactPath('e2e', 'run-detail.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 1400 });
+    await page.screenshot({ path: artifactPath('e2e', 'run-detail.png') });
+    await page.setViewportSize({ width: 1280, height: 860 });
   });
 
   it('reattaches to a running run after a reload, stops it, and offers Resume', async () => {
@@ -163,6 +166,8 @@ describe('Train and Runs in browser mode', () => {
     await row.click();
     await page.getByTestId('run-detail').waitFor();
     expect(await page.getByTestId('run-detail').getByRole('button', { name: 'Resume' }).isVisible()).toBe(true);
+    await page.getByRole('button', { name: 'Close run detail' }).click();
+    await page.screenshot({ path: artifactPath('e2e', 'runs-table.png') });
     expect(errors.filter((e) => /Content Security Policy|Refused to/i.test(e))).toEqual([]);
     expect(errors).toEqual([]);
   });

@@ -51,10 +51,10 @@ export function formatDate(ms: number): string {
   return dateFormat.format(new Date(ms));
 }
 
-/** A config value for display: booleans as on/off, null as "default", numbers as written. */
-export function formatConfigValue(v: unknown): string {
+/** A config value for display: booleans as on/off, null as the network's default (or "none" for a limit). */
+export function formatConfigValue(v: unknown, key = ''): string {
   if (v === null) {
-    return 'default';
+    return key === 'timeLimitSeconds' ? 'none' : "network's default";
   }
   if (v === undefined) {
     return '—';

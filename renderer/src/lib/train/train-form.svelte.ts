@@ -147,8 +147,8 @@ export class TrainForm {
       .map(([key, value]) => ({
         key,
         label: configLabel(key),
-        value: formatConfigValue(value),
-        paper: otherSchedule && key !== 'schedule.kind' && key.startsWith('schedule.') ? '—' : formatConfigValue(paper.get(key)),
+        value: formatConfigValue(value, key),
+        paper: otherSchedule && key !== 'schedule.kind' && key.startsWith('schedule.') ? '—' : formatConfigValue(paper.get(key), key),
       }));
   }
 
