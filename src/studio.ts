@@ -5,6 +5,7 @@ import { ApiError } from './api/errors.js';
 import { EventBus } from './api/events-bus.js';
 import { chooseBackend } from './backends/index.js';
 import { datasetHandlers } from './datasets/handlers.js';
+import { resultHandlers } from './evaluate/service.js';
 import { runHandlers } from './train/service.js';
 import { tfjsVersion } from './backends/tf.js';
 import { openLibrary, type Library } from './library/open.js';
@@ -50,6 +51,7 @@ export function openStudio(options: StudioOptions): Studio {
     ...appHandlers(ctx),
     ...datasetHandlers(ctx, { nativeBinding: options.nativeBinding }),
     ...runHandlers(ctx, { nativeBinding: options.nativeBinding }),
+    ...resultHandlers(ctx, { nativeBinding: options.nativeBinding }),
   };
   let closed = false;
   return {

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { appMethods } from './app.js';
 import { appEvents } from './events.js';
 import { datasetEvents, datasetMethods } from './datasets.js';
+import { resultMethods } from './results.js';
 import { runEvents, runMethods } from './runs.js';
 import type { MethodSpec } from './schema.js';
 
@@ -10,6 +11,7 @@ export const methods = {
   ...appMethods,
   ...datasetMethods,
   ...runMethods,
+  ...resultMethods,
 } satisfies Record<string, MethodSpec>;
 
 /** Every event a client can receive, by name → payload schema. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PredictionSet } from './results.js';
 import { method, NoInput } from './schema.js';
 
 /** Architectures a run can train. */
@@ -97,6 +98,9 @@ export const RunSummary = z.object({
   startedAt: z.number().nullable(),
   finishedAt: z.number().nullable(),
   error: z.string().nullable(),
+  /** Free labels for sorting and filtering the runs table. */
+  tags: z.array(z.string()),
+  note: z.string(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 
@@ -150,6 +154,26 @@ export const runMethods = {
     "Evaluate a run's latest checkpoint on a split (optionally with the paper's ten-crop averaging).",
     z.object({ id: z.number().int().positive(), split: z.enum(['train', 'val', 'test']).default('val'), tenCrop: z.boolean().default(false) }),
     RunEvaluation,
+  ),
+
+  'runs.predict': method(
+    "Compute and store a run's predictions and fc7 features on a split (replacing earlier ones); the results.* views read them.",
+    z.object({ id: z.number().int().positive(), split: z.enum(['train', 'val', 'test']).default('val'), tenCrop: z.boolean().default(false) }),
+    PredictionSet,
+  ),
+  'runs.update': method(
+    'Set the tags and/or note of a run.',
+    z.object({
+      id: z.number().int().positive(),
+      tags: z.array(z.string().trim().min(1).max(50)).max(50).optional(),
+      note: z.string().max(10_000).optional(),
+    }),
+    RunSummary,
+  ),
+  'runs.delete': method(
+    'Delete a run with its checkpoint, predictions and features (refused while it trains).',
+    RunId,
+    z.object({ deleted: z.boolean() }),
   ),
 
   'runs.start': method('Start training a run on a dataset.', TrainConfig, z.object({ id: z.number().int() })),

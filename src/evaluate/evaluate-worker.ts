@@ -1,16 +1,27 @@
-// Worker-thread entry of one evaluation, so inference never runs on the host's main thread.
+// Worker-thread entry of one evaluation task (a prediction pass, or one layer's activations for one
+// image), so model loading and inference never run on the host's main thread.
 import Database from 'better-sqlite3';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { evaluateRun, type RunEvaluation } from './run-eval.js';
+import { writeActivationGrid } from './activations.js';
+import type { EvalWorkerData, EvalWorkerReply } from './eval-task.js';
+import { computePredictions } from './run-eval.js';
 
-const data = workerData as { libraryDir: string; runId: number; split: RunEvaluation['split']; tenCrop: boolean; nativeBinding?: string };
-const db = new Database(path.join(data.libraryDir, 'library.sqlite'), data.nativeBinding ? { nativeBinding: data.nativeBinding, readonly: true } : { readonly: true });
+const data = workerData as EvalWorkerData;
+const db = new Database(path.join(data.libraryDir, 'library.sqlite'), data.nativeBinding ? { nativeBinding: data.nativeBinding } : {});
 db.pragma('busy_timeout = 5000');
+db.pragma('foreign_keys = ON');
+const reply = (m: EvalWorkerReply): void => parentPort!.postMessage(m);
 try {
-  parentPort!.postMessage({ ok: true, result: await evaluateRun(db, data.libraryDir, data.runId, data.split, data.tenCrop) });
+  const { task } = data;
+  if (task.kind === 'predict') {
+    const done = await computePredictions(db, data.libraryDir, task.runId, task.split, { tenCrop: task.tenCrop });
+    reply({ ok: true, result: done! });
+  } else {
+    reply({ ok: true, result: await writeActivationGrid(db, data.libraryDir, task.runId, task.imageId, task.layer, task.file) });
+  }
 } catch (err) {
-  parentPort!.postMessage({ ok: false, message: err instanceof Error ? err.message : String(err) });
+  reply({ ok: false, message: err instanceof Error ? err.message : String(err) });
 } finally {
   db.close();
 }

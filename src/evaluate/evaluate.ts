@@ -12,6 +12,9 @@ export interface EvaluationResult {
   probs?: Float32Array;
   labels?: Int32Array;
   ids?: Int32Array;
+  /** Row-major [images × featureDim] activations of `featureLayer` (view-averaged), when it was given. */
+  features?: Float32Array;
+  featureDim?: number;
 }
 
 /**
@@ -22,8 +25,14 @@ export async function evaluateSource(
   model: tf.LayersModel,
   source: BatchSource,
   numClasses: number,
-  options: { collect?: boolean; shouldStop?: () => boolean } = {},
+  options: { collect?: boolean; featureLayer?: string; shouldStop?: () => boolean; onBatch?: (images: number) => void } = {},
 ): Promise<EvaluationResult> {
+  // One pass gives both: a sub-model whose outputs are the feature layer and the softmax.
+  const net = options.featureLayer
+    ? tf.model({ inputs: model.inputs, outputs: [model.getLayer(options.featureLayer).output as tf.SymbolicTensor, model.outputs[0]!] })
+    : model;
+  const featureDim = options.featureLayer ? (model.getLayer(options.featureLayer).outputShape as number[]).slice(1).reduce((a, b) => a * b, 1) : 0;
+  const featureParts: Float32Array[] = [];
   let images = 0;
   let lossSum = 0;
   let top1 = 0;
@@ -34,13 +43,18 @@ export async function evaluateSource(
   for (let batch = await source.next(); batch; batch = await source.next()) {
     const views = batch.views ?? 1;
     const n = batch.labels.length;
-    const probs = tf.tidy(() => {
+    const [probs, features] = tf.tidy(() => {
       const x = tf.tensor4d(batch.x, batch.shape);
-      const p = model.predict(x) as tf.Tensor2D;
-      return views > 1 ? p.reshape([n, views, numClasses]).mean(1) : p;
-    });
+      const out = net.predict(x);
+      const average = (t: tf.Tensor, width: number): tf.Tensor => (views > 1 ? t.reshape([n, views, width]).mean(1) : t);
+      return Array.isArray(out) ? [average(out[1]!, numClasses), average(out[0]!.reshape([n * views, featureDim]), featureDim)] : [average(out, numClasses)];
+    }) as [tf.Tensor, tf.Tensor?];
     const values = (await probs.data()) as Float32Array;
     probs.dispose();
+    if (features) {
+      featureParts.push((await features.data()) as Float32Array);
+      features.dispose();
+    }
     for (let i = 0; i < n; i++) {
       lossSum -= Math.log(Math.max(values[i * numClasses + batch.labels[i]!]!, 1e-12));
     }
@@ -48,6 +62,7 @@ export async function evaluateSource(
     top1 += hits.top1;
     top5 += hits.top5;
     images += n;
+    options.onBatch?.(images);
     if (options.collect) {
       probsParts.push(values);
       labelParts.push(batch.labels);
@@ -67,6 +82,10 @@ export async function evaluateSource(
     result.probs = concatFloat(probsParts);
     result.labels = concatInt(labelParts);
     result.ids = concatInt(idParts);
+  }
+  if (options.featureLayer) {
+    result.features = concatFloat(featureParts);
+    result.featureDim = featureDim;
   }
   return result;
 }

@@ -1,20 +1,26 @@
 import path from 'node:path';
 import type { Database } from 'better-sqlite3';
+import type * as tf from '@tensorflow/tfjs';
+import type { PredictionSet } from '../api/results.js';
 import type { TrainConfig } from '../api/runs.js';
 import { activateBackend, chooseBackend } from '../backends/index.js';
 import { createBatchLoader } from '../images/batch-loader.js';
 import type { ColorStats } from '../images/color-stats.js';
-import { loadCheckpoint, modelFromCheckpoint } from '../train/checkpoint.js';
+import { loadCheckpoint, modelFromCheckpoint, type LoadedCheckpoint } from '../train/checkpoint.js';
 import { inputSizeOf, normalizationFor } from '../train/config.js';
 import { ensurePack, storedSnapshot } from '../train/data.js';
 import { runRow } from '../train/run-store.js';
 import { evaluateSource } from './evaluate.js';
+import { FEATURE_LAYER, writeFeatures } from './features.js';
 import { confusionMatrix, perClassMetrics } from './metrics.js';
+import { storePredictions } from './predictions-store.js';
+
+type Split = 'train' | 'val' | 'test';
 
 /** What `convnet eval --json` prints and `runs.evaluate` returns. */
 export interface RunEvaluation {
   runId: number;
-  split: 'train' | 'val' | 'test';
+  split: Split;
   tenCrop: boolean;
   images: number;
   loss: number;
@@ -27,13 +33,50 @@ export interface RunEvaluation {
   backend: string;
 }
 
-/** Evaluates a run's latest checkpoint on one split of the data snapshot it trained on. */
-export async function evaluateRun(db: Database, libraryDir: string, runId: number, split: RunEvaluation['split'], tenCrop: boolean): Promise<RunEvaluation> {
-  const run = runRow(db, runId);
-  const checkpoint = loadCheckpoint(path.join(libraryDir, 'runs', String(runId)));
+/** Options of one prediction pass. */
+export interface PredictOptions {
+  tenCrop: boolean;
+  /** Images done so far out of the split's total. */
+  onProgress?: (done: number, total: number, split: Split) => void;
+  /** Checked between batches; a stopped pass stores nothing. */
+  shouldStop?: () => boolean;
+}
+
+/** The run folder of a run. */
+export function runDirOf(libraryDir: string, runId: number): string {
+  return path.join(libraryDir, 'runs', String(runId));
+}
+
+/** A run's latest checkpoint, or an error a user can act on. */
+export function requireCheckpoint(libraryDir: string, runId: number): LoadedCheckpoint {
+  const checkpoint = loadCheckpoint(runDirOf(libraryDir, runId));
   if (!checkpoint) {
     throw new Error(`Run ${runId} has no checkpoint yet: it has not finished an epoch.`);
   }
+  return checkpoint;
+}
+
+/** Activates the backend a run trained with (or the best available, when that was the native one). */
+export async function activateRunBackend(config: TrainConfig): Promise<string> {
+  const choice = await chooseBackend(config.backend === 'tensorflow' ? 'auto' : config.backend);
+  return activateBackend(choice.name);
+}
+
+/**
+ * One inference pass of a run's latest checkpoint over a split of its frozen snapshot: stores every
+ * image's top-5 prediction in `predictions` (replacing the split's earlier ones) and the fc7 features in
+ * `runs/<id>/features-<split>.f32`, and returns the evaluation. Null when `shouldStop` ended it early.
+ */
+export async function computePredictions(
+  db: Database,
+  libraryDir: string,
+  runId: number,
+  split: Split,
+  options: PredictOptions,
+): Promise<{ evaluation: RunEvaluation; set: PredictionSet } | null> {
+  const { tenCrop } = options;
+  const run = runRow(db, runId);
+  const checkpoint = requireCheckpoint(libraryDir, runId);
   const config = JSON.parse(run.config) as TrainConfig;
   const classes = checkpoint.meta.classes;
   const snapshot = storedSnapshot(db, runId, classes);
@@ -41,13 +84,11 @@ export async function evaluateRun(db: Database, libraryDir: string, runId: numbe
   if (items.length === 0) {
     throw new Error(`The ${split} split of run ${runId}'s data is empty.`);
   }
-  const choice = await chooseBackend(config.backend === 'tensorflow' ? 'auto' : config.backend);
-  const backend = await activateBackend(choice.name);
+  const backend = await activateRunBackend(config);
   const inputSize = inputSizeOf(config);
   const pack = await ensurePack(path.join(libraryDir, 'cache'), run.dataset_id ?? 0, inputSize, snapshot.items, () => undefined);
   const usable = items.filter((it) => !pack.failed.has(it.id));
-  const stats = checkpoint.meta.colorStats as ColorStats;
-  const model = await modelFromCheckpoint(checkpoint);
+  const model: tf.LayersModel = await modelFromCheckpoint(checkpoint);
   const loader = await createBatchLoader({
     packFile: pack.file,
     ids: usable.map((it) => it.id),
@@ -55,18 +96,75 @@ export async function evaluateRun(db: Database, libraryDir: string, runId: numbe
     batchSize: tenCrop ? 16 : 64,
     inputSize,
     train: false,
-    ...normalizationFor(config, stats),
+    ...normalizationFor(config, checkpoint.meta.colorStats as ColorStats),
     seed: config.seed,
     epoch: 0,
     evalViews: tenCrop ? 'ten-crop' : 'center',
   });
   try {
-    const result = await evaluateSource(model, loader, classes.length, { collect: true });
+    let stopped = false;
+    const result = await evaluateSource(model, loader, classes.length, {
+      collect: true,
+      featureLayer: FEATURE_LAYER,
+      onBatch: (done) => options.onProgress?.(done, usable.length, split),
+      shouldStop: () => (stopped = options.shouldStop?.() ?? false),
+    });
+    if (stopped && result.images < usable.length) {
+      return null;
+    }
     const confusion = confusionMatrix(result.probs!, result.labels!, classes.length);
     const perClass = perClassMetrics(confusion).map((m, i) => ({ class: classes[i]!, ...m }));
-    return { runId, split, tenCrop, images: result.images, loss: result.loss, top1Error: result.top1Error, top5Error: result.top5Error, classes, perClass, confusion, backend };
+    const set: PredictionSet = {
+      runId,
+      split,
+      tenCrop,
+      images: result.images,
+      loss: result.loss,
+      top1Error: result.top1Error,
+      top5Error: result.top5Error,
+      featureDim: result.featureDim!,
+      epoch: checkpoint.meta.position.epoch,
+      backend,
+      computedAt: Date.now(),
+    };
+    writeFeatures(runDirOf(libraryDir, runId), split, { ids: result.ids!, values: result.features!, dim: result.featureDim! });
+    storePredictions(db, set, { ids: result.ids!, labels: result.labels!, probs: result.probs!, numClasses: classes.length });
+    const evaluation: RunEvaluation = { runId, split, tenCrop, images: result.images, loss: result.loss, top1Error: result.top1Error, top5Error: result.top5Error, classes, perClass, confusion, backend };
+    return { evaluation, set };
   } finally {
     await loader.close();
     model.dispose();
+  }
+}
+
+/** Evaluates a run's latest checkpoint on one split (storing its predictions and features on the way). */
+export async function evaluateRun(db: Database, libraryDir: string, runId: number, split: Split, tenCrop: boolean): Promise<RunEvaluation> {
+  const done = await computePredictions(db, libraryDir, runId, split, { tenCrop });
+  return done!.evaluation;
+}
+
+/**
+ * After a run completes: predictions and features for every non-empty split (val and test for the
+ * evaluation views, train for the neighbour search). Best-effort: a failure is reported, never thrown,
+ * since the trained model itself is safe in its checkpoint.
+ */
+export async function predictAfterTraining(
+  db: Database,
+  libraryDir: string,
+  runId: number,
+  options: PredictOptions & { log: (level: 'info' | 'warn', message: string) => void },
+): Promise<void> {
+  const counts = db.prepare('SELECT split, COUNT(*) AS n FROM run_images WHERE run_id = ? GROUP BY split').all(runId) as Array<{ split: Split; n: number }>;
+  const splits = (['val', 'test', 'train'] as const).filter((s) => counts.some((c) => c.split === s && c.n > 0));
+  for (const split of splits) {
+    try {
+      const done = await computePredictions(db, libraryDir, runId, split, options);
+      if (!done) {
+        options.log('info', 'Stopped before all predictions were stored; runs.predict computes them on demand.');
+        return;
+      }
+    } catch (err) {
+      options.log('warn', `Could not store the ${split} predictions: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 }

@@ -21,6 +21,8 @@ interface RunRow {
   best_top5: number | null;
   seconds: number;
   error: string | null;
+  tags: string;
+  note: string;
   created_at: number;
   started_at: number | null;
   finished_at: number | null;
@@ -54,6 +56,8 @@ function summaryOf(row: RunRow): RunSummary {
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     error: row.error,
+    tags: JSON.parse(row.tags) as string[],
+    note: row.note,
   };
 }
 
@@ -137,4 +141,20 @@ export function markInterruptedRuns(db: Database, now = Date.now()): number {
         WHERE status IN ('running', 'paused', 'queued') AND (heartbeat_at IS NULL OR heartbeat_at < ?)`,
     )
     .run(now - HEARTBEAT_STALE_MS).changes;
+}
+
+/** Sets a run's tags (deduplicated, in the given order) and/or note. */
+export function updateRunMeta(db: Database, id: number, edit: { tags?: string[] | undefined; note?: string | undefined }): void {
+  runRow(db, id);
+  if (edit.tags !== undefined) {
+    db.prepare('UPDATE runs SET tags = ? WHERE id = ?').run(JSON.stringify([...new Set(edit.tags)]), id);
+  }
+  if (edit.note !== undefined) {
+    db.prepare('UPDATE runs SET note = ? WHERE id = ?').run(edit.note, id);
+  }
+}
+
+/** Deletes a run's rows (epochs, log, snapshot, predictions go with it by cascade); its folder is the caller's. */
+export function deleteRunRows(db: Database, id: number): boolean {
+  return db.prepare('DELETE FROM runs WHERE id = ?').run(id).changes > 0;
 }

@@ -3,15 +3,18 @@ import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { Handlers } from '../api/dispatch.js';
 import { ApiError } from '../api/errors.js';
-import type { RunEvaluation, RunStatus, RunSummary } from '../api/runs.js';
+import type { RunStatus, RunSummary } from '../api/runs.js';
+import { runEvalTask } from '../evaluate/eval-task.js';
 import { siblingModule, spawnWorker } from '../images/spawn-worker.js';
 import { ARCHS } from '../model/index.js';
 import type { StudioContext } from '../studio.js';
 import { configDiff, DEFAULT_CONFIG, resolveConfig } from './config.js';
 import type { FromRunWorker, RunWorkerData, ToRunWorker } from './messages.js';
-import { getRunDetail, getRunSummary, listRuns, markInterruptedRuns, runRow, setRunStatus } from './run-store.js';
+import { deleteRunRows, getRunDetail, getRunSummary, listRuns, markInterruptedRuns, runRow, setRunStatus, updateRunMeta } from './run-store.js';
 
-type RunMethod = 'runs.start' | 'runs.list' | 'runs.get' | 'runs.pause' | 'runs.resume' | 'runs.stop' | 'runs.defaults' | 'runs.evaluate';
+type RunMethod =
+  | 'runs.start' | 'runs.list' | 'runs.get' | 'runs.pause' | 'runs.resume' | 'runs.stop' | 'runs.defaults'
+  | 'runs.evaluate' | 'runs.predict' | 'runs.update' | 'runs.delete';
 
 /** The training workers of one studio. One run trains at a time: on a laptop two would only halve each other. */
 export class RunManager {
@@ -67,6 +70,11 @@ export class RunManager {
     }
     entry.worker.postMessage({ type: 'control', action } satisfies ToRunWorker);
     return true;
+  }
+
+  /** Whether a run has a training worker in this process. */
+  isTraining(runId: number): boolean {
+    return this.workers.has(runId);
   }
 
   /** Resolves when the run's worker has exited (immediately if none). */
@@ -190,19 +198,24 @@ export function runHandlers(ctx: StudioContext, options: { nativeBinding?: strin
     },
     'runs.evaluate': async ({ id, split, tenCrop }) => {
       runRow(db, id);
-      const worker = spawnWorker(new URL(`../evaluate/evaluate-worker${path.extname(new URL(import.meta.url).pathname)}`, import.meta.url), {
-        workerData: { libraryDir: ctx.library.dir, runId: id, split, tenCrop, ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}) },
-      });
-      const reply = await new Promise<{ ok: true; result: RunEvaluation } | { ok: false; message: string }>((resolve) => {
-        worker.once('message', resolve);
-        worker.once('error', (err) => resolve({ ok: false, message: `The evaluation worker crashed: ${err.message}` }));
-        worker.once('exit', () => resolve({ ok: false, message: 'The evaluation worker exited early.' }));
-      });
-      await worker.terminate();
-      if (!reply.ok) {
-        throw new ApiError('conflict', reply.message);
+      return (await runEvalTask(ctx.library.dir, { kind: 'predict', runId: id, split, tenCrop }, options.nativeBinding)).evaluation;
+    },
+    'runs.predict': async ({ id, split, tenCrop }) => {
+      runRow(db, id);
+      return (await runEvalTask(ctx.library.dir, { kind: 'predict', runId: id, split, tenCrop }, options.nativeBinding)).set;
+    },
+    'runs.update': async ({ id, tags, note }) => {
+      updateRunMeta(db, id, { tags, note });
+      return summary(id);
+    },
+    'runs.delete': async ({ id }) => {
+      const { status } = runRow(db, id);
+      if (manager.isTraining(id) || status === 'running' || status === 'paused' || status === 'queued') {
+        throw new ApiError('conflict', `Run ${id} is ${status === 'queued' ? 'starting' : status}; stop it before deleting it.`);
       }
-      return reply.result;
+      // Files first: a failure leaves the row, so the user can retry; rows go in one statement.
+      fs.rmSync(path.join(ctx.library.runsDir, String(id)), { recursive: true, force: true });
+      return { deleted: deleteRunRows(db, id) };
     },
     'runs.defaults': async () => {
       const { datasetId: _d, ...config } = DEFAULT_CONFIG;

@@ -7,6 +7,7 @@ import { activateBackend, chooseBackend } from '../backends/index.js';
 import { createBatchLoader, type BatchLoader } from '../images/batch-loader.js';
 import { paperLighting } from '../images/augment.js';
 import type { ColorStats } from '../images/color-stats.js';
+import { predictAfterTraining } from '../evaluate/run-eval.js';
 import { ARCHS, buildModel, type ArchName } from '../model/index.js';
 import { loadCheckpoint, modelFromCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { inputSizeOf, normalizationFor } from './config.js';
@@ -195,11 +196,21 @@ export async function trainRun(db: Database, libraryDir: string, runId: number, 
     if (outcome === 'time-limit') {
       log('info', `Time limit of ${config.timeLimitSeconds} s reached after ${position.epoch} epoch(s); evaluated and checkpointed.`);
     }
+    model.dispose();
+    sgd.dispose();
+    if (status === 'completed') {
+      // Before run.finished, so the result views have data the moment the UI hears of it.
+      await predictAfterTraining(db, libraryDir, runId, {
+        tenCrop: config.tenCropEval,
+        log,
+        shouldStop: () => control.stopRequested,
+        onProgress: (done, total, split) =>
+          send({ type: 'progress', phase: 'evaluating', epoch: position.epoch, epochs: config.epochs, batch: done, batches: total, loss: null, imagesPerSecond: null, etaSeconds: null, lr: config.lr, message: `Storing ${split} predictions and features: ${done} / ${total}` }),
+      });
+    }
     setRunStatus(db, runId, status);
     log('info', status === 'stopped' ? `Stopped at epoch ${position.epoch + 1}, batch ${position.batch}; resume continues from there.` : `Finished ${position.epoch} epoch(s).`);
     send({ type: 'finished', status, error: null, bestValTop1Error: position.best.top1, bestValTop5Error: position.best.top5 });
-    model.dispose();
-    sgd.dispose();
   } catch (err) {
     const message = describeTrainingError(err);
     log('error', message);

@@ -1,0 +1,175 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { mediaUrl } from '../api/datasets.js';
+import type { Handlers } from '../api/dispatch.js';
+import { ApiError } from '../api/errors.js';
+import { resultsMediaUrl } from '../api/results.js';
+import type { MediaResolver } from '../server/media.js';
+import type { StudioContext } from '../studio.js';
+import { checkpointDir } from '../train/checkpoint.js';
+import { runRow } from '../train/run-store.js';
+import type { ActivationGrid } from './activations.js';
+import { compareRuns } from './compare.js';
+import { runEvalTask } from './eval-task.js';
+import { featureFiles, featureRow, nearestRows, readFeatures, rowNorms, type FeatureSet } from './features.js';
+import { filterGridLayout, readKernel, writeFilterGrid } from './filters.js';
+import { predictionSets } from './predictions-store.js';
+import { cellImages, imageResult, imagesOfRun, mistakes, requireSet, resultSummary, runClasses, snapshotEntry } from './results-queries.js';
+
+type ResultMethod =
+  | 'results.sets' | 'results.summary' | 'results.cell' | 'results.mistakes' | 'results.image'
+  | 'results.neighbours' | 'results.filters' | 'results.activations' | 'results.compare';
+
+/** Layer names that may appear in a file path. */
+const LAYER_NAME = /^[A-Za-z0-9_]{1,100}$/;
+
+interface CachedFeatures {
+  set: FeatureSet;
+  norms: Float64Array;
+  rowOf: Map<number, number>;
+  mtimeMs: number;
+}
+
+/**
+ * Feature sets loaded once per (run, split) and kept while their file is unchanged; the few most
+ * recently used stay in memory (a 50k × 4096 train set is 800 MB).
+ */
+export class FeatureCache {
+  private readonly entries = new Map<string, CachedFeatures>();
+
+  constructor(private readonly capacity = 4) {}
+
+  /** The features of a run's split, or null when none were computed. */
+  get(runDir: string, split: string): CachedFeatures | null {
+    const key = `${runDir}\0${split}`;
+    const mtimeMs = fs.statSync(featureFiles(runDir, split).ids, { throwIfNoEntry: false })?.mtimeMs;
+    const hit = this.entries.get(key);
+    this.entries.delete(key);
+    if (mtimeMs === undefined) {
+      return null;
+    }
+    if (hit && hit.mtimeMs === mtimeMs) {
+      this.entries.set(key, hit);
+      return hit;
+    }
+    const set = readFeatures(runDir, split);
+    if (!set) {
+      return null;
+    }
+    const entry = { set, norms: rowNorms(set), rowOf: new Map(Array.from(set.ids, (id, row) => [id, row])), mtimeMs };
+    this.entries.set(key, entry);
+    while (this.entries.size > this.capacity) {
+      this.entries.delete(this.entries.keys().next().value!);
+    }
+    return entry;
+  }
+}
+
+/** Whether `file` exists and is newer than the run's latest checkpoint. */
+function freshFor(file: string, runDir: string): boolean {
+  const made = fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs;
+  const checkpoint = fs.statSync(path.join(checkpointDir(runDir), 'checkpoint.json'), { throwIfNoEntry: false })?.mtimeMs;
+  return made !== undefined && checkpoint !== undefined && made >= checkpoint;
+}
+
+/** `/media/filters/<runId>.png` and `/media/activations/<runId>/<imageId>/<layer>.png`, from the run folders. */
+export function resultsMediaResolver(runsDir: string): MediaResolver {
+  const route = /^\/media\/(?:filters\/([1-9]\d{0,15})\.png|activations\/([1-9]\d{0,15})\/([1-9]\d{0,15})\/([A-Za-z0-9_]{1,100})\.png)$/;
+  return async (url) => {
+    if (!url.pathname.startsWith('/media/filters/') && !url.pathname.startsWith('/media/activations/')) {
+      return null;
+    }
+    const m = route.exec(url.pathname);
+    if (!m) {
+      return { status: 404, message: 'Not found: filters are /media/filters/<runId>.png, activations /media/activations/<runId>/<imageId>/<layer>.png.' };
+    }
+    const file = m[1] ? path.join(runsDir, m[1], 'filters.png') : path.join(runsDir, m[2]!, 'activations', m[3]!, `${m[4]}.png`);
+    if (!fs.existsSync(file)) {
+      return { status: 404, message: 'Not made yet: ask results.filters or results.activations first.' };
+    }
+    return { status: 200, contentType: 'image/png', file, cacheSeconds: 0 };
+  };
+}
+
+/** `results.*`: the evaluation views, answered from stored predictions and cached features; pictures via /media/. */
+export function resultHandlers(ctx: StudioContext, options: { nativeBinding?: string | undefined } = {}): Pick<Handlers, ResultMethod> {
+  const { db, runsDir } = ctx.library;
+  const features = new FeatureCache();
+  ctx.media.push(resultsMediaResolver(runsDir));
+  const runDir = (runId: number): string => path.join(runsDir, String(runId));
+  const requireCheckpointOf = (runId: number): void => {
+    runRow(db, runId);
+    if (!fs.existsSync(path.join(checkpointDir(runDir(runId)), 'checkpoint.json'))) {
+      throw new ApiError('conflict', `Run ${runId} has no checkpoint yet: it has not finished an epoch.`);
+    }
+  };
+
+  return {
+    'results.sets': async ({ runId }) => {
+      runRow(db, runId);
+      return predictionSets(db, runId);
+    },
+    'results.summary': async ({ runId, split }) => resultSummary(db, runId, split),
+    'results.cell': async (q) => cellImages(db, q),
+    'results.mistakes': async (q) => mistakes(db, q),
+    'results.image': async ({ runId, imageId }) => imageResult(db, runId, imageId),
+    'results.neighbours': async ({ runId, imageId, k }) => {
+      const entry = snapshotEntry(db, runId, imageId);
+      requireSet(db, runId, 'train');
+      const own = features.get(runDir(runId), entry.split);
+      const train = entry.split === 'train' ? own : features.get(runDir(runId), 'train');
+      const row = own?.rowOf.get(imageId);
+      if (!train || !own || row === undefined) {
+        throw new ApiError('not_found', `Run ${runId} has no stored features for image ${imageId}; compute the ${entry.split} and train predictions with runs.predict.`);
+      }
+      const near = nearestRows(train.set, train.norms, featureRow(own.set, row), k);
+      const ids = near.map((n) => train.set.ids[n.row]!);
+      const info = imagesOfRun(db, runId, ids);
+      const classes = runClasses(db, runId);
+      return {
+        featureDim: train.set.dim,
+        searched: train.set.ids.length,
+        items: near.map((n, i) => {
+          const id = ids[i]!;
+          const it = info.get(id) ?? { fileName: `image ${id}`, classId: null, className: null, label: 0 };
+          return { id, fileName: it.fileName, thumbnail: mediaUrl.thumb(id), classId: it.classId, className: it.className, trueLabel: it.label, trueClass: classes[it.label] ?? `class ${it.label}`, distance: n.distance };
+        }),
+      };
+    },
+    'results.filters': async ({ runId }) => {
+      requireCheckpointOf(runId);
+      const file = path.join(runDir(runId), 'filters.png');
+      const kernel = readKernel(runDir(runId), 'conv1');
+      const layout = freshFor(file, runDir(runId)) ? filterGridLayout(kernel.shape) : await writeFilterGrid(kernel, file);
+      return {
+        url: `${resultsMediaUrl.filters(runId)}?v=${Math.round(fs.statSync(file).mtimeMs)}`,
+        layer: kernel.layer,
+        shape: kernel.shape,
+        columns: layout.columns,
+        rows: layout.rows,
+        cell: layout.tileWidth,
+        gap: layout.gap,
+        width: layout.width,
+        height: layout.height,
+      };
+    },
+    'results.activations': async ({ runId, imageId, layer }) => {
+      requireCheckpointOf(runId);
+      snapshotEntry(db, runId, imageId);
+      if (!LAYER_NAME.test(layer)) {
+        throw new ApiError('bad_request', `"${layer}" is not a layer name.`);
+      }
+      const file = path.join(runDir(runId), 'activations', String(imageId), `${layer}.png`);
+      const metaFile = file.replace(/\.png$/, '.json');
+      let grid: ActivationGrid;
+      if (freshFor(file, runDir(runId)) && fs.existsSync(metaFile)) {
+        grid = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as ActivationGrid;
+      } else {
+        grid = await runEvalTask(ctx.library.dir, { kind: 'activations', runId, imageId, layer, file }, options.nativeBinding);
+        fs.writeFileSync(metaFile, JSON.stringify(grid));
+      }
+      return { url: `${resultsMediaUrl.activations(runId, imageId, layer)}?v=${Math.round(fs.statSync(file).mtimeMs)}`, ...grid };
+    },
+    'results.compare': async (q) => compareRuns(db, q),
+  };
+}
