@@ -138,6 +138,9 @@ describe('Train and Runs in browser mode', () => {
     expect(await page.getByTestId('run-detail-backend').textContent()).toMatch(/wasm|tensorflow|cpu/);
     await page.setViewportSize({ width: 1280, height: 1400 });
     await page.screenshot({ path: artifactPath('e2e', 'run-detail.png') });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: artifactPath('e2e', 'run-detail-dark.png') });
+    await page.emulateMedia({ colorScheme: 'light' });
     await page.setViewportSize({ width: 1280, height: 860 });
   });
 

@@ -27,6 +27,13 @@ export class RunsStore {
     const stops = [
       on('train.epoch', (e) => this.#refreshSoon(e.runId)),
       on('run.finished', (e) => this.#refreshSoon(e.runId)),
+      // A run that starts or resumes (here, in the CLI or another window) shows up as training at once.
+      on('train.progress', (p) => {
+        const listed = this.list?.find((r) => r.id === p.runId);
+        if (this.list && (!listed || listed.status !== 'running') && !this.#timer) {
+          this.#refreshSoon(p.runId);
+        }
+      }),
     ];
     return () => {
       stops.forEach((stop) => stop());

@@ -66,8 +66,10 @@ export class LiveRun {
   /** One progress event. */
   applyProgress(p: TrainProgress): void {
     this.progress = p;
-    if (this.pending !== 'pause' && (this.status === 'queued' || this.status === 'paused')) {
+    // Only a live worker reports progress: the run is (again) training, e.g. resumed from the Runs view.
+    if (this.pending !== 'pause' && this.status !== 'running') {
       this.status = 'running';
+      this.finished = null;
     }
     if (this.pending === 'resume') {
       this.pending = null;
