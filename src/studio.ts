@@ -4,6 +4,7 @@ import { dispatch, type Handlers } from './api/dispatch.js';
 import { ApiError } from './api/errors.js';
 import { EventBus } from './api/events-bus.js';
 import { chooseBackend } from './backends/index.js';
+import { classifyHandlers } from './classify/handlers.js';
 import { datasetHandlers } from './datasets/handlers.js';
 import { resultHandlers } from './evaluate/service.js';
 import { runHandlers } from './train/service.js';
@@ -51,6 +52,7 @@ export function openStudio(options: StudioOptions): Studio {
     ...appHandlers(ctx),
     ...datasetHandlers(ctx, { nativeBinding: options.nativeBinding }),
     ...runHandlers(ctx, { nativeBinding: options.nativeBinding }),
+    ...classifyHandlers(ctx, { nativeBinding: options.nativeBinding }),
     ...resultHandlers(ctx, { nativeBinding: options.nativeBinding }),
   };
   let closed = false;

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { appMethods } from './app.js';
+import { classifyEvents, classifyMethods } from './classify.js';
 import { appEvents } from './events.js';
 import { datasetEvents, datasetMethods } from './datasets.js';
 import { resultMethods } from './results.js';
@@ -11,6 +12,7 @@ export const methods = {
   ...appMethods,
   ...datasetMethods,
   ...runMethods,
+  ...classifyMethods,
   ...resultMethods,
 } satisfies Record<string, MethodSpec>;
 
@@ -19,6 +21,7 @@ export const events = {
   ...appEvents,
   ...datasetEvents,
   ...runEvents,
+  ...classifyEvents,
 } satisfies Record<string, z.ZodType>;
 
 export type Methods = typeof methods;

@@ -1,0 +1,56 @@
+import type { ClassifiedImage, ClassifyError, ClassifyTiming } from '../api/classify.js';
+import type { ModelLocation } from './load.js';
+import type { ClassifierSpec } from './spec.js';
+
+/** A classification job for the worker: files already expanded from folders, in order. */
+export interface JobRequest {
+  type: 'job';
+  jobId: string;
+  location: ModelLocation;
+  files: string[];
+  topK: number;
+  tenCrop: boolean;
+}
+
+/** Export a run's model into an empty folder and classify a sample with the in-app pipeline (full probabilities). */
+export interface ExportRequest {
+  type: 'export';
+  requestId: number;
+  location: ModelLocation;
+  outDir: string;
+  sample: string[];
+}
+
+/** Measure network time per image, centre crop and ten-crop. */
+export interface CostRequest {
+  type: 'cost';
+  requestId: number;
+  location: ModelLocation;
+}
+
+export type ToClassifyWorker = JobRequest | ExportRequest | CostRequest | { type: 'cancel'; jobId: string };
+
+/** What an export request answers. */
+export interface ExportReply {
+  files: string[];
+  spec: ClassifierSpec;
+  backend: string;
+  /** In-app probabilities of the sample, by path; failures carry their reason. */
+  sample: Array<{ path: string; probabilities: number[] } | { path: string; error: string }>;
+}
+
+/** What a cost request answers. */
+export interface CostReply {
+  centerMsPerImage: number;
+  tenCropMsPerImage: number;
+  backend: string;
+  batchSize: number;
+}
+
+export type FromClassifyWorker =
+  | { type: 'started'; jobId: string; classes: string[]; backend: string }
+  | { type: 'batch'; jobId: string; items: ClassifiedImage[]; errors: ClassifyError[] }
+  | { type: 'finished'; jobId: string; timing: ClassifyTiming; cancelled: boolean }
+  | { type: 'failed'; jobId: string; message: string }
+  | { type: 'reply'; requestId: number; ok: true; result: ExportReply | CostReply }
+  | { type: 'reply'; requestId: number; ok: false; message: string };
