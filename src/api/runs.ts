@@ -109,6 +109,8 @@ export const RunDetail = RunSummary.extend({
   /** Only the settings that differ from the defaults. */
   configDiff: z.record(z.string(), z.unknown()),
   threads: z.number().int().nullable(),
+  /** The network input side the run uses (its imageSize or the architecture's default). */
+  inputSize: z.number().int(),
   snapshotHash: z.string().nullable(),
   classes: z.array(z.string()),
   epochsData: z.array(EpochMetrics),
@@ -184,11 +186,23 @@ export const runMethods = {
   'runs.stop': method('Stop a run after the current batch; its last checkpoint stays.', RunId, RunSummary),
   'runs.defaults': method('The default training config and the architectures offered.', NoInput, z.object({
     config: TrainConfig.omit({ datasetId: true }),
-    archs: z.array(z.object({ name: ArchName, title: z.string(), description: z.string(), defaultInputSize: z.number().int() })),
+    archs: z.array(
+      z.object({
+        name: ArchName,
+        title: z.string(),
+        description: z.string(),
+        defaultInputSize: z.number().int(),
+        defaultLrn: z.boolean(),
+        defaultInit: z.enum(['paper', 'he']),
+      }),
+    ),
+    /** Parameter defaults of each schedule kind, for forms that switch between them. */
+    schedules: z.object({ plateau: Schedule.options[0], step: Schedule.options[1], cosine: Schedule.options[2] }),
   })),
 };
 
 export const runEvents = {
+  'run.status': z.object({ runId: z.number().int(), status: RunStatus }),
   'train.progress': TrainProgress,
   'train.epoch': EpochMetrics.extend({ runId: z.number().int() }),
   'run.finished': z.object({ runId: z.number().int(), status: RunStatus, error: z.string().nullable(), bestValTop1Error: z.number().nullable(), bestValTop5Error: z.number().nullable() }),

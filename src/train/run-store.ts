@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { EpochMetrics, RunDetail, RunStatus, RunSummary, TrainConfig } from '../api/runs.js';
 import { ApiError } from '../api/errors.js';
+import { inputSizeOf } from './config.js';
 
 interface RunRow {
   id: number;
@@ -105,6 +106,7 @@ export function getRunDetail(db: Database, id: number): RunDetail {
     config: JSON.parse(row.config),
     configDiff: JSON.parse(row.config_diff),
     threads: row.threads,
+    inputSize: inputSizeOf(JSON.parse(row.config) as TrainConfig),
     snapshotHash: row.snapshot_hash,
     classes: JSON.parse(row.classes),
     epochsData: runEpochs(db, id),

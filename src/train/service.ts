@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { Handlers } from '../api/dispatch.js';
 import { ApiError } from '../api/errors.js';
-import type { RunStatus, RunSummary } from '../api/runs.js';
+import { Schedule, type RunStatus, type RunSummary } from '../api/runs.js';
 import { runEvalTask } from '../evaluate/eval-task.js';
 import { siblingModule, spawnWorker } from '../images/spawn-worker.js';
 import { ARCHS } from '../model/index.js';
@@ -105,6 +105,7 @@ export class RunManager {
         events.emit('app.log', { level: m.level, message: `Run ${runId}: ${m.message}`, time: Date.now() });
         break;
       case 'status':
+        events.emit('run.status', { runId, status: m.status });
         break;
       case 'finished':
         events.emit('run.finished', { runId, status: m.status, error: m.error, bestValTop1Error: m.bestValTop1Error, bestValTop5Error: m.bestValTop5Error });
@@ -221,7 +222,19 @@ export function runHandlers(ctx: StudioContext, options: { nativeBinding?: strin
       const { datasetId: _d, ...config } = DEFAULT_CONFIG;
       return {
         config,
-        archs: Object.values(ARCHS).map((a) => ({ name: a.name, title: a.title, description: a.description, defaultInputSize: a.defaultInputSize })),
+        archs: Object.values(ARCHS).map((a) => ({
+          name: a.name,
+          title: a.title,
+          description: a.description,
+          defaultInputSize: a.defaultInputSize,
+          defaultLrn: a.defaultLrn,
+          defaultInit: a.defaultInit,
+        })),
+        schedules: {
+          plateau: Schedule.options[0].parse({ kind: 'plateau' }),
+          step: Schedule.options[1].parse({ kind: 'step' }),
+          cosine: Schedule.options[2].parse({ kind: 'cosine' }),
+        },
       };
     },
   };
