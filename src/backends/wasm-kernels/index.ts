@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { batchMatMulWith } from './batch-mat-mul.js';
+import { batchMatMulWith, fusedMatMulWith } from './batch-mat-mul.js';
 import { conv2dBackpropFilter } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputWith } from './conv2d-backprop-input.js';
 import type { WasmKernelFunc } from './kernel-call.js';
@@ -15,6 +15,7 @@ const FACTORIES: Readonly<Record<string, (original: WasmKernelFunc) => WasmKerne
   // Replacements: faster (XNNPACK instead of scalar loops) and, for MaxPoolGrad, correct.
   Conv2DBackpropInput: conv2dBackpropInputWith,
   BatchMatMul: batchMatMulWith,
+  _FusedMatMul: fusedMatMulWith,
   MaxPoolGrad: () => maxPoolGrad,
   LRN: () => lrn,
   LRNGrad: () => lrnGrad,
