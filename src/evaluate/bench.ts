@@ -5,7 +5,7 @@ import type { MethodName, Input } from '../api/contract.js';
 import { Rng } from '../images/prng.js';
 import type { Library } from '../library/open.js';
 import { openStudio } from '../studio.js';
-import { writeFeatures } from './features.js';
+import { PROJECTED_DIM, writeFeatures } from './features.js';
 import { writePredictionRows, type PredictionRow } from './predictions-store.js';
 
 /** Size of a fake library of results. */
@@ -94,9 +94,11 @@ export function fillFakeResults(library: Library, o: FakeResultsOptions): FakeRe
     writePredictionRows(db, { runId, split: 'test', tenCrop: false, images: rows.length, loss: 1, top1Error: 1 - top1, top5Error: 1 - top5, featureDim: o.featureDim, epoch: 1, backend: 'fake', computedAt: now }, rows);
     writePredictionRows(db, { runId, split: 'train', tenCrop: false, images: 0, loss: 1, top1Error: 0, top5Error: 0, featureDim: o.featureDim, epoch: 1, backend: 'fake', computedAt: now }, []);
     const runDir = path.join(library.runsDir, String(runId));
-    const fake = (n: number): Float32Array => Float32Array.from({ length: n * o.featureDim }, () => Math.max(0, rng.next() - 0.5));
-    writeFeatures(runDir, 'train', { ids: Int32Array.from(made.trainIds), values: fake(made.trainIds.length), dim: o.featureDim });
-    writeFeatures(runDir, 'test', { ids: Int32Array.from(made.testIds), values: fake(made.testIds.length), dim: o.featureDim });
+    const fake = (n: number, dim: number): Float32Array => Float32Array.from({ length: n * dim }, () => Math.max(0, rng.next() - 0.5));
+    // Wide features get their projected rows as the evaluation worker writes them; here random ones, which time the same.
+    const projected = (n: number): Float32Array | undefined => (o.featureDim > PROJECTED_DIM ? fake(n, PROJECTED_DIM) : undefined);
+    writeFeatures(runDir, 'train', { ids: Int32Array.from(made.trainIds), values: fake(made.trainIds.length, o.featureDim), dim: o.featureDim }, projected(made.trainIds.length));
+    writeFeatures(runDir, 'test', { ids: Int32Array.from(made.testIds), values: fake(made.testIds.length, o.featureDim), dim: o.featureDim }, projected(made.testIds.length));
   }
   return { datasetId: made.datasetId, runIds: made.runIds, testIds: made.testIds, trainIds: made.trainIds };
 }

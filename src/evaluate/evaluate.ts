@@ -109,3 +109,21 @@ function concatInt(parts: Int32Array[]): Int32Array {
   }
   return out;
 }
+
+/** Rows [n × dim] times the fixed random projection (features.ts), in chunks on the active backend. */
+export function projectRows(values: Float32Array, dim: number, projection: Float32Array, outDim: number): Float32Array {
+  const rows = values.length / dim;
+  const out = new Float32Array(rows * outDim);
+  const r = tf.tensor2d(projection, [dim, outDim]);
+  try {
+    for (let start = 0; start < rows; start += 2048) {
+      const n = Math.min(2048, rows - start);
+      const part = tf.tidy(() => tf.matMul(tf.tensor2d(values.subarray(start * dim, (start + n) * dim), [n, dim]), r));
+      out.set(part.dataSync() as Float32Array, start * outDim);
+      part.dispose();
+    }
+  } finally {
+    r.dispose();
+  }
+  return out;
+}

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { Rng } from '../images/prng.js';
 
 /** The layer whose activations serve as an image's feature (the paper's last hidden layer, §6.1 / Fig. 4). */
 export const FEATURE_LAYER = 'fc7';
@@ -11,13 +12,31 @@ export interface FeatureSet {
   dim: number;
 }
 
-/** Files of a split's features in a run folder: raw little-endian float32 rows and int32 image ids. */
-export function featureFiles(runDir: string, split: string): { values: string; ids: string } {
-  return { values: path.join(runDir, `features-${split}.f32`), ids: path.join(runDir, `features-${split}.ids`) };
+/** Width of the random projection that wider features are searched in (candidates are then re-ranked exactly). */
+export const PROJECTED_DIM = 256;
+
+/** Files of a split's features in a run folder: raw little-endian float32 rows, int32 image ids, and the projected rows. */
+export function featureFiles(runDir: string, split: string): { values: string; ids: string; projected: string } {
+  return {
+    values: path.join(runDir, `features-${split}.f32`),
+    ids: path.join(runDir, `features-${split}.ids`),
+    projected: path.join(runDir, `features-${split}.p${PROJECTED_DIM}.f32`),
+  };
 }
 
-/** Writes a split's features atomically (temp files, then renames; ids last so a half-written pair is never read as whole). */
-export function writeFeatures(runDir: string, split: string, set: FeatureSet): void {
+/**
+ * The fixed [dim × PROJECTED_DIM] random ±1/√k matrix (Achlioptas' Johnson–Lindenstrauss projection):
+ * it keeps Euclidean distances within a small factor, so the nearest rows in 256 dimensions are a
+ * good candidate set for the exact search in 4096. Seeded, so every split of every run agrees.
+ */
+export function projectionMatrix(dim: number): Float32Array {
+  const rng = Rng.fromSeed(dim, 'fc7-projection');
+  const scale = 1 / Math.sqrt(PROJECTED_DIM);
+  return Float32Array.from({ length: dim * PROJECTED_DIM }, () => (rng.chance() ? scale : -scale));
+}
+
+/** Writes a split's features atomically (temp files, then renames; ids last so a half-written set is never read as whole); `projected` for wide ones. */
+export function writeFeatures(runDir: string, split: string, set: FeatureSet, projected?: Float32Array): void {
   const files = featureFiles(runDir, split);
   if (set.values.length !== set.ids.length * set.dim) {
     throw new Error(`features: ${set.values.length} values do not make ${set.ids.length} rows of ${set.dim}`);
@@ -29,18 +48,23 @@ export function writeFeatures(runDir: string, split: string, set: FeatureSet): v
     fs.renameSync(tmp, file);
   };
   fs.rmSync(files.ids, { force: true });
+  fs.rmSync(files.projected, { force: true });
   write(files.values, set.values);
+  if (projected) {
+    write(files.projected, projected);
+  }
   write(files.ids, set.ids);
 }
 
-/** Reads a split's features, or null when none were written. */
-export function readFeatures(runDir: string, split: string): FeatureSet | null {
+/** Reads a split's features (the projected rows when `projected` and they exist), or null when none were written. */
+export function readFeatures(runDir: string, split: string, projected = false): FeatureSet | null {
   const files = featureFiles(runDir, split);
-  if (!fs.existsSync(files.ids) || !fs.existsSync(files.values)) {
+  const valuesFile = projected && fs.existsSync(files.projected) ? files.projected : files.values;
+  if (!fs.existsSync(files.ids) || !fs.existsSync(valuesFile)) {
     return null;
   }
   const idBytes = fs.readFileSync(files.ids);
-  const valueBytes = fs.readFileSync(files.values);
+  const valueBytes = fs.readFileSync(valuesFile);
   const ids = new Int32Array(idBytes.buffer.slice(idBytes.byteOffset, idBytes.byteOffset + idBytes.byteLength));
   const values = new Float32Array(valueBytes.buffer.slice(valueBytes.byteOffset, valueBytes.byteOffset + valueBytes.byteLength));
   if (ids.length === 0 || values.length % ids.length !== 0) {
@@ -108,4 +132,28 @@ export function nearestRows(set: FeatureSet, norms: Float64Array, query: Float32
 /** Row `row` of a set, as a view. */
 export function featureRow(set: FeatureSet, row: number): Float32Array {
   return set.values.subarray(row * set.dim, (row + 1) * set.dim);
+}
+
+/** Reads some full-width rows of a split's feature file by row index (for the exact re-ranking), without loading the file. */
+export function readFeatureRows(runDir: string, split: string, dim: number, rows: number[]): Float32Array[] {
+  const fd = fs.openSync(featureFiles(runDir, split).values, 'r');
+  try {
+    return rows.map((row) => {
+      const out = new Float32Array(dim);
+      fs.readSync(fd, new Uint8Array(out.buffer), 0, dim * 4, row * dim * 4);
+      return out;
+    });
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Euclidean distance of two rows. */
+export function distance(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let d = 0; d < a.length; d++) {
+    const diff = a[d]! - b[d]!;
+    s += diff * diff;
+  }
+  return Math.sqrt(s);
 }

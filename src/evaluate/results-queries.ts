@@ -24,7 +24,7 @@ export function requireSet(db: Database, runId: number, split: Split): Predictio
   return set;
 }
 
-/** Summary of a split from stored predictions: two grouped scans of the cell index. */
+/** Summary of a split from stored predictions: grouped scans of two covering indexes. */
 export function resultSummary(db: Database, runId: number, split: Split): ResultSummary {
   const set = requireSet(db, runId, split);
   const classes = runClasses(db, runId);
@@ -35,12 +35,13 @@ export function resultSummary(db: Database, runId: number, split: Split): Result
     confusion[c.label]![c.top1] = c.n;
   }
   const hits = db
-    .prepare('SELECT label, COUNT(*) AS n, SUM(correct_top1) AS top1, SUM(correct_top5) AS top5 FROM predictions WHERE run_id = ? AND split = ? GROUP BY label')
-    .all(runId, split) as Array<{ label: number; n: number; top1: number; top5: number }>;
-  const byLabel = new Map(hits.map((h) => [h.label, h]));
+    .prepare('SELECT label, SUM(correct_top5) AS top5 FROM predictions INDEXED BY predictions_hits WHERE run_id = ? AND split = ? GROUP BY label')
+    .all(runId, split) as Array<{ label: number; top5: number }>;
+  const top5Hits = new Map(hits.map((h) => [h.label, h.top5]));
   const perClass = perClassMetrics(confusion).map((m, label) => {
-    const h = byLabel.get(label);
-    return { label, class: classes[label]!, ...m, top1Error: h ? 1 - h.top1 / h.n : null, top5Error: h ? 1 - h.top5 / h.n : null };
+    const n = m.support;
+    const top1 = confusion[label]![label]!;
+    return { label, class: classes[label]!, ...m, top1Error: n ? 1 - top1 / n : null, top5Error: n ? 1 - (top5Hits.get(label) ?? 0) / n : null };
   });
   const confusionNormalized = confusion.map((row) => {
     const support = row.reduce((a, b) => a + b, 0);

@@ -10,8 +10,8 @@ import { loadCheckpoint, modelFromCheckpoint, type LoadedCheckpoint } from '../t
 import { inputSizeOf, normalizationFor } from '../train/config.js';
 import { ensurePack, storedSnapshot } from '../train/data.js';
 import { runRow } from '../train/run-store.js';
-import { evaluateSource } from './evaluate.js';
-import { FEATURE_LAYER, writeFeatures } from './features.js';
+import { evaluateSource, projectRows } from './evaluate.js';
+import { FEATURE_LAYER, PROJECTED_DIM, projectionMatrix, writeFeatures } from './features.js';
 import { confusionMatrix, perClassMetrics } from './metrics.js';
 import { storePredictions } from './predictions-store.js';
 
@@ -127,7 +127,9 @@ export async function computePredictions(
       backend,
       computedAt: Date.now(),
     };
-    writeFeatures(runDirOf(libraryDir, runId), split, { ids: result.ids!, values: result.features!, dim: result.featureDim! });
+    const dim = result.featureDim!;
+    const projected = dim > PROJECTED_DIM ? projectRows(result.features!, dim, projectionMatrix(dim), PROJECTED_DIM) : undefined;
+    writeFeatures(runDirOf(libraryDir, runId), split, { ids: result.ids!, values: result.features!, dim }, projected);
     storePredictions(db, set, { ids: result.ids!, labels: result.labels!, probs: result.probs!, numClasses: classes.length });
     const evaluation: RunEvaluation = { runId, split, tenCrop, images: result.images, loss: result.loss, top1Error: result.top1Error, top5Error: result.top5Error, classes, perClass, confusion, backend };
     return { evaluation, set };
@@ -135,12 +137,6 @@ export async function computePredictions(
     await loader.close();
     model.dispose();
   }
-}
-
-/** Evaluates a run's latest checkpoint on one split (storing its predictions and features on the way). */
-export async function evaluateRun(db: Database, libraryDir: string, runId: number, split: Split, tenCrop: boolean): Promise<RunEvaluation> {
-  const done = await computePredictions(db, libraryDir, runId, split, { tenCrop });
-  return done!.evaluation;
 }
 
 /**

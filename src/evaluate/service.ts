@@ -11,8 +11,8 @@ import { runRow } from '../train/run-store.js';
 import type { ActivationGrid } from './activations.js';
 import { compareRuns } from './compare.js';
 import { runEvalTask } from './eval-task.js';
-import { featureFiles, featureRow, nearestRows, readFeatures, rowNorms, type FeatureSet } from './features.js';
 import { filterGridLayout, readKernel, writeFilterGrid } from './filters.js';
+import { FeatureCache, nearestTrainImages } from './neighbours.js';
 import { predictionSets } from './predictions-store.js';
 import { cellImages, imageResult, imagesOfRun, mistakes, requireSet, resultSummary, runClasses, snapshotEntry } from './results-queries.js';
 
@@ -22,48 +22,6 @@ type ResultMethod =
 
 /** Layer names that may appear in a file path. */
 const LAYER_NAME = /^[A-Za-z0-9_]{1,100}$/;
-
-interface CachedFeatures {
-  set: FeatureSet;
-  norms: Float64Array;
-  rowOf: Map<number, number>;
-  mtimeMs: number;
-}
-
-/**
- * Feature sets loaded once per (run, split) and kept while their file is unchanged; the few most
- * recently used stay in memory (a 50k × 4096 train set is 800 MB).
- */
-export class FeatureCache {
-  private readonly entries = new Map<string, CachedFeatures>();
-
-  constructor(private readonly capacity = 4) {}
-
-  /** The features of a run's split, or null when none were computed. */
-  get(runDir: string, split: string): CachedFeatures | null {
-    const key = `${runDir}\0${split}`;
-    const mtimeMs = fs.statSync(featureFiles(runDir, split).ids, { throwIfNoEntry: false })?.mtimeMs;
-    const hit = this.entries.get(key);
-    this.entries.delete(key);
-    if (mtimeMs === undefined) {
-      return null;
-    }
-    if (hit && hit.mtimeMs === mtimeMs) {
-      this.entries.set(key, hit);
-      return hit;
-    }
-    const set = readFeatures(runDir, split);
-    if (!set) {
-      return null;
-    }
-    const entry = { set, norms: rowNorms(set), rowOf: new Map(Array.from(set.ids, (id, row) => [id, row])), mtimeMs };
-    this.entries.set(key, entry);
-    while (this.entries.size > this.capacity) {
-      this.entries.delete(this.entries.keys().next().value!);
-    }
-    return entry;
-  }
-}
 
 /** Whether `file` exists and is newer than the run's latest checkpoint. */
 function freshFor(file: string, runDir: string): boolean {
@@ -116,23 +74,19 @@ export function resultHandlers(ctx: StudioContext, options: { nativeBinding?: st
     'results.neighbours': async ({ runId, imageId, k }) => {
       const entry = snapshotEntry(db, runId, imageId);
       requireSet(db, runId, 'train');
-      const own = features.get(runDir(runId), entry.split);
-      const train = entry.split === 'train' ? own : features.get(runDir(runId), 'train');
-      const row = own?.rowOf.get(imageId);
-      if (!train || !own || row === undefined) {
+      const near = nearestTrainImages(features, runDir(runId), entry.split, imageId, k);
+      if (!near) {
         throw new ApiError('not_found', `Run ${runId} has no stored features for image ${imageId}; compute the ${entry.split} and train predictions with runs.predict.`);
       }
-      const near = nearestRows(train.set, train.norms, featureRow(own.set, row), k);
-      const ids = near.map((n) => train.set.ids[n.row]!);
+      const { ids } = near;
       const info = imagesOfRun(db, runId, ids);
       const classes = runClasses(db, runId);
       return {
-        featureDim: train.set.dim,
-        searched: train.set.ids.length,
-        items: near.map((n, i) => {
-          const id = ids[i]!;
+        featureDim: near.dim,
+        searched: near.searched,
+        items: ids.map((id, i) => {
           const it = info.get(id) ?? { fileName: `image ${id}`, classId: null, className: null, label: 0 };
-          return { id, fileName: it.fileName, thumbnail: mediaUrl.thumb(id), classId: it.classId, className: it.className, trueLabel: it.label, trueClass: classes[it.label] ?? `class ${it.label}`, distance: n.distance };
+          return { id, fileName: it.fileName, thumbnail: mediaUrl.thumb(id), classId: it.classId, className: it.className, trueLabel: it.label, trueClass: classes[it.label] ?? `class ${it.label}`, distance: near.distances[i]! };
         }),
       };
     },

@@ -41,6 +41,8 @@ export const m004Predictions: Migration = {
       CREATE INDEX predictions_cell ON predictions (run_id, split, label, top1, top1_prob);
       -- Mistakes in confidence order.
       CREATE INDEX predictions_mistakes ON predictions (run_id, split, correct_top1, top1_prob);
+      -- Per-class top-5 hits for the summary without reading the rows (top-1 hits are the confusion diagonal).
+      CREATE INDEX predictions_hits ON predictions (run_id, split, label, correct_top5);
     `);
   },
 };

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { nearestRows, readFeatures, rowNorms, writeFeatures, type FeatureSet } from '../../../src/evaluate/features.js';
+import { nearestRows, PROJECTED_DIM, projectionMatrix, readFeatures, rowNorms, writeFeatures, type FeatureSet } from '../../../src/evaluate/features.js';
+import { projectRows } from '../../../src/evaluate/evaluate.js';
 import { filterGridLayout } from '../../../src/evaluate/filters.js';
+import { FeatureCache, nearestTrainImages } from '../../../src/evaluate/neighbours.js';
 import { predictionOf } from '../../../src/evaluate/predictions-store.js';
 import { Rng } from '../../../src/images/prng.js';
 import { tempDir } from '../../helpers/temp.js';
@@ -52,5 +54,64 @@ describe('stored predictions and pictures', () => {
     const paper = filterGridLayout([11, 11, 3, 96]);
     expect(paper).toMatchObject({ columns: 10, rows: 10, scale: 4, tileWidth: 44, gap: 2, width: 10 * 44 + 11 * 2 });
     expect(filterGridLayout([5, 5, 3, 32])).toMatchObject({ columns: 6, rows: 6, tileWidth: 40 });
+  });
+});
+
+describe('searching wide features through their projection', () => {
+  it('re-ranks projected candidates exactly: planted near-duplicates come back first, with their true distances', () => {
+    const t = tempDir();
+    try {
+      const dim = 1024;
+      const rng = Rng.fromSeed(9);
+      const rows = 300;
+      const values = Float32Array.from({ length: rows * dim }, () => Math.max(0, rng.normal()));
+      // Row 200 + i is row i plus a little noise: the nearest neighbour of each row i < 20.
+      for (let i = 0; i < 20; i++) {
+        for (let d = 0; d < dim; d++) {
+          values[(200 + i) * dim + d] = values[i * dim + d]! + 0.01 * rng.normal();
+        }
+      }
+      const set = { ids: Int32Array.from({ length: rows }, (_, i) => i + 1), values, dim };
+      const projected = new Float32Array(rows * PROJECTED_DIM);
+      const r = projectionMatrix(dim);
+      for (let i = 0; i < rows; i++) {
+        for (let j = 0; j < PROJECTED_DIM; j++) {
+          let s = 0;
+          for (let d = 0; d < dim; d++) {
+            s += values[i * dim + d]! * r[d * PROJECTED_DIM + j]!;
+          }
+          projected[i * PROJECTED_DIM + j] = s;
+        }
+      }
+      writeFeatures(t.dir, 'train', set, projected);
+      const cache = new FeatureCache();
+      expect(cache.get(t.dir, 'train')).toMatchObject({ projected: true, fullDim: dim });
+      for (let i = 0; i < 20; i++) {
+        const near = nearestTrainImages(cache, t.dir, 'train', i + 1, 3)!;
+        expect(near.ids.slice(0, 2)).toEqual([i + 1, 201 + i]);
+        expect(near.distances[0]).toBe(0);
+        const exact = Math.sqrt(Array.from({ length: dim }, (_, d) => (values[i * dim + d]! - values[(200 + i) * dim + d]!) ** 2).reduce((a, b) => a + b, 0));
+        expect(near.distances[1]).toBeCloseTo(exact, 4);
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
+describe('projectRows', () => {
+  it('multiplies rows by the projection matrix in chunks, as a plain loop would', () => {
+    const dim = 300;
+    const rng = Rng.fromSeed(4);
+    const values = Float32Array.from({ length: 5 * dim }, () => rng.next());
+    const r = projectionMatrix(dim);
+    const out = projectRows(values, dim, r, PROJECTED_DIM);
+    for (const [i, j] of [[0, 0], [2, 17], [4, 255]] as const) {
+      let s = 0;
+      for (let d = 0; d < dim; d++) {
+        s += values[i * dim + d]! * r[d * PROJECTED_DIM + j]!;
+      }
+      expect(out[i * PROJECTED_DIM + j]).toBeCloseTo(s, 4);
+    }
   });
 });
