@@ -41,6 +41,14 @@ export function formatDelta(d: number | null): string {
   return d < 0.001 ? d.toExponential(1) : d.toFixed(4);
 }
 
+/** A share of agreement that never rounds up to 100%: "100%" only when all agree, else "99.5%" (floored). */
+export function formatAgreement(a: number | null): string {
+  if (a === null || !Number.isFinite(a)) {
+    return '—';
+  }
+  return a >= 1 ? '100%' : `${(Math.floor(a * 1000) / 10).toFixed(1)}%`;
+}
+
 /** How an export's parity reads: `agree` when every top-1 matches and probabilities differ < 1e-3. */
 export function parityVerdict(p: ExportParity): 'agree' | 'differ' | 'unchecked' {
   if (p.images === 0 || p.top1Agreement === null) {
