@@ -107,6 +107,25 @@ export class RunsStore {
     }
   }
 
+  /** Sets a run's tags and/or note; the list and detail show the saved values. */
+  async update(id: number, change: { tags?: string[]; note?: string }): Promise<void> {
+    const saved = await call('runs.update', { id, ...change });
+    this.list = this.list?.map((r) => (r.id === id ? saved : r)) ?? null;
+    if (this.detail?.id === id) {
+      this.detail = { ...this.detail, tags: saved.tags, note: saved.note };
+    }
+  }
+
+  /** Deletes a run with its checkpoint, predictions and features; closes it if open. */
+  async remove(id: number): Promise<void> {
+    await call('runs.delete', { id });
+    if (this.selectedId === id) {
+      this.select(null);
+    }
+    this.list = this.list?.filter((r) => r.id !== id) ?? null;
+    void this.load();
+  }
+
   // Epoch and finish events come in bursts at epoch ends; one refresh covers them.
   #refreshSoon(runId: number): void {
     if (this.#timer) {

@@ -1,0 +1,182 @@
+// One open run's results: which splits have predictions, the summary of the chosen split, the confusion
+// cell and image a user picked, and library edits (relabel / exclude) made from a results gallery.
+import { call } from '../api';
+import { errorMessage, type ClassSummary, type ImageChange } from '../library/types';
+import { PagedList } from './paged-list.svelte';
+import type { PredictionSet, ResultImage, ResultSplit, ResultSummary, RunTab } from './types';
+
+/** A confusion-matrix cell: true label × predicted label. */
+export interface Cell {
+  trueLabel: number;
+  predictedLabel: number;
+}
+
+/** Results state of the run whose page is open. */
+export class RunResults {
+  readonly runId: number;
+  readonly datasetId: number;
+  tab = $state<RunTab>('overview');
+  split = $state<ResultSplit>('val');
+  sets = $state<PredictionSet[] | null>(null);
+  summary = $state<ResultSummary | null>(null);
+  loading = $state(false);
+  error = $state<string | null>(null);
+  /** A `runs.predict` in flight for the current split. */
+  predicting = $state(false);
+  cell = $state<Cell | null>(null);
+  /** The image picked in any gallery (detail panel, neighbours, activations). */
+  image = $state<ResultImage | null>(null);
+  /** The dataset's classes now (for relabelling); null until loaded or when the dataset is gone. */
+  classes = $state<ClassSummary[] | null>(null);
+  editing = $state(false);
+  editError = $state<string | null>(null);
+  /** The last edit, said in words ("Relabelled circle-0004.png as square"). */
+  editNote = $state<string | null>(null);
+  /** The images of the chosen confusion cell. */
+  readonly cellImages: PagedList<ResultImage>;
+  /** Misclassified images of the chosen split. */
+  readonly mistakes: PagedList<ResultImage>;
+  #request = 0;
+
+  constructor(runId: number, datasetId: number) {
+    this.runId = runId;
+    this.datasetId = datasetId;
+    this.cellImages = new PagedList<ResultImage>(() => Promise.resolve({ total: 0, items: [] }));
+    this.mistakes = new PagedList<ResultImage>((offset, limit) => call('results.mistakes', { runId, split: this.split, offset, limit }));
+  }
+
+  /** True when predictions are stored for the current split. */
+  get hasSet(): boolean {
+    return this.sets?.some((s) => s.split === this.split) ?? false;
+  }
+
+  /** Loads the stored prediction sets, the current split's summary and the dataset's classes. */
+  async load(): Promise<void> {
+    const request = ++this.#request;
+    this.loading = true;
+    try {
+      const sets = await call('results.sets', { runId: this.runId });
+      if (request !== this.#request) {
+        return;
+      }
+      this.sets = sets;
+      // Open on a split that has predictions when the current one has none.
+      if (!sets.some((s) => s.split === this.split) && sets.length > 0) {
+        this.split = (sets.find((s) => s.split === 'val') ?? sets[0]!).split;
+      }
+      await this.#loadSummary(request);
+      this.error = null;
+    } catch (err) {
+      if (request === this.#request) {
+        this.error = errorMessage(err);
+      }
+    } finally {
+      if (request === this.#request) {
+        this.loading = false;
+      }
+    }
+    void this.#loadClasses();
+  }
+
+  /** Switches split: a new summary, no cell, mistakes from the top. */
+  setSplit(split: ResultSplit): void {
+    this.split = split;
+    this.cell = null;
+    this.summary = null;
+    this.mistakes.reset((offset, limit) => call('results.mistakes', { runId: this.runId, split, offset, limit }));
+    void this.load();
+  }
+
+  /** Computes and stores predictions for the current split (`runs.predict`), then shows them. */
+  async predict(): Promise<void> {
+    this.predicting = true;
+    this.error = null;
+    try {
+      await call('runs.predict', { id: this.runId, split: this.split });
+      this.mistakes.reset((offset, limit) => call('results.mistakes', { runId: this.runId, split: this.split, offset, limit }));
+      await this.load();
+    } catch (err) {
+      this.error = errorMessage(err);
+    } finally {
+      this.predicting = false;
+    }
+  }
+
+  /** Opens the gallery of one confusion cell (null closes it). */
+  openCell(cell: Cell | null): void {
+    this.cell = cell;
+    if (cell) {
+      const { runId, split } = this;
+      this.cellImages.reset((offset, limit) => call('results.cell', { runId, split, ...cell, offset, limit }));
+    }
+  }
+
+  /** Picks an image for the detail panel. */
+  pick(image: ResultImage | null): void {
+    this.image = image;
+    this.editError = null;
+  }
+
+  /** The dataset class a run's class name maps to now (for "relabel as predicted"). */
+  classNamed(name: string): ClassSummary | undefined {
+    return this.classes?.find((c) => c.name === name);
+  }
+
+  /** Relabels or excludes/includes one image in the library, and shows the change in every gallery. */
+  async edit(image: ResultImage, change: ImageChange): Promise<boolean> {
+    this.editing = true;
+    this.editError = null;
+    try {
+      await call('images.update', { ids: [image.id], ...change });
+      const className = change.classId !== undefined ? (this.classes?.find((c) => c.id === change.classId)?.name ?? image.className) : image.className;
+      const apply = (it: ResultImage): ResultImage | null =>
+        it.id === image.id
+          ? {
+              ...it,
+              ...(change.classId !== undefined ? { classId: change.classId, className } : {}),
+              ...(change.excluded !== undefined ? { excluded: change.excluded } : {}),
+              ...(change.split !== undefined ? { split: change.split } : {}),
+            }
+          : null;
+      this.mistakes.patch(apply);
+      this.cellImages.patch(apply);
+      if (this.image?.id === image.id) {
+        this.image = apply(this.image);
+      }
+      this.editNote =
+        change.classId !== undefined
+          ? `Relabelled ${image.fileName} as ${className} in the library`
+          : change.split !== undefined
+            ? `Moved ${image.fileName} to ${change.split} in the library`
+            : `${change.excluded ? 'Excluded' : 'Included'} ${image.fileName} ${change.excluded ? 'from' : 'in'} training`;
+      return true;
+    } catch (err) {
+      this.editError = errorMessage(err);
+      return false;
+    } finally {
+      this.editing = false;
+    }
+  }
+
+  async #loadSummary(request: number): Promise<void> {
+    if (!this.hasSet) {
+      this.summary = null;
+      return;
+    }
+    const summary = await call('results.summary', { runId: this.runId, split: this.split });
+    if (request === this.#request) {
+      this.summary = summary;
+    }
+  }
+
+  async #loadClasses(): Promise<void> {
+    if (this.classes) {
+      return;
+    }
+    try {
+      this.classes = (await call('datasets.get', { id: this.datasetId })).classList;
+    } catch {
+      this.classes = null;
+    }
+  }
+}
