@@ -59,6 +59,7 @@ export class ClassifyJobs {
     this.prune();
     if (errors.length) {
       this.events.emit('classify.result', { jobId, items: [], errors });
+      this.events.emit('classify.progress', { jobId, done: job.done, total: job.total, failed: job.failed });
     }
     this.post({ type: 'job', jobId, location, files, topK, tenCrop });
     return { jobId, total: job.total };

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventName } from '../../../src/api/contract.js';
@@ -87,9 +88,24 @@ describe('classify.files', () => {
     const file = path.join(fx.root, 'out', 'results.json');
     const written = await studio.call('classify.exportResults', { jobId, format: 'json', outFile: file });
     expect(written).toEqual({ format: 'json', rows: 2, file, text: null });
-    const doc = JSON.parse(await import('node:fs').then((fs) => fs.readFileSync(file, 'utf8')));
+    const doc = JSON.parse(fs.readFileSync(file, 'utf8'));
     expect(doc.results).toEqual(job.results);
     expect(doc.errors).toEqual(job.errors);
+  });
+
+  it('cancels a job between batches, keeping what it classified', async () => {
+    const dir = path.join(fx.root, 'many');
+    fs.mkdirSync(dir);
+    for (let i = 0; i < 60; i++) {
+      fs.copyFileSync(fx.good[i % fx.good.length]!, path.join(dir, `${String(i).padStart(2, '0')}.png`));
+    }
+    const { jobId, total } = await studio.call('classify.files', { source: { runId: fx.runId }, paths: [dir], tenCrop: true });
+    const cancelled = await studio.call('classify.cancel', { jobId });
+    expect(total).toBe(60);
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.results.length).toBe(cancelled.done);
+    expect(cancelled.done).toBeLessThan(60);
+    expect((await studio.call('classify.job', { jobId })).status).toBe('cancelled');
   });
 
   it('refuses unknown runs, models and jobs with clear messages', async () => {
