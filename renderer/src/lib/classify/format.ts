@@ -8,6 +8,12 @@ export function fileName(p: string): string {
   return parts[parts.length - 1] ?? p;
 }
 
+/** The folder part of a path ("" for a bare name). */
+export function dirName(p: string): string {
+  const i = Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\'));
+  return i > 0 ? p.slice(0, i) : '';
+}
+
 /** A probability (0–1) as a percentage: "97.3%", "<0.1%" for tiny non-zero values. */
 export function formatProb(p: number): string {
   if (!Number.isFinite(p)) {

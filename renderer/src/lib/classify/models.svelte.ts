@@ -16,6 +16,7 @@ export class ModelChoice {
   selected = $state<ChoiceKey | null>(null);
   cost = $state<ClassifyCost | null>(null);
   costError = $state<string | null>(null);
+  measuring = $state(false);
   importing = $state(false);
   importError = $state<string | null>(null);
   #costFor: ChoiceKey | null = null;
@@ -72,6 +73,7 @@ export class ModelChoice {
       return;
     }
     this.#costFor = key;
+    this.measuring = true;
     try {
       const cost = await call('classify.cost', { source });
       if (this.selected === key) {
@@ -82,6 +84,8 @@ export class ModelChoice {
         this.costError = errorMessage(err);
         this.#costFor = null;
       }
+    } finally {
+      this.measuring = false;
     }
   }
 
