@@ -129,8 +129,9 @@ export async function computePredictions(
     };
     const dim = result.featureDim!;
     const projected = dim > PROJECTED_DIM ? projectRows(result.features!, dim, projectionMatrix(dim), PROJECTED_DIM) : undefined;
-    writeFeatures(runDirOf(libraryDir, runId), split, { ids: result.ids!, values: result.features!, dim }, projected);
+    // Rows first: a run deleted meanwhile fails here (foreign key) before its folder could be recreated.
     storePredictions(db, set, { ids: result.ids!, labels: result.labels!, probs: result.probs!, numClasses: classes.length });
+    writeFeatures(runDirOf(libraryDir, runId), split, { ids: result.ids!, values: result.features!, dim }, projected);
     const evaluation: RunEvaluation = { runId, split, tenCrop, images: result.images, loss: result.loss, top1Error: result.top1Error, top5Error: result.top5Error, classes, perClass, confusion, backend };
     return { evaluation, set };
   } finally {
