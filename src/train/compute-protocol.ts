@@ -1,0 +1,106 @@
+// The message protocol between a run's host (Node: Electron main, or a test) and a browser compute
+// page that trains with tfjs' webgpu/webgl backends. Plain data + ArrayBuffers only, so every
+// message crosses a MessagePort by structured clone with its buffers transferred, never as JSON.
+import type { EpochMetrics, TrainConfig } from '../api/runs.js';
+import type { InputNormalization } from './config.js';
+import type { LoopPosition, LoopProgress } from './loop.js';
+
+/** Backends a compute page can train on. */
+export type ComputeBackend = 'webgpu' | 'webgl';
+
+/** The GPU a compute page found, as WebGPU's GPUAdapterInfo (or WebGL's renderer string) names it. */
+export interface AdapterDescription {
+  backend: ComputeBackend;
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** True for a software adapter (SwiftShader, WARP, llvmpipe): numbers from it say nothing about a real GPU. */
+  software: boolean;
+}
+
+/** A model and optimizer state as buffers (the layers format of checkpoint.ts, in memory). */
+export interface ComputeCheckpoint {
+  /** tf.io.ModelArtifacts minus weightData: topology and weight specs. */
+  modelTopology: unknown;
+  weightSpecs: Array<{ name: string; shape: number[]; dtype: string }>;
+  weightData: ArrayBuffer;
+  optimizer: { step: number; tensors: Array<{ key: string; shape: number[]; values: ArrayBuffer }> };
+  position: LoopPosition;
+}
+
+/** What a compute page needs to start (or resume) training. */
+export interface ComputeInit {
+  config: Pick<TrainConfig, 'arch' | 'epochs' | 'lr' | 'momentum' | 'weightDecay' | 'schedule' | 'timeLimitSeconds' | 'dropout' | 'lrn' | 'init'>;
+  numClasses: number;
+  inputSize: number;
+  /** Applied on the GPU to uint8 batches; float32 batches arrive normalised already. */
+  normalization: InputNormalization;
+  trainBatches: number;
+  valBatches: number;
+  /** Where to continue from; absent for a fresh network. */
+  checkpoint?: ComputeCheckpoint;
+  /** Batches the page asks for ahead of the one it trains on (default 3). */
+  prefetch?: number;
+}
+
+/** One batch sent to the page; `pixels` is transferred. uint8 = raw 0–255 NHWC, float32 = normalised. */
+export interface ComputeBatch {
+  stream: 'train' | 'val';
+  /** The epoch and request number this answers (stale answers after a seek are dropped). */
+  ticket: number;
+  pixels: ArrayBuffer;
+  dtype: 'uint8' | 'float32';
+  shape: [number, number, number, number];
+  labels: ArrayBuffer;
+  ids: ArrayBuffer;
+  views?: number;
+  epoch: number;
+  index: number;
+}
+
+/** Host → page. */
+export type ToCompute =
+  | { type: 'open'; backend: ComputeBackend }
+  | { type: 'probe'; steps?: number }
+  | { type: 'self-check'; tolerance?: number }
+  | { type: 'speed'; arch: 'alexnet-2012' | 'alexnet' | 'alexnet-small'; inputSize: number; batchSize: number; steps: number }
+  | { type: 'init'; init: ComputeInit }
+  | ({ type: 'batch' } & ComputeBatch)
+  | { type: 'end-of-epoch'; stream: 'train' | 'val'; ticket: number }
+  | { type: 'control'; action: 'pause' | 'resume' | 'stop' }
+  | { type: 'checkpoint-saved'; ok: boolean; error: string | null };
+
+/** Page → host. */
+export type FromCompute =
+  | { type: 'ready'; adapter: AdapterDescription }
+  | { type: 'probe'; secondsPerStep: number }
+  | { type: 'speed'; speed: { backend: string; arch: string; inputSize: number; batchSize: number; steps: number; imagesPerSecond: number; firstStepSeconds: number } }
+  | { type: 'self-check'; results: Array<{ op: string; forward: number; gradients: number[]; ok: boolean; error?: string }> }
+  | { type: 'want'; stream: 'train' | 'val'; ticket: number; count: number }
+  | { type: 'seek'; stream: 'train' | 'val'; ticket: number; epoch: number; startBatch: number }
+  | { type: 'progress'; progress: LoopProgress }
+  | { type: 'status'; status: 'running' | 'paused' }
+  | ({ type: 'checkpoint'; reason: 'epoch' | 'stopped'; metrics: EpochMetrics | null } & ComputeCheckpoint)
+  | { type: 'finished'; outcome: 'completed' | 'stopped' | 'time-limit'; position: LoopPosition }
+  | { type: 'error'; message: string; deviceLost: boolean };
+
+/** The half of a MessagePort (DOM, Electron's MessagePortMain bridged, or a test double) the protocol needs. */
+export interface ComputeEndpoint<In, Out> {
+  post(message: Out, transfer?: ArrayBuffer[]): void;
+  onMessage(listener: (message: In) => void): void;
+}
+
+/** The buffers of a message, for the transfer list. */
+export function transferablesOf(message: ToCompute | FromCompute): ArrayBuffer[] {
+  switch (message.type) {
+    case 'batch':
+      return [message.pixels, message.labels, message.ids];
+    case 'checkpoint':
+      return [message.weightData, ...message.optimizer.tensors.map((t) => t.values)];
+    case 'init':
+      return message.init.checkpoint ? [message.init.checkpoint.weightData, ...message.init.checkpoint.optimizer.tensors.map((t) => t.values)] : [];
+    default:
+      return [];
+  }
+}
