@@ -4,6 +4,7 @@ import { dispatch, type Handlers } from './api/dispatch.js';
 import { ApiError } from './api/errors.js';
 import { EventBus } from './api/events-bus.js';
 import { chooseBackend } from './backends/index.js';
+import { computeModeFor } from './backends/webgpu-host.js';
 import { classifyHandlers } from './classify/handlers.js';
 import { datasetHandlers } from './datasets/handlers.js';
 import { resultHandlers } from './evaluate/service.js';
@@ -103,6 +104,7 @@ function appHandlers(ctx: StudioContext): Pick<Handlers, 'app.info' | 'app.ping'
         tfjs: tfjsVersion(),
         backend,
         tensorflowAvailable: backend.probes.some((p) => p.name === 'tensorflow' && p.available),
+        compute: computeModeFor(ctx.host),
       };
     },
     'app.ping': async () => ({ now: Date.now() }),

@@ -1,8 +1,12 @@
 import { z } from 'zod';
 import { method, NoInput } from './schema.js';
 
-/** Backends the engine knows, in the order `auto` prefers them. */
-export const BackendName = z.enum(['tensorflow', 'wasm', 'cpu']);
+/**
+ * Backends the engine knows. tensorflow, wasm and cpu train in a Node worker; webgpu and webgl train
+ * in the desktop app's hidden compute window. `auto` prefers tensorflow on CUDA → webgpu (a measured
+ * probe on a hardware adapter) → tensorflow on CPU → wasm → cpu.
+ */
+export const BackendName = z.enum(['tensorflow', 'webgpu', 'webgl', 'wasm', 'cpu']);
 export type BackendName = z.infer<typeof BackendName>;
 
 /** What one backend probe found. */
@@ -40,6 +44,14 @@ export const AppInfo = z.object({
   backend: BackendChoice,
   /** True when the tensorflow backend (tfjs-node-gpu or tfjs-node) could load. */
   tensorflowAvailable: z.boolean(),
+  /** Where GPU training in the browser engines happens: the desktop app's compute window, or nowhere (Node trains). */
+  compute: z.object({
+    mode: z.enum(['compute-window', 'node-only']),
+    /** Backends a run may ask for on this host besides the Node ones. */
+    backends: z.array(z.enum(['webgpu', 'webgl'])),
+    /** One sentence for the UI. */
+    note: z.string(),
+  }),
 });
 export type AppInfo = z.infer<typeof AppInfo>;
 

@@ -56,7 +56,8 @@ export const TrainConfig = z.object({
       pcaSigma: z.number().min(0).max(1).default(0.1),
     })
     .default({ crop: true, flip: true, pca: true, pcaSigma: 0.1 }),
-  backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+  /** webgpu/webgl train in the desktop app's compute window only; browser mode and the CLI train in Node. */
+  backend: z.enum(['auto', 'tensorflow', 'webgpu', 'webgl', 'wasm', 'cpu']).default('auto'),
   /** Stop cleanly after this many seconds of training (then evaluate); null = no limit. */
   timeLimitSeconds: z.number().positive().nullable().default(null),
   /** Evaluate with the paper's ten-crop averaging (slower) instead of the centre crop. */

@@ -9,8 +9,19 @@ import { registerWasmTrainingKernels } from './wasm-kernels/index.js';
 /** A backend preference as a user states it. */
 export type BackendPreference = 'auto' | BackendName;
 
-/** Order `auto` tries: native TensorFlow (CUDA first), then wasm, then plain JS. */
-const AUTO_ORDER: BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+/** Order `auto` tries in Node: native TensorFlow (CUDA first), then wasm, then plain JS. */
+const AUTO_ORDER: NodeBackendName[] = ['tensorflow', 'wasm', 'cpu'];
+
+/** Backends that train in a Node worker. */
+export type NodeBackendName = Exclude<BackendName, ComputeBackendName>;
+
+/** Backends that train only in a browser engine (the desktop app's compute window). */
+export type ComputeBackendName = 'webgpu' | 'webgl';
+
+/** True for webgpu/webgl, which Node cannot run. */
+export function isComputeBackend(name: string): name is ComputeBackendName {
+  return name === 'webgpu' || name === 'webgl';
+}
 
 /** The optional native packages, GPU build first. */
 const TENSORFLOW_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
@@ -66,9 +77,19 @@ function wasmSimdSupported(): boolean {
   return wasm.validate(bytes);
 }
 
-/** Probes one backend without switching to it. */
+/** Probes one backend without switching to it (webgpu/webgl: unavailable in Node, with the reason). */
 export async function probeBackend(name: BackendName): Promise<BackendProbe> {
   switch (name) {
+    case 'webgpu':
+    case 'webgl':
+      return {
+        name,
+        available: false,
+        provider: null,
+        reason: `${name} runs in a browser engine: the desktop app trains with it in a hidden compute window; Node (browser mode's server, the CLI) cannot`,
+        device: null,
+        threads: null,
+      };
     case 'tensorflow': {
       const load = await loadTensorflow();
       const gpu = load.provider === '@tensorflow/tfjs-node-gpu';
@@ -100,7 +121,7 @@ export async function probeBackend(name: BackendName): Promise<BackendProbe> {
   }
 }
 
-/** Probes every backend, in the order `auto` prefers them. */
+/** Probes every Node backend, in the order `auto` prefers them. */
 export function probeBackends(): Promise<BackendProbe[]> {
   return Promise.all(AUTO_ORDER.map((name) => probeBackend(name)));
 }
@@ -116,14 +137,17 @@ export async function chooseBackend(preference: BackendPreference = 'auto'): Pro
     reason,
     probes,
   });
-  if (preference !== 'auto') {
+  const skipped: string[] = [];
+  if (isComputeBackend(preference)) {
+    // Only evaluation and classification get here (runs on webgpu go to the compute window): they run in Node.
+    skipped.push((await probeBackend(preference)).reason);
+  } else if (preference !== 'auto') {
     const probe = probes.find((p) => p.name === preference)!;
     if (!probe.available) {
       throw new ApiError('unavailable', `The ${preference} backend is not available: ${probe.reason}`);
     }
     return pick(probe, `chosen by the user; ${probe.reason}`);
   }
-  const skipped: string[] = [];
   for (const probe of probes) {
     if (probe.available) {
       const why = skipped.length ? `${skipped.join('; ')}; using ${probe.name}: ${probe.reason}` : probe.reason;
@@ -136,6 +160,9 @@ export async function chooseBackend(preference: BackendPreference = 'auto'): Pro
 
 /** Switches this thread's tfjs to a chosen backend and waits until it is ready; returns the active name. */
 export async function activateBackend(name: BackendName): Promise<BackendName> {
+  if (isComputeBackend(name)) {
+    throw new ApiError('unavailable', (await probeBackend(name)).reason);
+  }
   if (name === 'tensorflow') {
     const load = await loadTensorflow();
     if (!load.provider) {

@@ -5,10 +5,14 @@ import type { Handlers } from '../api/dispatch.js';
 import { ApiError } from '../api/errors.js';
 import { Schedule, type RunStatus, type RunSummary } from '../api/runs.js';
 import { runEvalTask } from '../evaluate/eval-task.js';
+import { isComputeBackend } from '../backends/index.js';
 import { siblingModule, spawnWorker } from '../images/spawn-worker.js';
 import { ARCHS } from '../model/index.js';
 import type { StudioContext } from '../studio.js';
 import { configDiff, DEFAULT_CONFIG, resolveConfig } from './config.js';
+import type { ComputeChannel, ComputeHost } from './compute-host.js';
+import { transferablesOf } from './compute-protocol.js';
+import type { FromComputeWorker, ToComputeWorker } from './compute-worker.js';
 import type { FromRunWorker, RunWorkerData, ToRunWorker } from './messages.js';
 import { deleteRunRows, getRunDetail, getRunSummary, listRuns, markInterruptedRuns, runRow, setRunStatus, updateRunMeta } from './run-store.js';
 
@@ -19,11 +23,25 @@ type RunMethod =
 /** The training workers of one studio. One run trains at a time: on a laptop two would only halve each other. */
 export class RunManager {
   private readonly workers = new Map<number, { worker: Worker; done: Promise<void> }>();
+  private computeHost: ComputeHost | null = null;
 
   constructor(
     private readonly ctx: StudioContext,
     private readonly nativeBinding?: string,
   ) {}
+
+  /** The desktop app's compute windows: runs on webgpu/webgl train there (main/compute-window.ts sets it). */
+  setComputeHost(host: ComputeHost | null): void {
+    this.computeHost = host;
+  }
+
+  /** Refuses a webgpu/webgl run where no compute window exists (browser mode, CLI), with what to do instead. */
+  checkBackend(backend: string): void {
+    if (isComputeBackend(backend) && !this.computeHost) {
+      const where = this.ctx.host === 'server' ? 'In browser mode the server trains in Node' : this.ctx.host === 'cli' ? 'The CLI trains in Node' : 'This app has no compute window';
+      throw new ApiError('unavailable', `The ${backend} backend trains only in the desktop app's compute window. ${where}: choose auto, tensorflow, wasm or cpu.`);
+    }
+  }
 
   /** Starts a worker for a run (fresh or resumed); resolves once it is spawned. */
   launch(runId: number, resume: boolean): void {
@@ -31,13 +49,21 @@ export class RunManager {
     if (busy !== undefined) {
       throw new ApiError('conflict', `Run ${busy} is training; stop it or wait for it to finish before starting another.`);
     }
+    const backend = (JSON.parse(runRow(this.ctx.library.db, runId).config) as { backend: string }).backend;
+    this.checkBackend(backend);
+    const compute = isComputeBackend(backend);
     const data: RunWorkerData = { libraryDir: this.ctx.library.dir, runId, resume, ...(this.nativeBinding ? { nativeBinding: this.nativeBinding } : {}) };
-    const worker = spawnWorker(siblingModule(import.meta.url, 'run-worker'), { workerData: data });
+    const worker = spawnWorker(siblingModule(import.meta.url, compute ? 'compute-worker' : 'run-worker'), { workerData: data });
     let finished = false;
+    const channel = compute ? this.connectWindow(runId, worker) : null;
     const done = new Promise<void>((resolve) => {
-      worker.on('message', (m: FromRunWorker) => {
+      worker.on('message', (m: FromComputeWorker) => {
+        if (m.type === 'compute') {
+          return; // relayed by connectWindow
+        }
         if (m.type === 'finished') {
           finished = true;
+          void channel?.then((c) => c?.close());
         }
         this.forward(runId, m);
       });
@@ -52,6 +78,7 @@ export class RunManager {
       });
       worker.on('exit', () => {
         this.workers.delete(runId);
+        void channel?.then((c) => c?.close());
         if (!finished) {
           setRunStatus(this.ctx.library.db, runId, 'interrupted', 'The training worker exited unexpectedly; resume continues from the last checkpoint.');
           this.forward(runId, { type: 'finished', status: 'interrupted', error: 'The training worker exited unexpectedly.', bestValTop1Error: null, bestValTop5Error: null });
@@ -62,7 +89,35 @@ export class RunManager {
     this.workers.set(runId, { worker, done });
   }
 
-  /** Sends pause/resume/stop to a live run; false when the run has no worker here. */
+  /** Opens a compute window for a run and relays protocol messages between it and the run's worker. */
+  private connectWindow(runId: number, worker: Worker): Promise<ComputeChannel | null> {
+    const toWorker = (m: ToComputeWorker, transfer: ArrayBuffer[] = []): void => worker.postMessage(m, transfer);
+    const pending: Array<{ message: Extract<FromComputeWorker, { type: 'compute' }>['message'] }> = [];
+    let live: ComputeChannel | null = null;
+    worker.on('message', (m: FromComputeWorker) => {
+      if (m.type === 'compute') {
+        live ? live.post(m.message, transferables(m.message)) : pending.push({ message: m.message });
+      }
+    });
+    return this.computeHost!.open().then(
+      (channel) => {
+        live = channel;
+        channel.onMessage((m) => toWorker({ type: 'compute', message: m }, transferables(m)));
+        channel.onLost((reason) => {
+          this.ctx.events.emit('app.log', { level: 'error', message: `Run ${runId}: ${reason}`, time: Date.now() });
+          toWorker({ type: 'compute-lost', reason });
+        });
+        pending.splice(0).forEach((p) => channel.post(p.message, transferables(p.message)));
+        return channel;
+      },
+      (err: Error) => {
+        toWorker({ type: 'compute-lost', reason: `The compute window could not be opened: ${err.message}` });
+        return null;
+      },
+    );
+  }
+
+  /** Sends pause/resume/stop to a live run (its compute window gets it through the worker); false when the run has no worker here. */
   control(runId: number, action: ToRunWorker['action']): boolean {
     const entry = this.workers.get(runId);
     if (!entry) {
@@ -114,6 +169,10 @@ export class RunManager {
   }
 }
 
+function transferables(m: { type: string }): ArrayBuffer[] {
+  return transferablesOf(m as Parameters<typeof transferablesOf>[0]);
+}
+
 const managers = new WeakMap<StudioContext['library'], RunManager>();
 
 /** The run manager of a studio (the CLI waits on it). */
@@ -144,6 +203,7 @@ export function runHandlers(ctx: StudioContext, options: { nativeBinding?: strin
   return {
     'runs.start': async (input) => {
       const config = resolveConfig(input);
+      manager.checkBackend(config.backend);
       const dataset = db.prepare('SELECT id, name FROM datasets WHERE id = ?').get(config.datasetId) as { id: number; name: string } | undefined;
       if (!dataset) {
         throw new ApiError('not_found', `Dataset ${config.datasetId} does not exist.`);

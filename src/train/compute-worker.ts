@@ -1,0 +1,42 @@
+// Worker-thread entry of a run that trains in a compute window: data, loaders, SQLite and checkpoints
+// here; the main thread only relays protocol messages between this worker and the window.
+import Database from 'better-sqlite3';
+import path from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { FromCompute, ToCompute } from './compute-protocol.js';
+import { trainRunInWindow, type ComputeLink } from './compute-session.js';
+import type { FromRunWorker, RunWorkerData, ToRunWorker } from './messages.js';
+
+/** Main → compute worker: run controls, the window's messages, and its loss. */
+export type ToComputeWorker = ToRunWorker | { type: 'compute'; message: FromCompute } | { type: 'compute-lost'; reason: string };
+
+/** Compute worker → main: the run worker's messages, and messages for the window. */
+export type FromComputeWorker = FromRunWorker | { type: 'compute'; message: ToCompute };
+
+const data = workerData as RunWorkerData;
+const port = parentPort!;
+const db = new Database(path.join(data.libraryDir, 'library.sqlite'), data.nativeBinding ? { nativeBinding: data.nativeBinding } : {});
+db.pragma('busy_timeout = 5000');
+db.pragma('foreign_keys = ON');
+
+const listeners: Array<(m: FromCompute) => void> = [];
+let markLost: (reason: string) => void = () => undefined;
+const link: ComputeLink = {
+  post: (message, transfer) => port.postMessage({ type: 'compute', message } satisfies FromComputeWorker, transfer),
+  onMessage: (l) => listeners.push(l),
+  lost: new Promise((resolve) => (markLost = resolve)),
+};
+port.on('message', (m: ToComputeWorker) => {
+  if (m.type === 'compute') {
+    listeners.forEach((l) => l(m.message));
+  } else if (m.type === 'compute-lost') {
+    markLost(m.reason);
+  } else {
+    link.post({ type: 'control', action: m.action }, []);
+  }
+});
+
+const send = (m: FromRunWorker): void => port.postMessage(m);
+await trainRunInWindow(db, data.libraryDir, data.runId, data.resume, link, send);
+db.close();
+port.close();
