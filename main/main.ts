@@ -2,6 +2,7 @@ import path from 'node:path';
 import { app, BrowserWindow, session } from 'electron';
 import { resolveLibraryDir } from '../src/library/paths.js';
 import { openStudio, type Studio } from '../src/studio.js';
+import { setupComputeWindow } from './compute-window.js';
 import { setupIpc } from './ipc.js';
 import { setupMenu } from './menu.js';
 import { electronSqliteBinding } from './paths.js';
@@ -31,6 +32,7 @@ void app.whenReady().then(() => {
   studio = openStudio({ libraryDir, host: 'electron', ...(binding ? { nativeBinding: binding } : {}) });
   setupAppProtocol(studio);
   setupIpc(studio);
+  setupComputeWindow(studio);
   setupMenu();
   createMainWindow();
   app.on('activate', () => {

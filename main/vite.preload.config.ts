@@ -9,9 +9,13 @@ export default defineConfig({
     target: 'node22',
     minify: false,
     lib: {
-      entry: fileURLToPath(new URL('./preload.ts', import.meta.url)),
+      // The UI window's preload, and the compute window's (which only hands over a MessagePort).
+      entry: {
+        preload: fileURLToPath(new URL('./preload.ts', import.meta.url)),
+        'compute-preload': fileURLToPath(new URL('./compute-preload.ts', import.meta.url)),
+      },
       formats: ['cjs'],
-      fileName: () => 'preload.cjs',
+      fileName: (_format, name) => `${name}.cjs`,
     },
     rollupOptions: { external: ['electron'] },
   },
