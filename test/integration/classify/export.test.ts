@@ -70,9 +70,10 @@ describe('exporting a run', () => {
     expect(out.backend).toBe('cpu');
     expect(out.shape).toEqual([2, 3]);
 
+    // The same backend as the fresh process (something imported here may have registered wasm first).
+    await tf.setBackend('cpu');
     const checkpoint = loadCheckpoint(path.join(fx.lib, 'runs', String(fx.runId)))!;
     const model = await modelFromCheckpoint(checkpoint);
-    await tf.setBackend('cpu');
     const x = tf.tensor4d(eval(PROBE_INPUT) as Float32Array, [2, 32, 32, 3]);
     const expected = Array.from(await (model.predict(x) as tf.Tensor).data());
     expect(out.probs).toHaveLength(6);
