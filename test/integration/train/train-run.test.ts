@@ -73,7 +73,7 @@ describe('training a run on a generated dataset', () => {
     const tenCrop = await studio.call('runs.evaluate', { id, split: 'test', tenCrop: true });
     expect(tenCrop.images).toBe(60);
     expect(tenCrop.tenCrop).toBe(true);
-  });
+  }, 600_000);
 
   it('refuses a second concurrent run and an unknown dataset with clear messages', async () => {
     await expect(studio.call('runs.start', { datasetId: 999 })).rejects.toThrow(/Dataset 999 does not exist/);
@@ -82,7 +82,7 @@ describe('training a run on a generated dataset', () => {
     await studio.call('runs.stop', { id });
     await runManagerOf(studio).settled(id);
     expect((await studio.call('runs.get', { id })).status).toBe('stopped');
-  });
+  }, 300_000);
 });
 
 describe('stopping, killing and resuming', () => {
@@ -113,7 +113,7 @@ describe('stopping, killing and resuming', () => {
     } finally {
       await studio.close();
     }
-  });
+  }, 300_000);
 
   it('`convnet train --json` prints one line per epoch; a killed process resumes with `convnet resume`', async () => {
     const { lib } = await libraryWithShapes(16, ['circle', 'square', 'hstripes']);
@@ -150,5 +150,5 @@ describe('stopping, killing and resuming', () => {
     expect(Object.keys(e)).toEqual(['images', 'top1Error', 'top5Error', 'perClass', 'confusion']);
     expect(e.confusion).toHaveLength(3);
     expect(e.perClass[0]).toHaveProperty('precision');
-  });
+  }, 400_000);
 });
