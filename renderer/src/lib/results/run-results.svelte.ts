@@ -24,6 +24,8 @@ export class RunResults {
   /** A `runs.predict` in flight for the current split. */
   predicting = $state(false);
   cell = $state<Cell | null>(null);
+  /** Gallery order: most confident first (the paper's Fig. 4) or least. */
+  order = $state<'mostConfident' | 'leastConfident'>('mostConfident');
   /** The image picked in any gallery (detail panel, neighbours, activations). */
   image = $state<ResultImage | null>(null);
   /** The dataset's classes now (for relabelling); null until loaded or when the dataset is gone. */
@@ -42,7 +44,7 @@ export class RunResults {
     this.runId = runId;
     this.datasetId = datasetId;
     this.cellImages = new PagedList<ResultImage>(() => Promise.resolve({ total: 0, items: [] }));
-    this.mistakes = new PagedList<ResultImage>((offset, limit) => call('results.mistakes', { runId, split: this.split, offset, limit }));
+    this.mistakes = new PagedList<ResultImage>(this.#mistakesFetcher());
   }
 
   /** True when predictions are stored for the current split. */
@@ -83,7 +85,7 @@ export class RunResults {
     this.split = split;
     this.cell = null;
     this.summary = null;
-    this.mistakes.reset((offset, limit) => call('results.mistakes', { runId: this.runId, split, offset, limit }));
+    this.mistakes.reset(this.#mistakesFetcher());
     void this.load();
   }
 
@@ -93,7 +95,7 @@ export class RunResults {
     this.error = null;
     try {
       await call('runs.predict', { id: this.runId, split: this.split });
-      this.mistakes.reset((offset, limit) => call('results.mistakes', { runId: this.runId, split: this.split, offset, limit }));
+      this.mistakes.reset(this.#mistakesFetcher());
       await this.load();
     } catch (err) {
       this.error = errorMessage(err);
@@ -106,9 +108,21 @@ export class RunResults {
   openCell(cell: Cell | null): void {
     this.cell = cell;
     if (cell) {
-      const { runId, split } = this;
-      this.cellImages.reset((offset, limit) => call('results.cell', { runId, split, ...cell, offset, limit }));
+      const { runId, split, order } = this;
+      this.cellImages.reset((offset, limit) => call('results.cell', { runId, split, ...cell, order, offset, limit }));
     }
+  }
+
+  /** Flips the galleries between most and least confident first. */
+  setOrder(order: 'mostConfident' | 'leastConfident'): void {
+    this.order = order;
+    this.mistakes.reset(this.#mistakesFetcher());
+    this.openCell(this.cell);
+  }
+
+  #mistakesFetcher(): (offset: number, limit: number) => ReturnType<typeof call<'results.mistakes'>> {
+    const { runId, split, order } = this;
+    return (offset, limit) => call('results.mistakes', { runId, split, order, offset, limit });
   }
 
   /** Picks an image for the detail panel. */
