@@ -203,6 +203,35 @@ describe('Classify in browser mode', () => {
     await page.emulateMedia({ colorScheme: 'light' });
   });
 
+  it('classifies again with ten-crop averaging', async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.getByRole('checkbox', { name: 'Ten-crop averaging' }).check();
+    await page.getByTestId('add-images').getByRole('button', { name: 'Classify', exact: true }).click();
+    await expect.poll(() => page.getByTestId('classify-timing').count(), { timeout: 120_000 }).toBe(1);
+    expect(await page.getByTestId('classify-timing').textContent()).toContain('ten-crop: 10 views each');
+    expect(await page.getByTestId('classify-phase').textContent()).toBe('Classified 4 of 6');
+  });
+
+  it('imports the exported model and classifies with it', async () => {
+    await page.getByRole('button', { name: 'Import model…' }).click();
+    await page.getByLabel('Exported model folder on the server').fill(exportDir);
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await expect.poll(() => page.getByTestId('model-facts').textContent(), { timeout: 30_000 }).toContain('Classes3');
+    expect(await page.getByLabel('Model', { exact: true }).locator('option:checked').textContent()).not.toMatch(/^Run /);
+    expect(await page.getByLabel('Model', { exact: true }).locator('optgroup[label="Imported models"] option').count()).toBe(1);
+    // Only runs can be exported; an imported model has nothing to export.
+    expect(await page.getByTestId('export-model').count()).toBe(0);
+    await page.getByRole('checkbox', { name: 'Ten-crop averaging' }).uncheck();
+    await page.getByLabel('Image or folder path on the server').fill(path.join(toClassify, GOOD[1]!));
+    await page.getByTestId('add-images').getByRole('button', { name: 'Classify', exact: true }).click();
+    await expect.poll(() => page.getByTestId('classify-phase').textContent(), { timeout: 120_000 }).toBe('Classified 1 of 1');
+    // The layout chosen earlier (Table) stays; switch back to cards.
+    expect(await page.getByTestId('result-row').count()).toBe(1);
+    await page.getByRole('radio', { name: 'Cards' }).click();
+    expect(await page.getByTestId('result-card').count()).toBe(1);
+    await page.screenshot({ path: artifactPath('e2e', 'classify-imported-model.png') });
+  });
+
   it('logged no errors in the page', () => {
     expect(errors).toEqual([]);
   });
