@@ -236,3 +236,80 @@ describe('Classify in browser mode', () => {
     expect(errors).toEqual([]);
   });
 });
+
+/**
+ * Desktop controls without an Electron binary (as in the Library's test): the page gets a stand-in for the preload
+ * bridge (IPC replaced by the server's HTTP API and WebSocket, paths of dropped files answered by the test), so the
+ * view takes its Electron code paths against the real engine — drop image files, see their blob: previews.
+ */
+describe('Classify with the desktop bridge', () => {
+  it('classifies image files dropped on the view and previews them', async () => {
+    const names = [GOOD[0]!, GOOD[2]!];
+    const dropped = Object.fromEntries(names.map((n) => [n, path.join(toClassify, n)]));
+    const bytes = Object.fromEntries(names.map((n) => [n, fs.readFileSync(path.join(toClassify, n)).toString('base64')]));
+    const desk = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const deskErrors: string[] = [];
+    desk.on('pageerror', (err) => deskErrors.push(err.message));
+    desk.on('console', (msg) => msg.type() === 'error' && deskErrors.push(msg.text()));
+    await desk.addInitScript(
+      ({ token, dropped }) => {
+        const listeners = new Set<(event: string, payload: unknown) => void>();
+        const ws = new WebSocket(`ws://${location.host}/ws?token=${token}`);
+        ws.onmessage = (m) => {
+          const data = JSON.parse(String(m.data));
+          if (data.type === 'event') {
+            listeners.forEach((l) => l(data.event, data.payload));
+          }
+        };
+        const api = new Proxy(
+          {},
+          {
+            get: (_t, method: string) => async (input: unknown) =>
+              (await fetch(`/api/${method}`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: JSON.stringify(input ?? {}) })).json(),
+          },
+        );
+        Object.assign(window, {
+          convnet: {
+            api,
+            onEvent: (l: (event: string, payload: unknown) => void) => (listeners.add(l), () => listeners.delete(l)),
+            pathsForFiles: (files: File[]) => files.map((f) => dropped[f.name] ?? '').filter(Boolean),
+            pickPaths: async () => [],
+          },
+        });
+      },
+      { token: serve!.token, dropped },
+    );
+    await desk.goto(serve!.url);
+    await desk.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Classify', exact: true }).click();
+    await desk.getByTestId('classify-drop-zone').waitFor();
+    expect(await desk.getByRole('button', { name: 'Choose images…' }).isVisible()).toBe(true);
+    expect(await desk.getByLabel(/path on the server/).count()).toBe(0);
+
+    const drop = async (types: string[]): Promise<void> =>
+      desk.evaluate(
+        ({ bytes, types }) => {
+          const data = new DataTransfer();
+          for (const [name, b64] of Object.entries(bytes)) {
+            data.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], name, { type: 'image/png' }));
+          }
+          for (const type of types) {
+            document.querySelector('.classify')!.dispatchEvent(new DragEvent(type, { dataTransfer: data, bubbles: true, cancelable: true }));
+          }
+        },
+        { bytes, types },
+      );
+    await drop(['dragenter', 'dragover']);
+    await desk.getByText('Drop images or folders to classify').waitFor();
+    await drop(['drop']);
+    await expect.poll(() => desk.getByTestId('classify-phase').textContent(), { timeout: 120_000 }).toBe('Classified 2 of 2');
+    const cards = desk.getByTestId('result-card');
+    expect(await cards.count()).toBe(2);
+    const previews = desk.locator('[data-testid="result-card"] img');
+    expect(await previews.count()).toBe(2);
+    expect(await previews.first().getAttribute('src')).toMatch(/^blob:/);
+    await expect.poll(() => previews.evaluateAll((imgs) => imgs.every((i) => (i as HTMLImageElement).naturalWidth === 32))).toBe(true);
+    await desk.screenshot({ path: artifactPath('e2e', 'classify-desktop-drop.png') });
+    expect(deskErrors).toEqual([]);
+    await desk.close();
+  });
+});

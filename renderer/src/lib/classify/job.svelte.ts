@@ -21,6 +21,8 @@ export class ClassifyRun {
   done = $state(0);
   failed = $state(0);
   tenCrop = $state(false);
+  /** Which run or model classifies, in words. */
+  modelLabel = $state('');
   results = $state.raw<ClassifiedImage[]>([]);
   errors = $state.raw<ClassifyError[]>([]);
   timing = $state<ClassifyTiming | null>(null);
@@ -50,8 +52,9 @@ export class ClassifyRun {
   }
 
   /** Starts classifying files and folders (absolute paths on the engine's machine). */
-  async start(source: ClassifierSource, paths: string[], tenCrop: boolean, previews = new Map<string, string>()): Promise<void> {
+  async start(source: ClassifierSource, paths: string[], tenCrop: boolean, modelLabel: string, previews = new Map<string, string>()): Promise<void> {
     this.#reset();
+    this.modelLabel = modelLabel;
     this.previews = previews;
     this.tenCrop = tenCrop;
     this.phase = 'starting';
