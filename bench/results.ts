@@ -17,8 +17,10 @@ export interface Row {
   /** Who the peer is, e.g. `PyTorch 1.13 CPU, 1 thread`. */
   peerName: string;
   peer: number | null;
-  /** ours / peer; null when either side is missing. */
+  /** ours / peer (of the medians); null when either side is missing. */
   ratio: number | null;
+  /** Median of ours / peer per repetition, when both sides were timed alternately in pairs: steadier under load. */
+  pairedRatio?: number | null;
   /** Every timed repetition, for the JSON (medians are what the row shows). */
   samples?: { ours: number[]; peer: number[] };
   /** Why the row has no numbers, when it has none. */
@@ -65,6 +67,15 @@ export function ratio(ours: number | null, peer: number | null): number | null {
     return null;
   }
   return ours / peer;
+}
+
+/** Median of the per-repetition ratios of two paired sample lists; null unless they pair up. */
+export function pairedRatio(ours: readonly number[], peer: readonly number[]): number | null {
+  if (ours.length === 0 || ours.length !== peer.length) {
+    return null;
+  }
+  const ratios = ours.map((o, i) => ratio(o, peer[i]!)).filter((r): r is number => r !== null);
+  return ratios.length === ours.length ? median(ratios) : null;
 }
 
 /** A row with its ratio filled in from `ours` and `peer`. */

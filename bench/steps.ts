@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeModel, type ArchName } from '../src/model/index.js';
 import { LineProcess, type StepTask } from './protocol.js';
-import { makeRow, median, skippedRow, type Row } from './results.js';
+import { makeRow, median, pairedRatio, skippedRow, type Row } from './results.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** bench/torch_peer.py, found from build/bench/ or from bench/ when run through tsx. */
@@ -129,11 +129,14 @@ export function stepRow(c: StepCase, o: StepOutcome, peerEnv: PeerEnv): Row {
   const threads = o.oursInfo.threads ?? '?';
   const notes = [`ours: ${String(o.oursInfo.backend)} backend, ${String(threads)} thread(s)`, `${c.reps}×${c.steps} steps after ${c.warmup} warm-up`];
   if (o.peerError) notes.push(`peer: ${o.peerError}`);
+  const paired = pairedRatio(o.ours, o.peer);
+  if (paired !== null && o.ours.length > 1) notes.push(`median of per-repetition ratios ${paired.toFixed(2)}`);
   if (c.note) notes.push(c.note);
   return makeRow({
     ...base,
     ours: median(o.ours),
     peer: o.peer.length ? median(o.peer) : null,
+    pairedRatio: paired,
     samples: { ours: o.ours, peer: o.peer },
     note: notes.join('; '),
   });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { benchPlan } from '../../../bench/main.js';
 import { findTorchPython, LineProcess } from '../../../bench/protocol.js';
-import { formatTable, makeRow, median, percentile, ratio, resultFileName, skippedRow, writeResult, type BenchResult } from '../../../bench/results.js';
+import { formatTable, makeRow, median, pairedRatio, percentile, ratio, resultFileName, skippedRow, writeResult, type BenchResult } from '../../../bench/results.js';
 import { compareSteps, stepRow, type StepCase } from '../../../bench/steps.js';
 import { describeModel, type ArchName } from '../../../src/model/index.js';
 
@@ -21,6 +21,8 @@ describe('bench results', () => {
     expect(ratio(30, null)).toBeNull();
     expect(ratio(30, 0)).toBeNull();
     expect(ratio(Number.NaN, 2)).toBeNull();
+    expect(pairedRatio([10, 40, 30], [20, 40, 10])).toBe(1);
+    expect(pairedRatio([10], [])).toBeNull();
   });
 
   it('writes a result JSON whose rows carry ours, peer and their ratio, and prints them as a table', () => {
