@@ -160,3 +160,27 @@ export function updateRunMeta(db: Database, id: number, edit: { tags?: string[] 
 export function deleteRunRows(db: Database, id: number): boolean {
   return db.prepare('DELETE FROM runs WHERE id = ?').run(id).changes > 0;
 }
+
+/** Stores one finished epoch's metrics and where the run stands (epochs done, best errors, training time). */
+export function recordEpoch(
+  db: Database,
+  runId: number,
+  metrics: EpochMetrics | null,
+  position: { epoch: number; seconds: number; best: { top1: number | null; top5: number | null } },
+): void {
+  db.transaction(() => {
+    if (metrics) {
+      db.prepare(
+        `INSERT OR REPLACE INTO epochs (run_id, epoch, train_loss, val_loss, val_top1, val_top5, lr, images_per_second, seconds, finished_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(runId, metrics.epoch, metrics.trainLoss, metrics.valLoss, metrics.valTop1Error, metrics.valTop5Error, metrics.lr, metrics.imagesPerSecond, metrics.seconds, Date.now());
+    }
+    db.prepare('UPDATE runs SET epochs_done = ?, best_top1 = ?, best_top5 = ?, seconds = ? WHERE id = ?').run(
+      position.epoch,
+      position.best.top1,
+      position.best.top5,
+      position.seconds,
+      runId,
+    );
+  })();
+}

@@ -96,7 +96,11 @@ export class RunManager {
     let live: ComputeChannel | null = null;
     worker.on('message', (m: FromComputeWorker) => {
       if (m.type === 'compute') {
-        live ? live.post(m.message, transferables(m.message)) : pending.push({ message: m.message });
+        if (live) {
+          live.post(m.message, transferables(m.message));
+        } else {
+          pending.push({ message: m.message });
+        }
       }
     });
     return this.computeHost!.open().then(

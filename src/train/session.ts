@@ -4,17 +4,14 @@ import type { Database } from 'better-sqlite3';
 import * as tf from '@tensorflow/tfjs';
 import type { TrainConfig } from '../api/runs.js';
 import { activateBackend, chooseBackend } from '../backends/index.js';
-import { createBatchLoader, type BatchLoader } from '../images/batch-loader.js';
-import { paperLighting } from '../images/augment.js';
 import type { ColorStats } from '../images/color-stats.js';
 import { predictAfterTraining } from '../evaluate/run-eval.js';
 import { ARCHS, buildModel, type ArchName } from '../model/index.js';
 import { loadCheckpoint, modelFromCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { inputSizeOf, normalizationFor } from './config.js';
-import { colorStatsFor, ensurePack, saveSnapshot, snapshotDataset, storedSnapshot, type DatasetSnapshot } from './data.js';
 import { keyedWeights, trainLoop, type LoopPosition } from './loop.js';
 import type { FromRunWorker } from './messages.js';
-import { logRun, runRow, setRunStatus } from './run-store.js';
+import { prepareRunData } from './run-data.js';
+import { logRun, recordEpoch, runRow, setRunStatus } from './run-store.js';
 import { initialSchedule } from './schedule.js';
 import { PaperSgd } from './sgd.js';
 
@@ -37,7 +34,7 @@ export async function trainRun(db: Database, libraryDir: string, runId: number, 
     send({ type: 'log', level, message });
   };
   const heartbeat = setInterval(() => db.prepare('UPDATE runs SET heartbeat_at = ? WHERE id = ?').run(Date.now(), runId), 5000);
-  const loaders: BatchLoader[] = [];
+  const closers: Array<() => Promise<void>> = [];
   try {
     setRunStatus(db, runId, 'running');
     db.prepare('UPDATE runs SET started_at = COALESCE(started_at, ?), error = NULL, finished_at = NULL WHERE id = ?').run(Date.now(), runId);
@@ -53,41 +50,24 @@ export async function trainRun(db: Database, libraryDir: string, runId: number, 
 
     // Data: the snapshot taken at the first start, so edits to the library never change a run midway.
     const checkpoint = resume ? loadCheckpoint(runDir) : null;
-    let snapshot: DatasetSnapshot;
-    if (checkpoint || (resume && run.snapshot_hash)) {
-      snapshot = storedSnapshot(db, runId, JSON.parse(run.classes) as string[]);
-    } else {
-      if (run.dataset_id === null) {
-        throw new Error('The dataset of this run was deleted.');
-      }
-      snapshot = snapshotDataset(db, run.dataset_id);
-      db.prepare('DELETE FROM run_images WHERE run_id = ?').run(runId);
-      saveSnapshot(db, runId, snapshot);
-      db.prepare('UPDATE runs SET classes = ?, snapshot_hash = ? WHERE id = ?').run(JSON.stringify(snapshot.classes), snapshot.hash, runId);
-    }
-    if (snapshot.classes.length < 2) {
-      throw new Error(`A classifier needs at least 2 classes; this dataset has ${snapshot.classes.length}.`);
-    }
-    const inputSize = inputSizeOf(config);
-    prepare(`Preparing the training cache at ${inputSize} px (each image is decoded once)…`);
-    const pack = await ensurePack(path.join(libraryDir, 'cache'), run.dataset_id ?? 0, inputSize, snapshot.items, (done, total) =>
-      prepare(`Decoding images for the training cache: ${done} / ${total}`, done, total),
-    );
-    if (pack.failed.size) {
-      log('warn', `${pack.failed.size} image(s) could not be decoded and are left out of this run.`);
-    }
-    const usable = snapshot.items.filter((it) => !pack.failed.has(it.id));
-    const train = usable.filter((it) => it.split === 'train');
-    const val = usable.filter((it) => it.split === 'val');
-    if (train.length === 0) {
-      throw new Error('The dataset has no images in its training split.');
-    }
-    if (val.length === 0) {
-      log('warn', 'The dataset has no validation images: no validation error, and the plateau schedule cannot act.');
-    }
-
-    const stats = (checkpoint?.meta.colorStats as ColorStats | undefined) ?? colorStatsFor(pack.file, train.map((it) => it.id));
-    db.prepare('UPDATE runs SET colour_stats = ? WHERE id = ?').run(JSON.stringify(stats), runId);
+    const start: LoopPosition = checkpoint?.meta.position ?? {
+      epoch: 0,
+      batch: 0,
+      lossSum: 0,
+      images: 0,
+      seconds: 0,
+      schedule: initialSchedule(config),
+      best: { top1: null, top5: null },
+    };
+    const data = await prepareRunData(db, libraryDir, run, config, {
+      reuseSnapshot: resume,
+      savedStats: checkpoint?.meta.colorStats as ColorStats | undefined,
+      start,
+      progress: (message, done = 0, total = 0) => prepare(message, done, total),
+      log,
+    });
+    closers.push(() => data.close());
+    const { snapshot, stats, inputSize, trainLoader, valLoader } = data;
 
     // Model and optimizer, fresh or from the checkpoint (which may come from another backend).
     const arch = config.arch as ArchName;
@@ -100,50 +80,7 @@ export async function trainRun(db: Database, libraryDir: string, runId: number, 
       sgd.setState(checkpoint.sgd);
       log('info', `Resuming from the checkpoint after epoch ${checkpoint.meta.position.epoch}${checkpoint.meta.position.batch ? `, batch ${checkpoint.meta.position.batch}` : ''}.`);
     }
-    const start: LoopPosition = checkpoint?.meta.position ?? {
-      epoch: 0,
-      batch: 0,
-      lossSum: 0,
-      images: 0,
-      seconds: 0,
-      schedule: initialSchedule(config),
-      best: { top1: null, top5: null },
-    };
-
-    const norm = normalizationFor(config, stats);
-    const trainLoader = await createBatchLoader({
-      packFile: pack.file,
-      ids: train.map((it) => it.id),
-      labels: train.map((it) => it.label),
-      batchSize: config.batchSize,
-      inputSize,
-      train: true,
-      augment: { crop: config.augment.crop, flip: config.augment.flip, pca: config.augment.pca ? paperLighting(stats, config.augment.pcaSigma) : null },
-      ...norm,
-      seed: config.seed,
-      epoch: start.epoch,
-      startBatch: start.batch,
-      prefetch: 3,
-    });
-    loaders.push(trainLoader);
-    const valLoader = val.length
-      ? await createBatchLoader({
-          packFile: pack.file,
-          ids: val.map((it) => it.id),
-          labels: val.map((it) => it.label),
-          batchSize: Math.max(config.batchSize, 64),
-          inputSize,
-          train: false,
-          ...norm,
-          seed: config.seed,
-          epoch: 0,
-          evalViews: config.tenCropEval ? 'ten-crop' : 'center',
-        })
-      : null;
-    if (valLoader) {
-      loaders.push(valLoader);
-    }
-    log('info', `Training ${arch} at ${inputSize} px on ${train.length} images (${val.length} validation, ${snapshot.classes.length} classes).`);
+    log('info', `Training ${arch} at ${inputSize} px on ${data.train.length} images (${data.val.length} validation, ${snapshot.classes.length} classes).`);
 
     const meta = (position: LoopPosition) => ({
       runId,
@@ -167,11 +104,7 @@ export async function trainRun(db: Database, libraryDir: string, runId: number, 
         progress: (p) => send({ type: 'progress', ...p, epochs: config.epochs, message: null }),
         epochEnd: async (metrics, pos) => {
           await saveCheckpoint(runDir, model, await sgd.getState(), meta(pos));
-          db.prepare(
-            `INSERT OR REPLACE INTO epochs (run_id, epoch, train_loss, val_loss, val_top1, val_top5, lr, images_per_second, seconds, finished_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          ).run(runId, metrics.epoch, metrics.trainLoss, metrics.valLoss, metrics.valTop1Error, metrics.valTop5Error, metrics.lr, metrics.imagesPerSecond, metrics.seconds, Date.now());
-          db.prepare('UPDATE runs SET epochs_done = ?, best_top1 = ?, best_top5 = ?, seconds = ? WHERE id = ?').run(pos.epoch, pos.best.top1, pos.best.top5, pos.seconds, runId);
+          recordEpoch(db, runId, metrics, pos);
           send({ type: 'epoch', metrics });
         },
         control: async () => {
@@ -219,7 +152,7 @@ export async function trainRun(db: Database, libraryDir: string, runId: number, 
     send({ type: 'finished', status: 'failed', error: message, bestValTop1Error: row.best_top1, bestValTop5Error: row.best_top5 });
   } finally {
     clearInterval(heartbeat);
-    await Promise.all(loaders.map((l) => l.close()));
+    await Promise.all(closers.map((close) => close()));
     tf.disposeVariables();
   }
 }
