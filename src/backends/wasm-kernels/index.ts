@@ -7,6 +7,7 @@ import { lrn, lrnGrad } from './lrn.js';
 import { maxPoolGrad } from './max-pool-grad.js';
 
 export { profileKernels, type KernelTime } from './kernel-profile.js';
+export { enableWasmThreadsInNode } from './node-threads.js';
 
 /** Kernel name → the project's kernel, given the backend's original to delegate the cases it does not cover. */
 const FACTORIES: Readonly<Record<string, (original: WasmKernelFunc) => WasmKernelFunc>> = {

@@ -1,11 +1,12 @@
-// Run: npx tsx src/backends/wasm-kernels/step-benchmark.ts [arch] [batch] [inputSize] [rounds]
+// Run: [WASM_THREADS=n] npx tsx src/backends/wasm-kernels/step-benchmark.ts [arch] [batch] [inputSize] [rounds]
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerWasmTrainingKernels, restoreWasmKernels } from './index.js';
 import { profileKernels, type KernelTime } from './kernel-profile.js';
+import { enableWasmThreadsInNode } from './node-threads.js';
 
 /** Shape of the synthetic batch a benchmark trains on. */
 export interface StepBenchmarkOptions {
@@ -45,6 +46,9 @@ async function main(): Promise<void> {
   const inputSize = Number(size || ARCHS[arch as keyof typeof ARCHS].defaultInputSize);
   const wasmFile = createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm');
   setWasmPaths(path.dirname(wasmFile) + path.sep);
+  if (process.env.WASM_THREADS) {
+    enableWasmThreadsInNode(Number(process.env.WASM_THREADS));
+  }
   await tf.setBackend('wasm');
   const model = buildModel(arch as keyof typeof ARCHS, { numClasses: 10, inputSize });
   const options = { batch: Number(batch), inputSize, steps: 3 };
@@ -60,7 +64,8 @@ async function main(): Promise<void> {
       }
     }
   }
-  console.log(`${arch}, batch ${batch}, ${inputSize} px, wasm (SIMD: ${String(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))})`);
+  const simd = String(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+  console.log(`${arch}, batch ${batch}, ${inputSize} px, wasm (SIMD: ${simd}, threads: ${getThreadsCount()})`);
   for (const [mode, r] of Object.entries(best)) {
     console.log(`\n${mode}: ${r.msPerStep.toFixed(0)} ms/step`);
     for (const k of r.kernels.filter((k) => k.ms >= 1)) {
