@@ -191,3 +191,54 @@ describe('Run results in browser mode', () => {
     expect(errors).toEqual([]);
   });
 });
+
+describe('Run results at scale', () => {
+  let big: ServeProcess;
+  let bigPage: Page;
+  let done: () => void;
+
+  beforeAll(async () => {
+    const { openStudio } = await import('../../src/studio.js');
+    const { fillFakeResults } = await import('../../src/evaluate/bench.js');
+    const t = tempDir();
+    done = t.cleanup;
+    // 50,000 test predictions over 100 classes for two runs (no image files: thumbnails are grey tiles).
+    const studio = openStudio({ libraryDir: t.dir, host: 'cli' });
+    fillFakeResults(studio.library, { images: 50_000, trainImages: 500, classes: 100, runs: 2, featureDim: 64, accuracy: 0.6 });
+    await studio.close();
+    big = await startServe(t.dir);
+    bigPage = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await bigPage.goto(big.url);
+  }, 180_000);
+
+  afterAll(async () => {
+    await bigPage?.close();
+    await big?.stop();
+    done?.();
+  });
+
+  it('draws a 100-class matrix and scrolls 20,000 mistakes with a bounded DOM', async () => {
+    await bigPage.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Runs', exact: true }).click();
+    await bigPage.locator('[data-testid="run-row"][data-run-id="1"]').click();
+    await bigPage.getByRole('tab', { name: 'Evaluation', exact: true }).click();
+    await bigPage.getByTestId('confusion').waitFor({ timeout: 60_000 });
+    expect(await bigPage.getByTestId('confusion-cell').count()).toBe(10_000);
+    await bigPage.getByTestId('confusion-cell').nth(5 * 100 + 5).click();
+    await expect.poll(() => bigPage.getByTestId('cell-gallery').getAttribute('data-total')).toMatch(/^[1-9]\d*$/);
+    await bigPage.evaluate(() => document.querySelector('[role="tablist"]')?.scrollIntoView());
+    await bigPage.screenshot({ path: artifactPath('e2e', 'results-scale-evaluation.png') });
+
+    await bigPage.getByRole('tab', { name: 'Mistakes', exact: true }).click();
+    const gallery = bigPage.getByTestId('mistakes-gallery');
+    await bigPage.getByTestId('mistake').first().waitFor({ timeout: 30_000 });
+    const total = Number(await gallery.getAttribute('data-total'));
+    expect(total).toBeGreaterThan(15_000);
+    expect(await bigPage.getByTestId('mistake').count()).toBeLessThan(100);
+    // Jump to the middle: the cards there load, and the DOM stays small.
+    await gallery.getByTestId('thumb-grid').evaluate((el) => (el.scrollTop = el.scrollHeight / 2));
+    await expect.poll(() => bigPage.getByTestId('mistake').count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    expect(await bigPage.locator('.card-cell').count()).toBeLessThan(100);
+    await bigPage.evaluate(() => document.querySelector('[role="tablist"]')?.scrollIntoView());
+    await bigPage.screenshot({ path: artifactPath('e2e', 'results-scale-mistakes.png') });
+  });
+});

@@ -64,7 +64,8 @@ export class RunResults {
       this.sets = sets;
       // Open on a split that has predictions when the current one has none.
       if (!sets.some((s) => s.split === this.split) && sets.length > 0) {
-        this.split = (sets.find((s) => s.split === 'val') ?? sets[0]!).split;
+        this.split = (sets.find((s) => s.split === 'val') ?? sets.find((s) => s.split === 'test') ?? sets[0]!).split;
+        this.mistakes.reset(this.#mistakesFetcher());
       }
       await this.#loadSummary(request);
       this.error = null;
