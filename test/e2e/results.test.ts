@@ -141,6 +141,14 @@ describe('Run results in browser mode', () => {
     await page.getByTestId('image-panel').waitFor();
     expect(await page.getByTestId('image-panel').getByTestId('top5').locator('li').count()).toBe(3);
     await shoot('evaluation');
+
+    // A class in the per-class table opens that class's mistakes.
+    await page.getByTestId('per-class').getByRole('button', { name: 'square', exact: true }).click();
+    await page.getByTestId('mistakes-of').waitFor();
+    const ofSquare = await api<{ total: number }>('results.mistakes', { runId: 1, split: 'val', trueLabel: 2 });
+    await expect.poll(() => page.getByTestId('mistakes-gallery').getAttribute('data-total')).toBe(String(ofSquare.total));
+    await page.getByRole('button', { name: 'Show every class' }).click();
+    await expect.poll(() => page.getByTestId('mistakes-of').count()).toBe(0);
   });
 
   it('Mistakes: relabels an image as its prediction, in the gallery, over HTTP and in the Library', async () => {
@@ -188,6 +196,23 @@ describe('Run results in browser mode', () => {
     const thumb = page.getByTestId('thumb');
     await expect.poll(() => thumb.count()).toBe(1);
     expect(await thumb.locator('button.open').getAttribute('title')).toContain(`· ${first.predictedClass} ·`);
+    expect(errors).toEqual([]);
+  });
+
+  it('deletes a run after a confirm that says what is removed', async () => {
+    await nav('Runs').click();
+    await page.locator('[data-testid="run-row"][data-run-id="2"]').click();
+    await page.getByTestId('run-detail').getByRole('button', { name: 'Delete…' }).click();
+    const dialog = page.getByTestId('delete-run-dialog');
+    await dialog.waitFor();
+    const text = (await dialog.textContent()) ?? '';
+    expect(text).toContain('checkpoint');
+    expect(text).toContain('predictions and fc7 features');
+    expect(text).toContain('are not touched');
+    await page.screenshot({ path: artifactPath('e2e', 'results-delete-run.png') });
+    await page.getByRole('button', { name: 'Delete run', exact: true }).click();
+    await expect.poll(() => page.locator('[data-testid="run-row"][data-run-id="2"]').count()).toBe(0);
+    expect((await api<{ id: number }[]>('runs.list', {})).map((r) => r.id)).toEqual([1]);
     expect(errors).toEqual([]);
   });
 });

@@ -24,6 +24,8 @@ export class RunResults {
   /** A `runs.predict` in flight for the current split. */
   predicting = $state(false);
   cell = $state<Cell | null>(null);
+  /** The true label the Mistakes gallery is narrowed to (from the per-class table); null for all. */
+  mistakesOf = $state<number | null>(null);
   /** Gallery order: most confident first (the paper's Fig. 4) or least. */
   order = $state<'mostConfident' | 'leastConfident'>('mostConfident');
   /** The image picked in any gallery (detail panel, neighbours, activations). */
@@ -85,6 +87,7 @@ export class RunResults {
   setSplit(split: ResultSplit): void {
     this.split = split;
     this.cell = null;
+    this.mistakesOf = null;
     this.summary = null;
     this.mistakes.reset(this.#mistakesFetcher());
     void this.load();
@@ -114,6 +117,13 @@ export class RunResults {
     }
   }
 
+  /** Opens the Mistakes tab on one true class's mistakes (null: every class). */
+  showMistakesOf(label: number | null): void {
+    this.mistakesOf = label;
+    this.mistakes.reset(this.#mistakesFetcher());
+    this.tab = 'mistakes';
+  }
+
   /** Flips the galleries between most and least confident first. */
   setOrder(order: 'mostConfident' | 'leastConfident'): void {
     this.order = order;
@@ -123,7 +133,8 @@ export class RunResults {
 
   #mistakesFetcher(): (offset: number, limit: number) => ReturnType<typeof call<'results.mistakes'>> {
     const { runId, split, order } = this;
-    return (offset, limit) => call('results.mistakes', { runId, split, order, offset, limit });
+    const trueLabel = this.mistakesOf ?? undefined;
+    return (offset, limit) => call('results.mistakes', { runId, split, order, trueLabel, offset, limit });
   }
 
   /** Picks an image for the detail panel. */
