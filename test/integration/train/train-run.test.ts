@@ -115,6 +115,24 @@ describe('stopping, killing and resuming', () => {
     }
   }, 300_000);
 
+  it('a time limit ends the run cleanly, evaluated and checkpointed', async () => {
+    const { lib, datasetId } = await libraryWithShapes(16, ['circle', 'square', 'hstripes']);
+    const studio = openStudio({ libraryDir: lib, host: 'cli' });
+    try {
+      const { id } = await studio.call('runs.start', { datasetId, epochs: 500, batchSize: 8, backend: 'wasm', timeLimitSeconds: 3 });
+      await runManagerOf(studio).settled(id);
+      const run = await studio.call('runs.get', { id });
+      expect(run.status).toBe('completed');
+      expect(run.epochsDone).toBeGreaterThanOrEqual(1);
+      expect(run.epochsDone).toBeLessThan(500);
+      expect(run.epochsData.at(-1)!.valTop1Error).not.toBeNull();
+      expect(run.log.some((l) => /Time limit of 3 s reached/.test(l.message))).toBe(true);
+      expect(fs.existsSync(path.join(lib, 'runs', String(id), 'checkpoint', 'checkpoint.json'))).toBe(true);
+    } finally {
+      await studio.close();
+    }
+  }, 300_000);
+
   it('`convnet train --json` prints one line per epoch; a killed process resumes with `convnet resume`', async () => {
     const { lib } = await libraryWithShapes(16, ['circle', 'square', 'hstripes']);
     const bin = path.join(repoRoot, 'bin', 'convnet.js');
