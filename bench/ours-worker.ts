@@ -130,7 +130,7 @@ async function main(): Promise<void> {
         stepper = s.stepper;
         reply({ ok: true, params: s.params, backend: s.backend, threads: s.threads, device: s.device, tfjs: tf.version.tfjs });
       } else if (msg.op === 'time') {
-        if (!stepper) throw new Error('time before setup');
+        if (!stepper) {throw new Error('time before setup');}
         reply({ ok: true, seconds: await stepper.time(msg.steps) });
       } else if (msg.op === 'rss') {
         // resourceUsage().maxRSS is in KiB; the high-water mark of this process, which did only this task.

@@ -89,7 +89,7 @@ export async function compareSteps(c: StepCase, peerEnv: PeerEnv, log: (s: strin
     for (let rep = 0; rep < c.reps; rep++) {
       // Alternate who goes first, so a slow spell on the machine does not always hit the same side.
       for (const side of rep % 2 ? [...sides].reverse() : sides) {
-        if (!side.ok()) continue;
+        if (!side.ok()) {continue;}
         const { seconds } = (await side.proc.request({ op: 'time', steps: c.steps })) as { seconds: number };
         side.into.push((c.batch * c.steps) / seconds);
       }
@@ -128,10 +128,10 @@ export function stepRow(c: StepCase, o: StepOutcome, peerEnv: PeerEnv): Row {
   }
   const threads = o.oursInfo.threads ?? '?';
   const notes = [`ours: ${String(o.oursInfo.backend)} backend, ${String(threads)} thread(s)`, `${c.reps}×${c.steps} steps after ${c.warmup} warm-up`];
-  if (o.peerError) notes.push(`peer: ${o.peerError}`);
+  if (o.peerError) {notes.push(`peer: ${o.peerError}`);}
   const paired = pairedRatio(o.ours, o.peer);
-  if (paired !== null && o.ours.length > 1) notes.push(`median of per-repetition ratios ${paired.toFixed(2)}`);
-  if (c.note) notes.push(c.note);
+  if (paired !== null && o.ours.length > 1) {notes.push(`median of per-repetition ratios ${paired.toFixed(2)}`);}
+  if (c.note) {notes.push(c.note);}
   return makeRow({
     ...base,
     ours: median(o.ours),

@@ -35,7 +35,7 @@ class Client {
       this.waiting.set(id, resolve);
       this.ws.send(JSON.stringify({ id, method, input }));
     });
-    if (!reply.ok) throw new Error(`${method}: ${reply.error?.message ?? 'failed'}`);
+    if (!reply.ok) {throw new Error(`${method}: ${reply.error?.message ?? 'failed'}`);}
     return reply.result as T;
   }
 
@@ -81,7 +81,7 @@ async function serve(libraryDir: string): Promise<{ port: number; token: string;
   const info = JSON.parse(first) as { url: string; port: number };
   const stop = (): Promise<void> =>
     new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
+      if (child.exitCode !== null) {return resolve();}
       const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
       child.once('exit', () => (clearTimeout(timer), resolve()));
       child.kill('SIGTERM');
@@ -106,7 +106,7 @@ export async function uiFigure(o: { libraryDir: string; imageDir: string; pingSe
     const { jobId } = await client.call<{ jobId: string }>('datasets.import', { paths: [o.imageDir], name: 'bench' });
     const finished = await client.event('import.finished', (p) => p.jobId === jobId, 300_000);
     const datasetId = finished.datasetId as number | null;
-    if (!datasetId) throw new Error(`import failed: ${JSON.stringify(finished.error)}`);
+    if (!datasetId) {throw new Error(`import failed: ${JSON.stringify(finished.error)}`);}
     const run = await client.call<{ id: number }>('runs.start', { datasetId, arch: 'alexnet-small', backend: 'wasm', batchSize: 64, epochs: 1000, timeLimitSeconds: 600 });
     await client.event('train.progress', (p) => p.runId === run.id && p.phase === 'training', 300_000);
     o.log(`    run ${run.id} is training; pinging for ${o.pingSeconds} s`);

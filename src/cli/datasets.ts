@@ -44,7 +44,7 @@ export const datasetsCommand: Command = {
     io.out(line(header));
     for (const [i, row] of rows.entries()) {
       io.out(line(row));
-      for (const warning of list[i]!.warnings) io.out(`    ! ${warning}\n`);
+      for (const warning of list[i]!.warnings) {io.out(`    ! ${warning}\n`);}
     }
     return 0;
   },

@@ -10,14 +10,14 @@ export const importCommand: Command = {
   usage: 'convnet import DIR|FILE|CSV... [--library DIR] [--name NAME] [--split 80/10/10] [--seed N] [--json]',
   options: { ...LIBRARY_OPTIONS, name: { type: 'string' }, split: { type: 'string' }, seed: { type: 'string' } },
   async run(args, io) {
-    if (args.positionals.length === 0) throw new UsageError(`Name at least one folder, image file or CSV.\nUsage: ${this.usage}`);
+    if (args.positionals.length === 0) {throw new UsageError(`Name at least one folder, image file or CSV.\nUsage: ${this.usage}`);}
     const paths = args.positionals.map((p) => path.resolve(p));
     const fractions = typeof args.values.split === 'string' ? parseSplitSpec(args.values.split) : null;
     if (typeof args.values.split === 'string' && !fractions) {
       throw new UsageError(`--split must be three numbers adding up to 100 (or 1), e.g. 80/10/10; got "${args.values.split}".`);
     }
     const seed = args.values.seed === undefined ? 0 : Number(args.values.seed);
-    if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got "${String(args.values.seed)}".`);
+    if (!Number.isInteger(seed) || seed < 0) {throw new UsageError(`--seed must be a non-negative integer, got "${String(args.values.seed)}".`);}
     const split = fractions || args.values.seed !== undefined ? { ...(fractions ?? { train: 0.8, val: 0.1, test: 0.1 }), seed } : undefined;
     const name = typeof args.values.name === 'string' ? args.values.name : undefined;
 
@@ -30,13 +30,13 @@ export const importCommand: Command = {
       const showProgress = io.isTTY && !args.values.json;
       const offProgress = studio.events.on('import.progress', (p) => showProgress && io.err(`\r${progressLine(p)}\x1b[K`));
       const interrupt = (): void => {
-        if (jobId) void studio.call('datasets.cancelImport', { jobId });
+        if (jobId) {void studio.call('datasets.cancelImport', { jobId });}
       };
       process.once('SIGINT', interrupt);
       try {
         jobId = (await studio.call('datasets.import', { paths, ...(name ? { name } : {}), ...(split ? { split } : {}) })).jobId;
         const finished = early.find((f) => f.jobId === jobId) ?? (await end);
-        if (showProgress) io.err('\r\x1b[K');
+        if (showProgress) {io.err('\r\x1b[K');}
         return report(finished, io, Boolean(args.values.json));
       } finally {
         process.off('SIGINT', interrupt);
@@ -64,7 +64,7 @@ function report(finished: ImportFinished, io: CliIO, json: boolean): number {
     if (json) {
       printJson(io, { dataset: null, skipped, error: finished.error });
     } else {
-      for (const s of skipped.slice(0, 50)) io.err(`  skipped ${s.path}: ${s.reason}\n`);
+      for (const s of skipped.slice(0, 50)) {io.err(`  skipped ${s.path}: ${s.reason}\n`);}
     }
     io.err(`convnet import: ${finished.error?.message ?? 'the import failed'}\n`);
     return finished.error?.code === 'cancelled' ? 130 : 1;
@@ -76,11 +76,11 @@ function report(finished: ImportFinished, io: CliIO, json: boolean): number {
   }
   io.out(`Imported "${dataset.name}" (dataset ${dataset.id}): ${dataset.images} images in ${dataset.classes.length} classes — train ${dataset.splits.train}, val ${dataset.splits.val}, test ${dataset.splits.test}\n`);
   const width = Math.max(5, ...dataset.classes.map((c) => c.name.length));
-  for (const c of dataset.classes) io.out(`  ${c.name.padEnd(width)}  ${c.count}\n`);
+  for (const c of dataset.classes) {io.out(`  ${c.name.padEnd(width)}  ${c.count}\n`);}
   if (skipped.length > 0) {
     io.out(`Skipped ${skipped.length} file${skipped.length === 1 ? '' : 's'}:\n`);
-    for (const s of skipped.slice(0, 100)) io.out(`  ${s.path}: ${s.reason}\n`);
-    if (skipped.length > 100) io.out(`  … and ${skipped.length - 100} more (convnet import --json lists them all)\n`);
+    for (const s of skipped.slice(0, 100)) {io.out(`  ${s.path}: ${s.reason}\n`);}
+    if (skipped.length > 100) {io.out(`  … and ${skipped.length - 100} more (convnet import --json lists them all)\n`);}
   }
   return 0;
 }

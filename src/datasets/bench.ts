@@ -27,7 +27,7 @@ export async function measureIndexing(dir: string): Promise<IndexingMeasurement>
     const { done } = jobs.start({ paths: [path.resolve(dir)] });
     const finished = await done;
     const seconds = (performance.now() - start) / 1000;
-    if (!finished.result) throw new Error(finished.error?.message ?? 'import failed');
+    if (!finished.result) {throw new Error(finished.error?.message ?? 'import failed');}
     const files = finished.result.dataset.images + finished.result.skipped.length;
 
     const { candidates } = await scanSources([path.resolve(dir)], { onFound: () => undefined, cancelled: () => false });

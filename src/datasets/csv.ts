@@ -26,7 +26,7 @@ export function parseDelimited(text: string, delimiter: string): Array<{ line: n
       } else if (c === '"') {
         quoted = false;
       } else {
-        if (c === '\n') line++;
+        if (c === '\n') {line++;}
         field += c;
       }
     } else if (c === '"' && field === '') {
@@ -35,7 +35,7 @@ export function parseDelimited(text: string, delimiter: string): Array<{ line: n
       fields.push(field);
       field = '';
     } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && body[i + 1] === '\n') i++;
+      if (c === '\r' && body[i + 1] === '\n') {i++;}
       endRow();
       line++;
       rowLine = line;

@@ -25,7 +25,7 @@ const jobsByLibrary = new WeakMap<object, ImportJobs>();
 /** The import jobs of a studio (created with its dataset handlers). */
 export function importJobsOf(ctx: Pick<StudioContext, 'library'>): ImportJobs {
   const jobs = jobsByLibrary.get(ctx.library);
-  if (!jobs) throw new Error('datasetHandlers(ctx) was not installed on this studio.');
+  if (!jobs) {throw new Error('datasetHandlers(ctx) was not installed on this studio.');}
   return jobs;
 }
 
@@ -39,11 +39,11 @@ export function datasetHandlers(ctx: StudioContext, options: DatasetServiceOptio
   const running = (id: number): boolean => jobs.isImporting(id);
   const detail = (id: number) => {
     const found = datasetDetail(db, id, running);
-    if (!found) throw new ApiError('not_found', `No dataset with id ${id}.`);
+    if (!found) {throw new ApiError('not_found', `No dataset with id ${id}.`);}
     return found;
   };
   const idle = (id: number): void => {
-    if (jobs.isImporting(id)) throw new ApiError('conflict', 'This dataset is being imported; wait for the import to end or cancel it.');
+    if (jobs.isImporting(id)) {throw new ApiError('conflict', 'This dataset is being imported; wait for the import to end or cancel it.');}
   };
 
   return {
@@ -51,7 +51,7 @@ export function datasetHandlers(ctx: StudioContext, options: DatasetServiceOptio
     'datasets.get': async ({ id }) => detail(id),
     'datasets.import': async (request) => {
       const paths = await checkSources(request.paths);
-      if (request.datasetId !== undefined && !datasetRow(db, request.datasetId)) throw new ApiError('not_found', `No dataset with id ${request.datasetId}.`);
+      if (request.datasetId !== undefined && !datasetRow(db, request.datasetId)) {throw new ApiError('not_found', `No dataset with id ${request.datasetId}.`);}
       const { jobId } = jobs.start({ ...request, paths });
       return { jobId };
     },
@@ -70,7 +70,7 @@ export function datasetHandlers(ctx: StudioContext, options: DatasetServiceOptio
     },
     'datasets.delete': async ({ id }) => {
       const row = datasetRow(db, id);
-      if (!row) return { deleted: false };
+      if (!row) {return { deleted: false };}
       idle(id);
       db.transaction(() => {
         // Children first: images reference classes as well as the dataset.
@@ -122,6 +122,6 @@ async function checkSources(paths: string[]): Promise<string[]> {
       problems.push(code === 'ENOENT' ? `not found: ${p}` : `cannot be read (${code}): ${p}`);
     }
   }
-  if (problems.length > 0) throw new ApiError('bad_request', `Cannot import: ${problems.join('; ')}.`);
+  if (problems.length > 0) {throw new ApiError('bad_request', `Cannot import: ${problems.join('; ')}.`);}
   return [...new Set(normalised)];
 }

@@ -36,8 +36,8 @@ export function listImages(db: Database, q: ImageQuery): { total: number; items:
     where.push('i.split = ?');
     args.push(q.split);
   }
-  if (q.status === 'ok') where.push(`i.status = 'ok' AND i.excluded = 0`);
-  if (q.status === 'excluded') where.push('i.excluded = 1');
+  if (q.status === 'ok') {where.push(`i.status = 'ok' AND i.excluded = 0`);}
+  if (q.status === 'excluded') {where.push('i.excluded = 1');}
   if (q.search) {
     where.push(`i.file_name LIKE ? ESCAPE '\\'`);
     args.push(`%${q.search.replace(/[\\%_]/g, (m) => `\\${m}`)}%`);
@@ -61,7 +61,7 @@ export function getImage(db: Database, id: number): ImageDetail {
        FROM images i JOIN classes c ON c.id = i.class_id JOIN classes o ON o.id = i.original_class_id WHERE i.id = ?`,
     )
     .get(id) as (Omit<ImageDetail, 'excluded'> & { excluded: number }) | undefined;
-  if (!row) throw new ApiError('not_found', `No image with id ${id}.`);
+  if (!row) {throw new ApiError('not_found', `No image with id ${id}.`);}
   return { ...row, excluded: row.excluded === 1 };
 }
 
@@ -72,13 +72,13 @@ export function updateImages(db: Database, edit: { ids: number[]; classId?: numb
     const found = db.prepare('SELECT dataset_id AS datasetId, COUNT(*) AS n FROM images WHERE id IN (SELECT value FROM json_each(?)) GROUP BY dataset_id').all(ids) as Array<{ datasetId: number; n: number }>;
     const count = found.reduce((sum, r) => sum + r.n, 0);
     const unique = new Set(edit.ids).size;
-    if (count !== unique) throw new ApiError('not_found', `${unique - count} of the ${unique} image ids do not exist.`);
+    if (count !== unique) {throw new ApiError('not_found', `${unique - count} of the ${unique} image ids do not exist.`);}
     const sets: string[] = [];
     const args: Array<string | number> = [];
     if (edit.classId !== undefined) {
       const cls = db.prepare('SELECT dataset_id AS datasetId, name FROM classes WHERE id = ?').get(edit.classId) as { datasetId: number; name: string } | undefined;
-      if (!cls) throw new ApiError('not_found', `No class with id ${edit.classId}.`);
-      if (found.some((r) => r.datasetId !== cls.datasetId)) throw new ApiError('bad_request', `Class ${cls.name} belongs to another dataset than some of these images.`);
+      if (!cls) {throw new ApiError('not_found', `No class with id ${edit.classId}.`);}
+      if (found.some((r) => r.datasetId !== cls.datasetId)) {throw new ApiError('bad_request', `Class ${cls.name} belongs to another dataset than some of these images.`);}
       sets.push('class_id = ?');
       args.push(edit.classId);
     }
@@ -92,7 +92,7 @@ export function updateImages(db: Database, edit: { ids: number[]; classId?: numb
     }
     const changed = db.prepare(`UPDATE images SET ${sets.join(', ')} WHERE id IN (SELECT value FROM json_each(?))`).run(...args, ids).changes;
     if (edit.split !== undefined) {
-      for (const { datasetId } of found) db.prepare('UPDATE datasets SET split_given = 0 WHERE id = ?').run(datasetId);
+      for (const { datasetId } of found) {db.prepare('UPDATE datasets SET split_given = 0 WHERE id = ?').run(datasetId);}
     }
     const shown = edit.ids.length > 20 ? `${edit.ids.slice(0, 20).join(',')},… (${edit.ids.length})` : edit.ids.join(',');
     const what = { classId: edit.classId, split: edit.split, excluded: edit.excluded };

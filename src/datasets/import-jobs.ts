@@ -53,7 +53,7 @@ export class ImportJobs {
     const done = new Promise<ImportFinished>((resolve) => {
       let finished: ImportFinished | null = null;
       const end = (result: ImportFinished): void => {
-        if (finished) return;
+        if (finished) {return;}
         finished = result;
         this.running.delete(jobId);
         this.events.emit('import.finished', result);
@@ -80,7 +80,7 @@ export class ImportJobs {
   /** Asks a running import to stop after the files in flight; false when no such job runs. */
   cancel(jobId: string): boolean {
     const running = this.running.get(jobId);
-    if (!running) return false;
+    if (!running) {return false;}
     Atomics.store(running.cancelFlag, 0, 1);
     return true;
   }
@@ -103,7 +103,7 @@ export class ImportJobs {
   /** Cancels every import and waits for them to commit and stop (terminating after `graceMs`). */
   async closeAll(graceMs = 10_000): Promise<void> {
     const jobs = [...this.running.values()];
-    for (const job of jobs) Atomics.store(job.cancelFlag, 0, 1);
+    for (const job of jobs) {Atomics.store(job.cancelFlag, 0, 1);}
     await Promise.all(
       jobs.map(async (job) => {
         const timer = setTimeout(() => void job.worker.terminate(), graceMs);

@@ -160,7 +160,7 @@ export class ImportWriter {
     const stale = this.db.prepare('SELECT id, path FROM import_skips WHERE dataset_id = ?').all(this.datasetId) as Array<{ id: number; path: string }>;
     const drop = this.db.prepare('DELETE FROM import_skips WHERE id = ?');
     for (const row of stale) {
-      if (!seenSkips.has(row.path)) drop.run(row.id);
+      if (!seenSkips.has(row.path)) {drop.run(row.id);}
     }
     return missing;
   }

@@ -35,7 +35,7 @@ export async function runImport(db: Database, jobId: string, request: ImportRequ
   const oldSkips = writer.loadSkips();
   const keptByHash = new Map<string, string>();
   for (const [path, image] of existing) {
-    if (image.status === 'ok') keptByHash.set(image.sha256, path);
+    if (image.status === 'ok') {keptByHash.set(image.sha256, path);}
   }
 
   const counts = { seen: 0, total: null as number | null, indexed: 0, skipped: 0, duplicates: 0, hashed: 0, processed: 0, toProbe: 0 };
@@ -45,7 +45,7 @@ export async function runImport(db: Database, jobId: string, request: ImportRequ
   let indexStart = 0;
   const report = (force = false): void => {
     const now = Date.now();
-    if (!force && now - lastReport < PROGRESS_MS) return;
+    if (!force && now - lastReport < PROGRESS_MS) {return;}
     lastReport = now;
     const seconds = indexStart ? (now - indexStart) / 1000 : 0;
     const rate = seconds > 0 ? counts.processed / seconds : 0;
@@ -94,7 +94,7 @@ export async function runImport(db: Database, jobId: string, request: ImportRequ
     batch = [];
     lastFlush = Date.now();
     db.transaction(() => {
-      for (const outcome of rows) write(outcome);
+      for (const outcome of rows) {write(outcome);}
     })();
   };
   const write = (outcome: Outcome): void => {
@@ -112,14 +112,14 @@ export async function runImport(db: Database, jobId: string, request: ImportRequ
     }
   };
   const decide = (outcome: Outcome): Outcome => {
-    if (outcome.type !== 'image') return outcome;
+    if (outcome.type !== 'image') {return outcome;}
     const { candidate, probe } = outcome;
     const kept = keptByHash.get(probe.sha256);
     if (kept !== undefined && kept !== candidate.path) {
       return { type: 'skip', candidate, hashed: true, skip: duplicateSkip(candidate, probe.sha256, kept) };
     }
     const old = existing.get(candidate.path);
-    if (old && old.sha256 !== probe.sha256 && keptByHash.get(old.sha256) === candidate.path) keptByHash.delete(old.sha256);
+    if (old && old.sha256 !== probe.sha256 && keptByHash.get(old.sha256) === candidate.path) {keptByHash.delete(old.sha256);}
     keptByHash.set(probe.sha256, candidate.path);
     return outcome;
   };
@@ -131,13 +131,13 @@ export async function runImport(db: Database, jobId: string, request: ImportRequ
       counts.processed++;
       if (outcome.type === 'skip') {
         counts.skipped++;
-        if (outcome.skip.kind === 'duplicate') counts.duplicates++;
+        if (outcome.skip.kind === 'duplicate') {counts.duplicates++;}
       } else {
         counts.indexed++;
       }
       batch.push(outcome);
     }
-    if (batch.length >= BATCH_ROWS || (batch.length > 0 && Date.now() - lastFlush > BATCH_MS)) flush();
+    if (batch.length >= BATCH_ROWS || (batch.length > 0 && Date.now() - lastFlush > BATCH_MS)) {flush();}
   };
   const lane = async (): Promise<void> => {
     while (launch < candidates.length && !hooks.cancelled()) {
@@ -145,7 +145,7 @@ export async function runImport(db: Database, jobId: string, request: ImportRequ
       const candidate = candidates[i]!;
       currentPath = candidate.path;
       const outcome = await examine(candidate);
-      if (outcome.type === 'image' || (outcome.type === 'skip' && outcome.hashed)) counts.hashed++;
+      if (outcome.type === 'image' || (outcome.type === 'skip' && outcome.hashed)) {counts.hashed++;}
       results[i] = outcome;
       drain();
       report();
@@ -167,7 +167,7 @@ export async function runImport(db: Database, jobId: string, request: ImportRequ
       }
     }
     const probe = await probeImage(candidate.path, candidate.size);
-    if (probe.ok) return { type: 'image', candidate, probe };
+    if (probe.ok) {return { type: 'image', candidate, probe };}
     return {
       type: 'skip',
       candidate,
@@ -177,14 +177,14 @@ export async function runImport(db: Database, jobId: string, request: ImportRequ
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, lane));
   drain();
-  if (batch.length > 0) flush();
+  if (batch.length > 0) {flush();}
 
   // 3. Finish: splits, missing files, state.
   const cancelled = hooks.cancelled();
   phase = 'splitting';
   report(true);
   db.transaction(() => {
-    if (!cancelled) writer.finishComplete(seenOk, seenSkips, existing);
+    if (!cancelled) {writer.finishComplete(seenOk, seenSkips, existing);}
     pruneEmptyClasses(db, datasetId);
     applyAutoSplits(db, datasetId);
     db.prepare('UPDATE datasets SET state = ?, updated_at = ? WHERE id = ?').run(cancelled ? 'incomplete' : 'ready', Date.now(), datasetId);

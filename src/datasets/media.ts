@@ -26,16 +26,16 @@ export function datasetMediaResolver(library: Library): MediaResolver {
 
   return async (url: URL): Promise<MediaResponse | null> => {
     const match = ROUTE.exec(url.pathname) ?? (url.pathname.startsWith('/media/thumb/') || url.pathname.startsWith('/media/image/') ? [] : null);
-    if (!match) return null;
+    if (!match) {return null;}
     const [, kind, idText] = match;
     if (!kind || !idText || !/^[1-9]\d{0,15}$/.test(idText)) {
       return { status: 404, message: 'Not found: media is addressed by image id, e.g. /media/thumb/42.' };
     }
     const row = lookup.get(Number(idText)) as { path: string; sha256: string; format: string } | undefined;
-    if (!row) return { status: 404, message: `No image with id ${idText}.` };
+    if (!row) {return { status: 404, message: `No image with id ${idText}.` };}
     try {
       const info = await stat(row.path);
-      if (!info.isFile()) throw new Error('not a file');
+      if (!info.isFile()) {throw new Error('not a file');}
     } catch {
       return { status: 404, message: `The source file is missing: ${row.path}` };
     }
@@ -58,7 +58,7 @@ export function datasetMediaResolver(library: Library): MediaResolver {
       return { status: 200, contentType: 'image/webp', file: dest, cacheSeconds: 86_400 };
     }
     const type = BROWSER_TYPES[row.format];
-    if (type) return { status: 200, contentType: type, file: row.path, cacheSeconds: 3600 };
+    if (type) {return { status: 200, contentType: type, file: row.path, cacheSeconds: 3600 };}
     try {
       const body = await sharp(row.path, { pages: 1, limitInputPixels: MAX_PIXELS }).autoOrient().webp({ quality: 90 }).toBuffer();
       return { status: 200, contentType: 'image/webp', body, cacheSeconds: 3600 };

@@ -33,12 +33,12 @@ export interface ProbeFailure {
 export function sniffFormat(head: Uint8Array): string | null {
   const at = (i: number, ...bytes: number[]): boolean => bytes.every((b, k) => head[i + k] === b);
   const ascii = (i: number, text: string): boolean => at(i, ...Array.from(text, (c) => c.charCodeAt(0)));
-  if (at(0, 0xff, 0xd8, 0xff)) return 'jpeg';
-  if (at(0, 0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)) return 'png';
-  if (ascii(0, 'GIF87a') || ascii(0, 'GIF89a')) return 'gif';
-  if (ascii(0, 'RIFF') && ascii(8, 'WEBP')) return 'webp';
-  if (at(0, 0x49, 0x49, 0x2a, 0x00) || at(0, 0x4d, 0x4d, 0x00, 0x2a)) return 'tiff';
-  if (ascii(0, 'BM') && head.length >= 26) return 'bmp';
+  if (at(0, 0xff, 0xd8, 0xff)) {return 'jpeg';}
+  if (at(0, 0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)) {return 'png';}
+  if (ascii(0, 'GIF87a') || ascii(0, 'GIF89a')) {return 'gif';}
+  if (ascii(0, 'RIFF') && ascii(8, 'WEBP')) {return 'webp';}
+  if (at(0, 0x49, 0x49, 0x2a, 0x00) || at(0, 0x4d, 0x4d, 0x00, 0x2a)) {return 'tiff';}
+  if (ascii(0, 'BM') && head.length >= 26) {return 'bmp';}
   if (ascii(4, 'ftyp')) {
     const brand = String.fromCharCode(...head.subarray(8, 12));
     return brand === 'avif' || brand === 'avis' ? 'avif' : 'heif';
@@ -47,10 +47,10 @@ export function sniffFormat(head: Uint8Array): string | null {
 }
 
 function looksLikeText(head: Uint8Array): boolean {
-  if (head.length === 0) return false;
+  if (head.length === 0) {return false;}
   let printable = 0;
   for (const b of head) {
-    if (b === 9 || b === 10 || b === 13 || (b >= 32 && b < 127) || b >= 128) printable++;
+    if (b === 9 || b === 10 || b === 13 || (b >= 32 && b < 127) || b >= 128) {printable++;}
   }
   return printable / head.length > 0.95;
 }

@@ -75,7 +75,7 @@ class Scan {
   /** A folder: train/val/test at the top keeps its splits; otherwise each sub-folder is a class (or the folder itself is one). */
   private async folder(root: string): Promise<void> {
     const entries = await this.entries(root);
-    if (!entries) return;
+    if (!entries) {return;}
     const dirs = entries.filter((e) => e.type === 'dir');
     const splitDirs = dirs.filter((e) => normaliseSplit(e.name) !== null && e.name.toLowerCase() !== 'training' && e.name.toLowerCase() !== 'testing');
     const real = await realpath(root);
@@ -97,7 +97,7 @@ class Scan {
 
   private async classFolders(dir: string, root: string, split: SplitName | null, ancestors: Set<string>, listed?: Entry[]): Promise<void> {
     const entries = listed ?? (await this.entries(dir));
-    if (!entries) return;
+    if (!entries) {return;}
     for (const entry of entries) {
       if (entry.type === 'dir') {
         if (ancestors.has(entry.real!)) {
@@ -113,13 +113,13 @@ class Scan {
 
   /** Everything below a class folder belongs to that class, at any depth. */
   private async walk(dir: string, place: Place, ancestors: Set<string>, depth: number, listed?: Entry[]): Promise<void> {
-    if (this.hooks.cancelled()) return;
+    if (this.hooks.cancelled()) {return;}
     if (depth > MAX_DEPTH) {
       this.skip(dir, { kind: 'unreadable', reason: `folder nested deeper than ${MAX_DEPTH} levels` });
       return;
     }
     const entries = listed ?? (await this.entries(dir));
-    if (!entries) return;
+    if (!entries) {return;}
     for (const entry of entries) {
       if (entry.type === 'dir') {
         if (ancestors.has(entry.real!)) {
@@ -134,7 +134,7 @@ class Scan {
   }
 
   private file(file: string, info: Stats, place: Place): void {
-    if (this.seenPaths.has(file)) return;
+    if (this.seenPaths.has(file)) {return;}
     this.seenPaths.add(file);
     const ext = path.extname(file).toLowerCase();
     if (!place.fromList && !IMAGE_EXTENSIONS.has(ext)) {
@@ -216,7 +216,7 @@ class Scan {
         this.skip(shown, { kind: 'bad-name', reason: 'file name is not valid UTF-8 (shown with � for the bad bytes); rename it to import it' });
         continue;
       }
-      if (name.startsWith('.') || IGNORED_NAMES.has(name.toLowerCase())) continue;
+      if (name.startsWith('.') || IGNORED_NAMES.has(name.toLowerCase())) {continue;}
       const full = path.join(dir, name);
       let info: Stats;
       try {

@@ -74,7 +74,7 @@ function defaultName(paths: readonly string[]): string {
 /** Re-runs the stratified split for every image whose split is 'auto'; returns how many moved. */
 export function applyAutoSplits(db: Database, datasetId: number): number {
   const row = datasetRow(db, datasetId);
-  if (!row) return 0;
+  if (!row) {return 0;}
   const items = db
     .prepare(`SELECT id, class_id AS classId, sha256, split FROM images WHERE dataset_id = ? AND split_source = 'auto'`)
     .all(datasetId) as Array<{ id: number; classId: number; sha256: string; split: SplitName }>;

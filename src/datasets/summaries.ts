@@ -58,9 +58,9 @@ function plural(n: number, word: string): string {
 /** Sentences a user should read before training on this dataset. */
 export function datasetWarnings(classes: ReadonlyArray<{ name: string; count: number }>, splits: SplitCounts, state: DatasetSummary['state'], counts: { skipped: number; missing: number }): string[] {
   const warnings: string[] = [];
-  if (state === 'incomplete') warnings.push('The last import did not finish; import the same sources again to complete it.');
+  if (state === 'incomplete') {warnings.push('The last import did not finish; import the same sources again to complete it.');}
   const used = classes.filter((c) => c.count > 0).sort((a, b) => a.count - b.count);
-  if (used.length === 1) warnings.push(`Only one class (${used[0]!.name}): a classifier needs at least two.`);
+  if (used.length === 1) {warnings.push(`Only one class (${used[0]!.name}): a classifier needs at least two.`);}
   const few = used.filter((c) => c.count < FEW_IMAGES);
   if (few.length > 0) {
     const shown = few.slice(0, 5).map((c) => `${c.name} (${c.count})`).join(', ');
@@ -74,10 +74,10 @@ export function datasetWarnings(classes: ReadonlyArray<{ name: string; count: nu
     }
   }
   const total = splits.train + splits.val + splits.test;
-  if (total > 0 && splits.train === 0) warnings.push('No training images.');
-  if (total > 0 && splits.val === 0) warnings.push('No validation images: training cannot measure validation error.');
-  if (counts.missing > 0) warnings.push(`${plural(counts.missing, 'source file')} ${counts.missing === 1 ? 'was' : 'were'} missing or unusable at the last import.`);
-  if (counts.skipped > 0) warnings.push(`${plural(counts.skipped, 'file')} skipped by the import (see the list).`);
+  if (total > 0 && splits.train === 0) {warnings.push('No training images.');}
+  if (total > 0 && splits.val === 0) {warnings.push('No validation images: training cannot measure validation error.');}
+  if (counts.missing > 0) {warnings.push(`${plural(counts.missing, 'source file')} ${counts.missing === 1 ? 'was' : 'were'} missing or unusable at the last import.`);}
+  if (counts.skipped > 0) {warnings.push(`${plural(counts.skipped, 'file')} skipped by the import (see the list).`);}
   return warnings;
 }
 
@@ -85,7 +85,7 @@ export function datasetWarnings(classes: ReadonlyArray<{ name: string; count: nu
 export type RunningImports = (datasetId: number) => boolean;
 
 function stateOf(row: DatasetRow, running: RunningImports): DatasetSummary['state'] {
-  if (row.state === 'importing' && !running(row.id)) return 'incomplete';
+  if (row.state === 'importing' && !running(row.id)) {return 'incomplete';}
   return row.state;
 }
 
@@ -140,7 +140,7 @@ export function listDatasets(db: Database, running: RunningImports): DatasetSumm
 /** One dataset in full, or undefined. */
 export function datasetDetail(db: Database, id: number, running: RunningImports): DatasetDetail | undefined {
   const row = datasetRow(db, id);
-  if (!row) return undefined;
+  if (!row) {return undefined;}
   const rows = classCounts(db, id).get(id) ?? [];
   const status = statusCounts(db, id).get(id) ?? { skipped: 0, duplicates: 0, excluded: 0, missing: 0 };
   const counted = perClass(rows);

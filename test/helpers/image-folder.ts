@@ -184,9 +184,9 @@ export function hashTree(dir: string): string {
       const full = Buffer.concat([d, Buffer.from(path.sep), name]);
       const st = fs.lstatSync(full);
       hash.update(full).update(`:${st.mode}:${st.size}:${st.mtimeMs}:`);
-      if (st.isSymbolicLink()) hash.update(fs.readlinkSync(full, { encoding: 'buffer' }));
-      else if (st.isDirectory()) visit(full);
-      else if (st.mode & 0o400 || process.getuid?.() === 0) hash.update(fs.readFileSync(full));
+      if (st.isSymbolicLink()) {hash.update(fs.readlinkSync(full, { encoding: 'buffer' }));}
+      else if (st.isDirectory()) {visit(full);}
+      else if (st.mode & 0o400 || process.getuid?.() === 0) {hash.update(fs.readFileSync(full));}
     }
   };
   visit(Buffer.from(dir));

@@ -44,7 +44,7 @@ describe('datasets over the real server', () => {
         const message = JSON.parse(data.toString());
         if (message.type === 'event') {
           events.push(message);
-          if (message.event === 'import.finished') resolve();
+          if (message.event === 'import.finished') {resolve();}
         }
       }),
     );

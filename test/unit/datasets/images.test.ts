@@ -92,7 +92,7 @@ describe('images.list at 100,000 images', () => {
     db.prepare(`INSERT INTO datasets (id, name, created_at, updated_at, source_paths, source_key, state, split_train, split_val, split_test, split_seed) VALUES (900, 'big', ?, ?, '[]', 'big', 'ready', 0.8, 0.1, 0.1, 0)`).run(now, now);
     db.transaction(() => {
       const cls = db.prepare('INSERT INTO classes (dataset_id, name) VALUES (900, ?)');
-      for (let c = 0; c < 100; c++) cls.run(`class-${c}`);
+      for (let c = 0; c < 100; c++) {cls.run(`class-${c}`);}
       const first = (db.prepare(`SELECT MIN(id) AS id FROM classes WHERE dataset_id = 900`).get() as { id: number }).id;
       const img = db.prepare(`INSERT INTO images (dataset_id, path, relative_path, file_name, sha256, size, mtime_ms, width, height, format, class_id, original_class_id, split, split_source, indexed_at)
                               VALUES (900, ?, ?, ?, ?, 1000, 0, 64, 64, 'jpeg', ?, ?, ?, 'auto', 0)`);
