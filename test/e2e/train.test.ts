@@ -54,6 +54,8 @@ describe('Train and Runs in browser mode', () => {
     expect(await page.getByLabel('Batch size').inputValue()).toBe('128');
     expect(await page.getByLabel('Learning rate').inputValue()).toBe('0.01');
     expect(await page.getByTestId('train-changes').textContent()).toContain('Everything as in the paper');
+    // Browser mode says where training happens (no compute window here).
+    expect(await page.getByTestId('compute-note').textContent()).toMatch(/Browser mode: the server keeps training in Node/);
     // Every backend the engine probed is listed with its availability.
     for (const name of ['Auto', 'WebAssembly', 'Plain JavaScript (cpu)']) {
       expect(await page.getByRole('radiogroup', { name: 'Backend' }).textContent()).toContain(name);
