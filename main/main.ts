@@ -48,6 +48,13 @@ app.on('window-all-closed', () => {
   }
 });
 
-app.on('will-quit', () => {
-  void studio?.close();
+// Quitting waits for the engine: a training run stops after its batch and writes its checkpoint.
+let closing = false;
+app.on('before-quit', (event) => {
+  if (closing || !studio) {
+    return;
+  }
+  event.preventDefault();
+  closing = true;
+  void studio.close().finally(() => app.quit());
 });
