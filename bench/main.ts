@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { probeBackend } from '../src/backends/index.js';
+import { measureLibraryScale } from '../src/datasets/scale-bench.js';
 import { appRoot } from '../src/version.js';
 import { indexingFigure, loaderFigure, packFixture, writeImageFolder } from './data.js';
 import { findTorchPython } from './protocol.js';
@@ -150,6 +151,10 @@ export async function runBench(argv: string[]): Promise<BenchResult> {
         rows.push(...(await uiFigure({ libraryDir: path.join(tmp, 'library'), imageDir: fixture.root, ...plan.ui, log })));
       }
     }
+    if (want(7)) {
+      log('figure 7: library at ImageNet scale (1.2 M image rows)');
+      rows.push(...libraryScaleRows(path.join(tmp, 'scale-library')));
+    }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
@@ -172,4 +177,28 @@ export async function runBench(argv: string[]): Promise<BenchResult> {
   process.stdout.write(formatTable(rows) + '\n\n');
   process.stdout.write(`ratio = ConvNet Studio / peer; for img/s and files/s higher is better, for ms and MiB lower is.\nwritten ${file}\n`);
   return result;
+}
+
+/** Figure 7: opening a 1.2 M-row library and the gallery's page queries, p99 against issue 3's 50 ms target. */
+function libraryScaleRows(dir: string): Row[] {
+  const m = measureLibraryScale(dir);
+  const target = 50;
+  const row = (id: string, what: string, v: { median: number; p99: number }): Row => ({
+    figure: 7,
+    id: `library.${id}`,
+    what,
+    unit: 'ms',
+    better: 'lower',
+    ours: v.p99,
+    peerName: 'target: 50 ms p99',
+    peer: target,
+    ratio: v.p99 / target,
+    note: `median ${v.median.toFixed(1)} ms; ${m.rows.toLocaleString('en')} rows in ${m.classes} classes, filled in ${m.fillSeconds.toFixed(0)} s`,
+  });
+  return [
+    row('open', 'open a 1.2 M-image library (p99)', m.openMs),
+    row('page.first', 'gallery first page, 200 of 1.2 M (p99)', m.firstPageMs),
+    row('page.random', 'gallery page at a random offset (p99)', m.randomPageMs),
+    row('page.class', 'class-filtered gallery page (p99)', m.classPageMs),
+  ];
 }
