@@ -2,7 +2,7 @@
 // on demand, the multi-selection, and edits through `images.update`.
 import { SvelteMap, SvelteSet } from 'svelte/reactivity';
 import { call } from '../api';
-import { pagesFor } from './virtual-grid';
+import { pagesFor, pagesPastEnd, pagesToEvict } from './virtual-grid';
 import { errorMessage, type ImageChange, type ImageListItem, type SplitName, type StatusFilter } from './types';
 
 /** Images per `images.list` request. */
@@ -174,10 +174,8 @@ export class GalleryState {
       this.#pages.set(page, { generation, items: result.items });
       this.#evict();
       // After a refresh the list may have shrunk: drop pages past its end.
-      for (const key of this.#pages.keys()) {
-        if (key * PAGE_SIZE >= result.total && key > 0) {
-          this.#pages.delete(key);
-        }
+      for (const stale of pagesPastEnd(this.#pages.keys(), result.total, PAGE_SIZE)) {
+        this.#pages.delete(stale);
       }
     } catch (err) {
       if (generation === this.#generation) {
@@ -189,12 +187,7 @@ export class GalleryState {
   }
 
   #evict(): void {
-    if (this.#pages.size <= MAX_PAGES) {
-      return;
-    }
-    const centre = Math.floor((this.#range[0] + this.#range[1]) / 2 / PAGE_SIZE);
-    const far = [...this.#pages.keys()].sort((a, b) => Math.abs(b - centre) - Math.abs(a - centre));
-    for (const key of far.slice(0, this.#pages.size - MAX_PAGES)) {
+    for (const key of pagesToEvict(this.#pages.keys(), this.#range, PAGE_SIZE, MAX_PAGES)) {
       this.#pages.delete(key);
     }
   }

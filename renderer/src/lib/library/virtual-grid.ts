@@ -65,3 +65,18 @@ export function scrollToReveal(layout: GridLayout, index: number, scrollTop: num
   }
   return null;
 }
+
+/** Cached pages to drop so at most `max` stay: those farthest from the middle of the visible range. */
+export function pagesToEvict(cached: Iterable<number>, range: readonly [number, number], pageSize: number, max: number): number[] {
+  const keys = [...cached];
+  if (keys.length <= max) {
+    return [];
+  }
+  const centre = Math.floor((range[0] + range[1]) / 2 / pageSize);
+  return keys.sort((a, b) => Math.abs(b - centre) - Math.abs(a - centre)).slice(0, keys.length - max);
+}
+
+/** Cached pages that start past the end of a list of `total` items (the first page always stays). */
+export function pagesPastEnd(cached: Iterable<number>, total: number, pageSize: number): number[] {
+  return [...cached].filter((key) => key > 0 && key * pageSize >= total);
+}

@@ -2,7 +2,7 @@
 // until new ones arrive, edits shown at once. One class serves the cell gallery, mistakes and run vs run.
 import { SvelteMap } from 'svelte/reactivity';
 import { errorMessage } from '../library/types';
-import { pagesFor } from '../library/virtual-grid';
+import { pagesFor, pagesPastEnd, pagesToEvict } from '../library/virtual-grid';
 
 /** Rows per request (the contract allows up to 500). */
 export const RESULT_PAGE_SIZE = 200;
@@ -91,10 +91,8 @@ export class PagedList<T> {
       this.total = result.total;
       this.error = null;
       this.#pages.set(page, { generation, items: result.items });
-      for (const k of this.#pages.keys()) {
-        if (k > 0 && k * RESULT_PAGE_SIZE >= result.total) {
-          this.#pages.delete(k);
-        }
+      for (const stale of pagesPastEnd(this.#pages.keys(), result.total, RESULT_PAGE_SIZE)) {
+        this.#pages.delete(stale);
       }
       this.#evict();
     } catch (err) {
@@ -107,13 +105,8 @@ export class PagedList<T> {
   }
 
   #evict(): void {
-    if (this.#pages.size <= MAX_PAGES) {
-      return;
-    }
-    const centre = Math.floor((this.#range[0] + this.#range[1]) / 2 / RESULT_PAGE_SIZE);
-    const far = [...this.#pages.keys()].sort((a, b) => Math.abs(b - centre) - Math.abs(a - centre));
-    for (const k of far.slice(0, this.#pages.size - MAX_PAGES)) {
-      this.#pages.delete(k);
+    for (const key of pagesToEvict(this.#pages.keys(), this.#range, RESULT_PAGE_SIZE, MAX_PAGES)) {
+      this.#pages.delete(key);
     }
   }
 }
