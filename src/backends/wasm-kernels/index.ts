@@ -5,8 +5,10 @@ import { conv2dBackpropInputWith } from './conv2d-backprop-input.js';
 import type { WasmKernelFunc } from './kernel-call.js';
 import { lrn, lrnGrad } from './lrn.js';
 import { maxPoolGrad } from './max-pool-grad.js';
+import { sumWith } from './sum.js';
 
 export { profileKernels, type KernelTime } from './kernel-profile.js';
+export { setSimdKernelsEnabled } from './simd-module.js';
 export { enableWasmThreadsInNode } from './node-threads.js';
 
 /** Kernel name → the project's kernel, given the backend's original to delegate the cases it does not cover. */
@@ -20,6 +22,8 @@ const FACTORIES: Readonly<Record<string, (original: WasmKernelFunc) => WasmKerne
   MaxPoolGrad: () => maxPoolGrad,
   LRN: () => lrn,
   LRNGrad: () => lrnGrad,
+  // Bias gradients (sum over all axes but the last) in one pass instead of transpose + sum.
+  Sum: sumWith,
 };
 
 /** Names of the kernels this module adds to, or replaces in, the wasm backend. */

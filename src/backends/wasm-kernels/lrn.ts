@@ -1,4 +1,5 @@
 import type { TensorInfo, WasmKernelFunc } from './kernel-call.js';
+import { heapOffset, simdKernels, withScratch } from './simd-module.js';
 
 interface LrnAttrs {
   depthRadius: number;
@@ -42,14 +43,22 @@ function norms(xs: Float32Array, p: number, channels: number, r: number, k: numb
 }
 
 /**
- * Local response normalisation across channels, in JS directly on the wasm heap: O(channels) per
- * pixel by running window sums (the backend's kernel is O(channels · window) with pow per term).
+ * Local response normalisation across channels, directly on the wasm heap: for β = 0.75 (the paper's)
+ * the SIMD module's kernel (simd-kernels.c), otherwise JS, O(channels) per pixel by running window
+ * sums (the backend's kernel is O(channels · window) with pow per term).
  */
 export const lrn: WasmKernelFunc = ({ inputs, backend, attrs }) => {
   const x = inputs.x as TensorInfo;
   const { depthRadius, bias, alpha, beta } = attrs as unknown as LrnAttrs;
   const channels = x.shape[3] as number;
   const out = backend.makeOutput(x.shape, 'float32');
+  const simd = beta === 0.75 ? simdKernels(backend) : null;
+  if (simd) {
+    const pixels = x.shape.reduce((p, d) => p * d, 1) / channels;
+    const r = depthRadius;
+    withScratch(backend, 4 * (channels + 2 * r), (scratch) => simd.lrn_forward(heapOffset(backend, x), heapOffset(backend, out), pixels, channels, r, bias, alpha, scratch));
+    return out;
+  }
   const xs = backend.typedArrayFromHeap(x);
   const ys = backend.typedArrayFromHeap(out);
   const norm = new Float64Array(channels);
@@ -65,7 +74,7 @@ export const lrn: WasmKernelFunc = ({ inputs, backend, attrs }) => {
 
 /**
  * LRN gradient (TensorFlow's definition): dx_k = dy_k·N_k^−β − 2αβ·x_k·Σ_{|o−k|≤r} dy_o·y_o / N_o,
- * both window sums running, O(channels) per pixel.
+ * both window sums running, O(channels) per pixel; in the SIMD module for β = 0.75.
  */
 export const lrnGrad: WasmKernelFunc = ({ inputs, backend, attrs }) => {
   const x = inputs.x as TensorInfo;
@@ -74,6 +83,13 @@ export const lrnGrad: WasmKernelFunc = ({ inputs, backend, attrs }) => {
   const { depthRadius: r, bias, alpha, beta } = attrs as unknown as LrnAttrs;
   const channels = x.shape[3] as number;
   const out = backend.makeOutput(x.shape, 'float32');
+  const simd = beta === 0.75 ? simdKernels(backend) : null;
+  if (simd) {
+    const pixels = x.shape.reduce((p, d) => p * d, 1) / channels;
+    const [px, py, pdy, pdx] = [x, y, dy, out].map((t) => heapOffset(backend, t)) as [number, number, number, number];
+    withScratch(backend, 12 * (channels + 2 * r), (scratch) => simd.lrn_backward(px, py, pdy, pdx, pixels, channels, r, bias, alpha, scratch));
+    return out;
+  }
   const xs = backend.typedArrayFromHeap(x);
   const ys = backend.typedArrayFromHeap(y);
   const dys = backend.typedArrayFromHeap(dy);

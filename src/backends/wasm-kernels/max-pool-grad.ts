@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo, WasmKernelFunc } from './kernel-call.js';
+import { heapOffset, simdKernels, withScratch } from './simd-module.js';
 
 /**
  * Max-pool gradient: each output's gradient goes to the first maximum of its window (cpu's and
- * TensorFlow's rule). Runs in JS directly on the wasm heap, one pass over the windows with the
- * channel loop innermost. Replaces the backend's kernel, which starts each window's search at
+ * TensorFlow's rule). Runs directly on the wasm heap, one pass over the windows with the channel
+ * loop innermost: in the SIMD module (simd-kernels.c), or in JS where that module cannot run. Replaces the backend's kernel, which starts each window's search at
  * +FLT_MIN instead of −∞ and so drops the gradient of windows with no positive value.
  */
 export const maxPoolGrad: WasmKernelFunc = ({ inputs, backend, attrs }) => {
@@ -19,6 +20,15 @@ export const maxPoolGrad: WasmKernelFunc = ({ inputs, backend, attrs }) => {
   const info = tf.backend_util.computePool2DInfo(x.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
   const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info;
   const dxInfo = backend.makeOutput(x.shape, 'float32');
+  const simd = simdKernels(backend);
+  if (simd) {
+    const [px, pdy, pdx] = [x, dy, dxInfo].map((t) => heapOffset(backend, t)) as [number, number, number];
+    const { top, left } = info.padInfo;
+    withScratch(backend, 8 * channels, (best) =>
+      simd.max_pool_grad(px, pdy, pdx, batchSize, inHeight, inWidth, channels, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth, top, left, best, best + 4 * channels),
+    );
+    return dxInfo;
+  }
   const xs = backend.typedArrayFromHeap(x);
   const dys = backend.typedArrayFromHeap(dy);
   const dx = backend.typedArrayFromHeap(dxInfo);

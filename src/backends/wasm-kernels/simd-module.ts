@@ -1,0 +1,101 @@
+import { SIMD_KERNELS_WASM_BASE64 } from './simd-binary.js';
+import type { TensorInfo, WasmBackendLike } from './kernel-call.js';
+
+/** The functions of simd-kernels.c; pointers are byte offsets into tfjs' wasm heap. */
+export interface SimdKernels {
+  lrn_forward(x: number, y: number, pixels: number, channels: number, r: number, k: number, alpha: number, scratch: number): void;
+  lrn_backward(x: number, y: number, dy: number, dx: number, pixels: number, channels: number, r: number, k: number, alpha: number, scratch: number): void;
+  sum_rows(x: number, out: number, rows: number, cols: number, acc: number, part: number): void;
+  max_pool_grad(
+    x: number,
+    dy: number,
+    dx: number,
+    batch: number,
+    inH: number,
+    inW: number,
+    channels: number,
+    outH: number,
+    outW: number,
+    strideH: number,
+    strideW: number,
+    filterH: number,
+    filterW: number,
+    padTop: number,
+    padLeft: number,
+    best: number,
+    where: number,
+  ): void;
+}
+
+/** The parts of tfjs' wasm backend the SIMD module needs beyond {@link WasmBackendLike}. */
+interface WasmBackendInternals {
+  wasm: { asm?: { memory?: unknown }; _malloc(bytes: number): number; _free(ptr: number): void };
+  getMemoryOffset(dataId: object): number;
+}
+
+let compiled: WebAssembly.Module | null | undefined;
+const instances = new WeakMap<object, SimdKernels | null>();
+/** Tests and A/B measurements switch the SIMD kernels off to compare with the JS ones. */
+let enabled = true;
+
+export function setSimdKernelsEnabled(on: boolean): void {
+  enabled = on;
+}
+
+function decode(base64: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(base64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) {
+    out[i] = bin.charCodeAt(i);
+  }
+  return out;
+}
+
+/**
+ * The SIMD kernels instantiated on this backend's own memory, or null where that cannot be done
+ * (the multi-threaded build's shared memory, a host without WebAssembly SIMD): callers then run
+ * their JS loops.
+ */
+export function simdKernels(backend: WasmBackendLike): SimdKernels | null {
+  if (!enabled) {
+    return null;
+  }
+  const internals = backend as unknown as WasmBackendInternals;
+  const memory = internals.wasm?.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) {
+    return null;
+  }
+  const known = instances.get(memory);
+  if (known !== undefined) {
+    return known;
+  }
+  let kernels: SimdKernels | null = null;
+  try {
+    if (typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer) {
+      throw new Error('shared memory');
+    }
+    compiled ??= new WebAssembly.Module(decode(SIMD_KERNELS_WASM_BASE64));
+    kernels = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as SimdKernels;
+  } catch {
+    compiled ??= null;
+    kernels = null;
+  }
+  instances.set(memory, kernels);
+  return kernels;
+}
+
+/** Byte offset of a tensor's data in the wasm heap. */
+export function heapOffset(backend: WasmBackendLike, t: TensorInfo): number {
+  return (backend as unknown as WasmBackendInternals).getMemoryOffset(t.dataId as object);
+}
+
+/** Runs `f` with a scratch buffer of `bytes` bytes (8-byte aligned) from tfjs' allocator, freed after. */
+export function withScratch<T>(backend: WasmBackendLike, bytes: number, f: (ptr: number) => T): T {
+  const wasm = (backend as unknown as WasmBackendInternals).wasm;
+  const ptr = wasm._malloc(Math.max(16, bytes)) >>> 0;
+  try {
+    return f(ptr);
+  } finally {
+    wasm._free(ptr);
+  }
+}

@@ -1,0 +1,77 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { WasmBackendLike } from '../../../src/backends/wasm-kernels/kernel-call.js';
+import { setSimdKernelsEnabled, simdKernels } from '../../../src/backends/wasm-kernels/simd-module.js';
+import { onCpuAndWasm, randomValues, relativeError, startWasm } from './wasm-test-backend.js';
+
+const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+describe('SIMD module kernels match cpu', () => {
+  beforeAll(startWasm);
+  afterEach(() => setSimdKernelsEnabled(true));
+
+  it('instantiates on the wasm backend’s memory', async () => {
+    await tf.setBackend('wasm');
+    expect(simdKernels(tf.backend() as unknown as WasmBackendLike)).not.toBeNull();
+  });
+
+  it.each([
+    { shape: [64, 7, 7, 96], axis: [0, 1, 2], keepDims: false },
+    { shape: [3, 5, 4, 7], axis: [0, 1, 2], keepDims: true },
+    { shape: [5, 7, 9, 2], axis: [2, 0, 1], keepDims: false },
+    { shape: [200, 33], axis: 0, keepDims: false },
+    { shape: [130, 3, 5], axis: [-3, -2], keepDims: true },
+    { shape: [4, 1, 1, 1], axis: [0, 1, 2], keepDims: false },
+    // Not leading axes: the backend's own kernel.
+    { shape: [4, 6, 5], axis: [1], keepDims: false },
+    { shape: [4, 6, 5], axis: [0, 2], keepDims: true },
+  ])('Sum $shape over $axis (keepDims $keepDims)', async (c) => {
+    const xv = randomValues(size(c.shape), 7).map((v) => v * 10);
+    const { cpu, wasm, shape } = await onCpuAndWasm(() => tf.sum(tf.tensor(xv, c.shape), c.axis, c.keepDims));
+    expect(shape).toEqual(tf.tidy(() => tf.sum(tf.zeros(c.shape), c.axis, c.keepDims).shape));
+    expect(relativeError(cpu, wasm)).toBeLessThan(1e-6);
+  });
+
+  it.each([
+    { x: [3, 5, 5, 37], depthRadius: 2 },
+    { x: [2, 4, 3, 3], depthRadius: 2 },
+    { x: [2, 2, 2, 1], depthRadius: 2 },
+    { x: [1, 3, 3, 20], depthRadius: 4 },
+    { x: [2, 3, 2, 8], depthRadius: 0 },
+  ] as Array<{ x: [number, number, number, number]; depthRadius: number }>)('LRN and LRNGrad at β = 0.75: $x / radius $depthRadius', async (c) => {
+    const xv = randomValues(size(c.x), 51).map((v) => v * 30);
+    const dyv = randomValues(size(c.x), 52);
+    const args = [c.depthRadius, 2, 1e-3, 0.75] as const;
+    const forward = await onCpuAndWasm(() => tf.localResponseNormalization(tf.tensor(xv, c.x) as tf.Tensor4D, ...args));
+    expect(relativeError(forward.cpu, forward.wasm)).toBeLessThan(1e-5);
+    const { cpu, wasm } = await onCpuAndWasm(() =>
+      tf.tidy(() => {
+        const x = tf.tensor(xv, c.x) as tf.Tensor4D;
+        const y = tf.localResponseNormalization(x, ...args);
+        return tf.engine().runKernel('LRNGrad', { x, y, dy: tf.tensor(dyv, c.x) }, { depthRadius: c.depthRadius, bias: 2, alpha: 1e-3, beta: 0.75 }) as tf.Tensor;
+      }),
+    );
+    expect(relativeError(cpu, wasm)).toBeLessThan(1e-5);
+  });
+
+  it.each([true, false])('MaxPoolGrad, SIMD module %s, strided and padded windows', async (simd) => {
+    setSimdKernelsEnabled(simd);
+    for (const c of [
+      { x: [2, 16, 15, 7], pool: 3, strides: 2, pad: 'same' as const },
+      { x: [3, 9, 9, 33], pool: 3, strides: 2, pad: 'valid' as const },
+      { x: [1, 6, 7, 2], pool: 2, strides: 1, pad: 'same' as const },
+    ]) {
+      const xv = randomValues(size(c.x), 61);
+      const outShape = tf.tidy(() => tf.maxPool(tf.zeros(c.x) as tf.Tensor4D, c.pool, c.strides, c.pad).shape);
+      const dyv = randomValues(size(outShape), 62);
+      const { cpu, wasm } = await onCpuAndWasm(() =>
+        tf.tidy(() => {
+          const x = tf.tensor(xv, c.x) as tf.Tensor4D;
+          const y = tf.maxPool(x, c.pool, c.strides, c.pad);
+          return tf.engine().runKernel('MaxPoolGrad', { dy: tf.tensor(dyv, outShape), input: x, output: y }, { filterSize: c.pool, strides: c.strides, pad: c.pad }) as tf.Tensor;
+        }),
+      );
+      expect(relativeError(cpu, wasm)).toBeLessThan(1e-6);
+    }
+  });
+});
