@@ -245,8 +245,19 @@ export const datasetMethods = {
       offset: Count.default(0),
       limit: z.number().int().min(1).max(500).default(100),
       sort: z.enum(['name', 'added', 'class', 'size']).default('name'),
+      /**
+       * The `next` of the page that ends just before `offset`, with the same filters and sort: the page is then
+       * read from that point (a seek) instead of by skipping `offset` images. Ignored, and `offset` used, when
+       * the list changed since that page was read.
+       */
+      after: z.string().max(8192).optional(),
     }),
-    z.object({ total: Count, items: z.array(ImageListItem) }),
+    z.object({
+      total: Count,
+      items: z.array(ImageListItem),
+      /** Cursor to pass as `after` for the page that follows this one; absent when the page is empty. */
+      next: z.string().optional(),
+    }),
   ),
   'images.get': method('Everything about one image.', DatasetRef, ImageDetail),
   'images.update': method(

@@ -19,14 +19,13 @@ function emptySplits(): SplitCounts {
   return { train: 0, val: 0, test: 0 };
 }
 
-/** Usable (present, not excluded) image counts per class and split, for one dataset or all. */
+/** Usable (present, not excluded) image counts per class and split, for one dataset or all (from the counts triggers keep). */
 function classCounts(db: Database, datasetId?: number): Map<number, ClassCount[]> {
   const rows = db
     .prepare(
-      `SELECT i.dataset_id AS datasetId, i.class_id AS classId, c.name, i.split, COUNT(*) AS n, SUM(i.size) AS bytes
-       FROM images i JOIN classes c ON c.id = i.class_id
-       WHERE i.status = 'ok' AND i.excluded = 0 ${datasetId === undefined ? '' : 'AND i.dataset_id = ?'}
-       GROUP BY i.dataset_id, i.class_id, i.split`,
+      `SELECT k.dataset_id AS datasetId, k.class_id AS classId, c.name, k.split, k.n, k.bytes
+       FROM image_counts k JOIN classes c ON c.id = k.class_id
+       WHERE k.status = 'ok' AND k.excluded = 0 AND k.n > 0 ${datasetId === undefined ? '' : 'AND k.dataset_id = ?'}`,
     )
     .all(...(datasetId === undefined ? [] : [datasetId])) as Array<ClassCount & { datasetId: number }>;
   const byDataset = new Map<number, ClassCount[]>();
@@ -97,8 +96,8 @@ function statusCounts(db: Database, datasetId?: number): Map<number, { skipped: 
   for (const r of db.prepare(`SELECT dataset_id AS id, COUNT(*) AS n, SUM(kind = 'duplicate') AS d FROM import_skips ${where} GROUP BY dataset_id`).all(...args) as Array<{ id: number; n: number; d: number }>) {
     Object.assign(get(r.id), { skipped: r.n, duplicates: r.d });
   }
-  const imageWhere = datasetId === undefined ? '' : 'AND dataset_id = ?';
-  for (const r of db.prepare(`SELECT dataset_id AS id, SUM(excluded = 1 AND status = 'ok') AS e, SUM(status = 'missing') AS m FROM images WHERE (excluded = 1 OR status = 'missing') ${imageWhere} GROUP BY dataset_id`).all(...args) as Array<{ id: number; e: number; m: number }>) {
+  const countsWhere = datasetId === undefined ? '' : 'AND k.dataset_id = ?';
+  for (const r of db.prepare(`SELECT k.dataset_id AS id, SUM(CASE WHEN k.excluded = 1 AND k.status = 'ok' THEN k.n ELSE 0 END) AS e, SUM(CASE WHEN k.status = 'missing' THEN k.n ELSE 0 END) AS m FROM image_counts k WHERE (k.excluded = 1 OR k.status = 'missing') ${countsWhere} GROUP BY k.dataset_id`).all(...args) as Array<{ id: number; e: number; m: number }>) {
     Object.assign(get(r.id), { excluded: r.e, missing: r.m });
   }
   return result;

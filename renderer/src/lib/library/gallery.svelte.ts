@@ -22,6 +22,8 @@ export interface GalleryFilters {
 interface Page {
   generation: number;
   items: ImageListItem[];
+  /** The server's cursor for the page after this one (a seek instead of a skip over every earlier image). */
+  next: string | undefined;
 }
 
 /** Paged, filtered images of one dataset, plus the selection. */
@@ -156,6 +158,9 @@ export class GalleryState {
     }
     this.#inflight.add(key);
     const f = this.filters;
+    // Scrolling on from a page of this generation: continue from its last key (the server checks it is current).
+    const before = page > 0 ? this.#pages.get(page - 1) : undefined;
+    const after = before?.generation === generation && before.items.length === PAGE_SIZE ? before.next : undefined;
     try {
       const result = await call('images.list', {
         datasetId: this.datasetId,
@@ -165,13 +170,14 @@ export class GalleryState {
         search: f.search || undefined,
         offset: page * PAGE_SIZE,
         limit: PAGE_SIZE,
+        ...(after !== undefined ? { after } : {}),
       });
       if (generation !== this.#generation) {
         return;
       }
       this.total = result.total;
       this.error = null;
-      this.#pages.set(page, { generation, items: result.items });
+      this.#pages.set(page, { generation, items: result.items, next: result.next });
       this.#evict();
       // After a refresh the list may have shrunk: drop pages past its end.
       for (const stale of pagesPastEnd(this.#pages.keys(), result.total, PAGE_SIZE)) {
