@@ -1,5 +1,6 @@
 import {
   centerView,
+  copyView,
   lightingShift,
   randomView,
   tenCropViews,
@@ -28,6 +29,8 @@ export interface AssemblyConfig {
   norm: Normalization;
   /** Eval only: one centre view per image, or the paper's ten views. */
   evalViews: 'center' | 'ten-crop';
+  /** float32 = normalised network input (default); uint8 = raw views + lighting shifts (assembleRawBatch). */
+  output?: 'float32' | 'uint8';
 }
 
 /** Record reader that assembleBatch needs (a Pack satisfies it). */
@@ -84,4 +87,42 @@ export function assembleBatch(
     }
   }
   return { x, shape: [records.length * views, size, size, 3], views };
+}
+
+/**
+ * The same batch as assembleBatch (same random crops, mirrors and lighting draws, in the same order),
+ * as raw uint8 views plus one lighting shift per view, for a consumer that normalises on its side:
+ * a quarter of the bytes to move to a compute window.
+ */
+export function assembleRawBatch(
+  pack: RecordReader,
+  records: ArrayLike<number>,
+  config: AssemblyConfig,
+  rng: Rng,
+): { x: Uint8Array; shifts: Float32Array | null; shape: [number, number, number, number]; views: number } {
+  const { inputSize: size, augment } = config;
+  const P = pack.packSize;
+  const views = viewsPerImage(config);
+  const viewBytes = size * size * 3;
+  const x = new Uint8Array(records.length * views * viewBytes);
+  const lighting = config.train && augment.pca !== null;
+  const shifts = lighting ? new Float32Array(records.length * 3) : null;
+  const scratch = new Uint8Array(pack.recordBytes);
+  const shift = [0, 0, 0];
+  const evalViews: View[] = views === 10 ? tenCropViews(P, P, size) : [centerView(P, P, size)];
+  for (let i = 0; i < records.length; i++) {
+    const src = pack.read(records[i]!, scratch);
+    if (config.train) {
+      const view = augment.crop
+        ? randomView(P, P, size, rng, augment.flip)
+        : { ...centerView(P, P, size), flip: augment.flip && rng.chance(0.5) };
+      if (shifts) {
+        shifts.set(lightingShift(augment.pca!, rng, shift), i * 3);
+      }
+      copyView(src, 0, P, view, size, x, i * viewBytes);
+    } else {
+      evalViews.forEach((view, v) => copyView(src, 0, P, view, size, x, (i * views + v) * viewBytes));
+    }
+  }
+  return { x, shifts, shape: [records.length * views, size, size, 3], views };
 }

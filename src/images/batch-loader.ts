@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
 import type { AugmentOptions } from './batch-assembly.js';
-import type { Batch, BatchSource, BatchSourceStats } from './batch-source.js';
+import type { Batch, BatchSourceStats, RawBatch } from './batch-source.js';
 import type { FromWorker, ToWorker, WorkerInit } from './loader-messages.js';
 import type { OpenPackOptions } from './open-pack.js';
 import { siblingModule, spawnWorker } from './spawn-worker.js';
@@ -34,10 +34,18 @@ export interface BatchLoaderOptions {
   /** Drop the last incomplete batch of an epoch; default false (every id once per epoch). */
   dropLast?: boolean;
   preload?: OpenPackOptions['preload'];
+  /** float32: normalised network input (default). uint8: raw views + lighting shifts (RawBatch), for a consumer that normalises itself. */
+  output?: 'float32' | 'uint8';
 }
 
-/** A BatchSource backed by a worker thread reading a packed cache. */
-export interface BatchLoader extends BatchSource {
+/** The batch type a loader with these options yields. */
+export type LoaderBatch<O extends { output?: 'float32' | 'uint8' | undefined }> = O['output'] extends 'uint8' ? RawBatch : Batch;
+
+/** A batch source backed by a worker thread reading a packed cache (a BatchSource when B is Batch). */
+export interface BatchLoader<B extends Batch | RawBatch = Batch> {
+  readonly batchesPerEpoch: number;
+  next(): Promise<B | null>;
+  close(): Promise<void>;
   readonly epoch: number;
   seek(epoch: number, startBatch?: number): void;
   stats(): BatchSourceStats;
@@ -46,10 +54,10 @@ export interface BatchLoader extends BatchSource {
 type BatchMessage = Extract<FromWorker, { type: 'batch' }>;
 
 /** Starts a worker that reads, augments and prefetches batches from a pack; resolves once the worker has opened it. */
-export async function createBatchLoader(options: BatchLoaderOptions): Promise<BatchLoader> {
+export async function createBatchLoader<O extends BatchLoaderOptions>(options: O): Promise<BatchLoader<LoaderBatch<O>>> {
   const init = workerInit(options);
   const worker = spawnWorker(siblingModule(import.meta.url, 'batch-worker'), { workerData: init });
-  const loader = new WorkerBatchLoader(worker, init);
+  const loader = new WorkerBatchLoader<LoaderBatch<O>>(worker, init);
   await loader.ready;
   return loader;
 }
@@ -93,6 +101,7 @@ function workerInit(o: BatchLoaderOptions): WorkerInit {
       augment: o.augment ?? { crop: true, flip: true, pca: null },
       norm: { mean: Array.from(o.mean), std: o.std ? Array.from(o.std) : [1, 1, 1] },
       evalViews: o.evalViews ?? 'center',
+      output: o.output ?? 'float32',
     },
     seed: o.seed,
     epoch: o.epoch,
@@ -108,14 +117,14 @@ function checkStart(startBatch: number, batchesPerEpoch: number): number {
   return startBatch;
 }
 
-class WorkerBatchLoader implements BatchLoader {
+class WorkerBatchLoader<B extends Batch | RawBatch> implements BatchLoader<B> {
   readonly batchesPerEpoch: number;
   readonly ready: Promise<void>;
   epoch: number;
   private seq = 0;
   private nextIndex: number;
-  private queue: Batch[] = [];
-  private waiters: Array<{ resolve: (b: Batch | null) => void; reject: (e: Error) => void }> = [];
+  private queue: B[] = [];
+  private waiters: Array<{ resolve: (b: B | null) => void; reject: (e: Error) => void }> = [];
   private failure: Error | null = null;
   private closing: Promise<void> | null = null;
   private producedImages = 0;
@@ -160,7 +169,7 @@ class WorkerBatchLoader implements BatchLoader {
     this.ready.catch(() => undefined);
   }
 
-  next(): Promise<Batch | null> {
+  next(): Promise<B | null> {
     if (this.failure) {
       return Promise.reject(this.failure);
     }
@@ -179,7 +188,7 @@ class WorkerBatchLoader implements BatchLoader {
       return Promise.resolve(null);
     }
     const started = performance.now();
-    return new Promise<Batch | null>((resolve, reject) => {
+    return new Promise<B | null>((resolve, reject) => {
       this.waiters.push({
         resolve: (b) => {
           this.waitMs += performance.now() - started;
@@ -244,15 +253,17 @@ class WorkerBatchLoader implements BatchLoader {
     }
     this.producedImages += message.ids.length;
     this.busyMs += message.busyMs;
-    const batch: Batch = {
+    // The worker makes what init.config.output asks for: Float32Array x for Batch, Uint8Array x + shifts for RawBatch.
+    const batch = {
       x: message.x,
+      ...(message.x instanceof Uint8Array ? { shifts: message.shifts } : {}),
       shape: message.shape,
       labels: message.labels,
       ids: message.ids,
       views: message.views,
       epoch: message.epoch,
       index: message.index,
-    };
+    } as B;
     const waiter = message.epoch === this.epoch ? this.waiters.shift() : undefined;
     if (waiter) {
       waiter.resolve(this.deliver(batch));
@@ -261,7 +272,7 @@ class WorkerBatchLoader implements BatchLoader {
     }
   }
 
-  private deliver(batch: Batch): Batch {
+  private deliver(batch: B): B {
     this.nextIndex++;
     this.deliveredBatches++;
     this.deliveredImages += batch.ids.length;

@@ -21,6 +21,16 @@ export interface Batch {
   index?: number;
 }
 
+/**
+ * A batch of raw pixels for a consumer that normalises them itself (a compute window): uint8 NHWC
+ * views, already cropped and mirrored, and each image's lighting shift on the 0–255 scale (null
+ * without PCA lighting). (x + shift − mean) / std gives exactly the float batch of the same position.
+ */
+export interface RawBatch extends Omit<Batch, 'x'> {
+  x: Uint8Array;
+  shifts: Float32Array | null;
+}
+
 /** How well a source keeps up with its consumer. */
 export interface BatchSourceStats {
   /** Images the producer prepares per second of its own busy time: its capacity. */

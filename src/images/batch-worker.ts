@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
-import { assembleBatch, batchRng, epochOrder } from './batch-assembly.js';
+import { assembleBatch, assembleRawBatch, batchRng, epochOrder } from './batch-assembly.js';
 import type { FromWorker, ToWorker, WorkerInit } from './loader-messages.js';
 import { openPack, type Pack } from './open-pack.js';
 
@@ -52,9 +52,10 @@ function start(): void {
     const batchRecords = Int32Array.from(positions, (p) => records[p]!);
     const batchLabels = Int32Array.from(positions, (p) => labels[p]!);
     const batchIds = Int32Array.from(positions, (p) => init.ids[p]!);
-    let built: ReturnType<typeof assembleBatch>;
+    let built: { x: Float32Array | Uint8Array; shifts: Float32Array | null; shape: [number, number, number, number]; views: number };
     try {
-      built = assembleBatch(pack, batchRecords, init.config, batchRng(init.seed, epoch, cursor));
+      const rng = batchRng(init.seed, epoch, cursor);
+      built = init.config.output === 'uint8' ? assembleRawBatch(pack, batchRecords, init.config, rng) : { ...assembleBatch(pack, batchRecords, init.config, rng), shifts: null };
     } catch (err) {
       post({ type: 'error', message: `batch ${cursor} of epoch ${epoch}: ${String(err instanceof Error ? err.message : err)}` });
       closed = true;
@@ -63,7 +64,7 @@ function start(): void {
     const busyMs = performance.now() - started;
     post(
       { type: 'batch', seq, epoch, index: cursor, ...built, labels: batchLabels, ids: batchIds, busyMs },
-      [built.x.buffer as ArrayBuffer, batchLabels.buffer, batchIds.buffer],
+      [built.x.buffer as ArrayBuffer, batchLabels.buffer, batchIds.buffer, ...(built.shifts ? [built.shifts.buffer as ArrayBuffer] : [])],
     );
     credits--;
     cursor++;

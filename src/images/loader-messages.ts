@@ -30,7 +30,10 @@ export type FromWorker =
       seq: number;
       epoch: number;
       index: number;
-      x: Float32Array;
+      /** Normalised float32, or raw uint8 views when the loader's output is uint8. */
+      x: Float32Array | Uint8Array;
+      /** uint8 output with PCA lighting: one RGB shift per image. */
+      shifts: Float32Array | null;
       shape: [number, number, number, number];
       labels: Int32Array;
       ids: Int32Array;

@@ -1,10 +1,10 @@
 // The host's side of the batch stream: answers a compute page's seek/want requests from local
 // BatchSources (the Node BatchLoader in Electron, generated data in tests), one batch per credit.
 import type { Batch } from '../images/batch-source.js';
-import type { ComputeBatch, FromCompute, ToCompute } from './compute-protocol.js';
+import { transferablesOf, type ComputeBatch, type FromCompute, type ToCompute } from './compute-protocol.js';
 
-/** A batch whose pixels may be raw uint8 (sent as is, normalised by the page) or normalised float32. */
-export type FeedBatch = Omit<Batch, 'x'> & { x: Float32Array | Uint8Array };
+/** A batch whose pixels may be raw uint8 (sent as is with its lighting shifts, normalised by the page) or normalised float32. */
+export type FeedBatch = Omit<Batch, 'x'> & { x: Float32Array | Uint8Array; shifts?: Float32Array | null };
 
 /** What the feeder reads from: a BatchSource, or one yielding uint8 batches. */
 export interface FeedSource {
@@ -50,7 +50,7 @@ export function createBatchFeeder(
         }
         s.credits -= 1;
         const m = toMessage(name, s.active, batch);
-        post(m, [m.pixels, m.labels, m.ids]);
+        post(m, transferablesOf(m));
       }
     });
   return (m) => {
@@ -96,6 +96,7 @@ function toMessage(stream: 'train' | 'val', ticket: number, b: FeedBatch): { typ
     ticket,
     pixels: own(b.x),
     dtype: b.x instanceof Uint8Array ? 'uint8' : 'float32',
+    ...(b.x instanceof Uint8Array && b.shifts ? { shifts: own(b.shifts) } : {}),
     shape: b.shape,
     labels: own(b.labels),
     ids: own(b.ids),

@@ -34,7 +34,7 @@ export interface ComputeInit {
   config: Pick<TrainConfig, 'arch' | 'epochs' | 'lr' | 'momentum' | 'weightDecay' | 'schedule' | 'timeLimitSeconds' | 'dropout' | 'lrn' | 'init'>;
   numClasses: number;
   inputSize: number;
-  /** Applied on the GPU to uint8 batches; float32 batches arrive normalised already. */
+  /** Applied by the page to uint8 batches; float32 batches arrive normalised already. */
   normalization: InputNormalization;
   trainBatches: number;
   valBatches: number;
@@ -44,13 +44,19 @@ export interface ComputeInit {
   prefetch?: number;
 }
 
-/** One batch sent to the page; `pixels` is transferred. uint8 = raw 0–255 NHWC, float32 = normalised. */
+/**
+ * One batch sent to the page; its buffers are transferred. uint8 = raw 0–255 NHWC views (cropped and
+ * mirrored) that the page normalises with `shifts` (PCA lighting, 3 floats per image) — a quarter of
+ * float32's bytes; float32 = normalised already.
+ */
 export interface ComputeBatch {
   stream: 'train' | 'val';
   /** The epoch and request number this answers (stale answers after a seek are dropped). */
   ticket: number;
   pixels: ArrayBuffer;
   dtype: 'uint8' | 'float32';
+  /** uint8 with lighting: Float32Array of 3 per image, added before normalising. */
+  shifts?: ArrayBuffer;
   shape: [number, number, number, number];
   labels: ArrayBuffer;
   ids: ArrayBuffer;
@@ -95,7 +101,7 @@ export interface ComputeEndpoint<In, Out> {
 export function transferablesOf(message: ToCompute | FromCompute): ArrayBuffer[] {
   switch (message.type) {
     case 'batch':
-      return [message.pixels, message.labels, message.ids];
+      return [message.pixels, message.labels, message.ids, ...(message.shifts ? [message.shifts] : [])];
     case 'checkpoint':
       return [message.weightData, ...message.optimizer.tensors.map((t) => t.values)];
     case 'init':

@@ -57,7 +57,7 @@ export class PortBatchSource implements BatchSource {
       return;
     }
     const batch: Batch = {
-      x: m.dtype === 'uint8' ? normalise(new Uint8Array(m.pixels), this.normalization) : new Float32Array(m.pixels),
+      x: m.dtype === 'uint8' ? normalise(new Uint8Array(m.pixels), this.normalization, m.shifts ? new Float32Array(m.shifts) : null, m.views ?? 1) : new Float32Array(m.pixels),
       shape: m.shape,
       labels: new Int32Array(m.labels),
       ids: new Int32Array(m.ids),
@@ -94,15 +94,29 @@ export class PortBatchSource implements BatchSource {
   }
 }
 
-/** Raw NHWC 0–255 pixels → (x − mean) / std, as the Node loader does for float batches. */
-export function normalise(pixels: Uint8Array, n: InputNormalization): Float32Array {
+/**
+ * Raw NHWC 0–255 pixels → (x + shift − mean) / std with each image's lighting shift (`views`
+ * consecutive views per image share one), computed as the Node loader's writeViewFloat does, so a
+ * uint8 batch becomes the same floats as the loader's float32 batch of that position.
+ */
+export function normalise(pixels: Uint8Array, n: InputNormalization, shifts: Float32Array | null = null, views = 1): Float32Array {
   const out = new Float32Array(pixels.length);
-  const [m0, m1, m2] = n.mean;
   const [s0, s1, s2] = n.std ?? [1, 1, 1];
-  for (let i = 0; i < pixels.length; i += 3) {
-    out[i] = (pixels[i]! - m0) / s0;
-    out[i + 1] = (pixels[i + 1]! - m1) / s1;
-    out[i + 2] = (pixels[i + 2]! - m2) / s2;
+  const mul = [1 / s0, 1 / s1, 1 / s2];
+  const images = shifts ? shifts.length / 3 : 1;
+  const perImage = shifts ? pixels.length / images : pixels.length;
+  if (!Number.isInteger(perImage) || perImage % (3 * views) !== 0) {
+    throw new Error(`a uint8 batch of ${pixels.length} values does not split into ${images} image(s) of ${views} view(s)`);
+  }
+  for (let img = 0; img < images; img++) {
+    const add = [0, 1, 2].map((c) => ((shifts ? shifts[img * 3 + c]! : 0) - n.mean[c]!) * mul[c]!);
+    const [a0, a1, a2] = add as [number, number, number];
+    const [m0, m1, m2] = mul as [number, number, number];
+    for (let i = img * perImage, end = i + perImage; i < end; i += 3) {
+      out[i] = pixels[i]! * m0 + a0;
+      out[i + 1] = pixels[i + 1]! * m1 + a1;
+      out[i + 2] = pixels[i + 2]! * m2 + a2;
+    }
   }
   return out;
 }

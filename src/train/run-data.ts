@@ -3,21 +3,22 @@ import type { Database } from 'better-sqlite3';
 import type { TrainConfig } from '../api/runs.js';
 import { paperLighting } from '../images/augment.js';
 import { createBatchLoader, type BatchLoader } from '../images/batch-loader.js';
+import type { Batch, RawBatch } from '../images/batch-source.js';
 import type { ColorStats } from '../images/color-stats.js';
 import { inputSizeOf, normalizationFor, type InputNormalization } from './config.js';
 import { colorStatsFor, ensurePack, saveSnapshot, snapshotDataset, storedSnapshot, type DatasetSnapshot, type SnapshotItem } from './data.js';
 import type { runRow } from './run-store.js';
 
 /** Everything a run trains from, whichever backend trains it (a Node worker or a compute window). */
-export interface RunData {
+export interface RunData<B extends Batch | RawBatch = Batch> {
   snapshot: DatasetSnapshot;
   inputSize: number;
   train: SnapshotItem[];
   val: SnapshotItem[];
   stats: ColorStats;
   norm: InputNormalization;
-  trainLoader: BatchLoader;
-  valLoader: BatchLoader | null;
+  trainLoader: BatchLoader<B>;
+  valLoader: BatchLoader<B> | null;
   /** Stops the loaders' workers. */
   close(): Promise<void>;
 }
@@ -31,13 +32,16 @@ export interface PrepareRunDataOptions {
   start: { epoch: number; batch: number };
   progress(message: string, done?: number, total?: number): void;
   log(level: 'info' | 'warn', message: string): void;
+  /** float32: normalised batches for a Node trainer (default); uint8: raw views + lighting shifts for a compute window, which normalises on its side. */
+  output?: 'float32' | 'uint8';
 }
 
 /**
  * The dataset snapshot (frozen at the run's first start), the packed cache (each image decoded once
  * per size), the colour statistics and the train/val batch loaders of a run.
  */
-export async function prepareRunData(db: Database, libraryDir: string, run: ReturnType<typeof runRow>, config: TrainConfig, o: PrepareRunDataOptions): Promise<RunData> {
+export async function prepareRunData<O extends PrepareRunDataOptions>(db: Database, libraryDir: string, run: ReturnType<typeof runRow>, config: TrainConfig, o: O): Promise<RunData<O['output'] extends 'uint8' ? RawBatch : Batch>> {
+  type B = O['output'] extends 'uint8' ? RawBatch : Batch;
   let snapshot: DatasetSnapshot;
   if (o.reuseSnapshot && run.snapshot_hash) {
     snapshot = storedSnapshot(db, run.id, JSON.parse(run.classes) as string[]);
@@ -74,8 +78,8 @@ export async function prepareRunData(db: Database, libraryDir: string, run: Retu
   db.prepare('UPDATE runs SET colour_stats = ? WHERE id = ?').run(JSON.stringify(stats), run.id);
   const norm = normalizationFor(config, stats);
 
-  const common = { packFile: pack.file, inputSize, ...norm, seed: config.seed };
-  const trainLoader = await createBatchLoader({
+  const common = { packFile: pack.file, inputSize, ...norm, seed: config.seed, output: o.output ?? 'float32' };
+  const trainLoader = (await createBatchLoader({
     ...common,
     ids: train.map((it) => it.id),
     labels: train.map((it) => it.label),
@@ -85,11 +89,11 @@ export async function prepareRunData(db: Database, libraryDir: string, run: Retu
     epoch: o.start.epoch,
     startBatch: o.start.batch,
     prefetch: 3,
-  });
-  let valLoader: BatchLoader | null = null;
+  })) as unknown as BatchLoader<B>;
+  let valLoader: BatchLoader<B> | null = null;
   try {
     valLoader = val.length
-      ? await createBatchLoader({
+      ? ((await createBatchLoader({
           ...common,
           ids: val.map((it) => it.id),
           labels: val.map((it) => it.label),
@@ -97,7 +101,7 @@ export async function prepareRunData(db: Database, libraryDir: string, run: Retu
           train: false,
           epoch: 0,
           evalViews: config.tenCropEval ? 'ten-crop' : 'center',
-        })
+        })) as unknown as BatchLoader<B>)
       : null;
   } catch (err) {
     await trainLoader.close();
