@@ -1,6 +1,7 @@
 // The message loop of a compute page: open a backend, answer a probe or a self-check, then train one
 // session. Browser-only (it activates webgpu/webgl); the page's entry hands it a MessagePort.
-import { activateComputeBackend, measureTrainingStep, watchDeviceLoss } from '../backends/webgpu.js';
+import { measureTrainingStep } from '../backends/probe-step.js';
+import { activateComputeBackend, watchDeviceLoss } from '../backends/webgpu.js';
 import { checkTrainingOps } from '../backends/webgpu-check.js';
 import { measureModelTraining } from '../backends/webgpu-speed.js';
 import type { ComputeEndpoint, FromCompute, ToCompute } from './compute-protocol.js';

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Database } from 'better-sqlite3';
+import type { BackendName } from '../api/app.js';
 import type { TrainConfig } from '../api/runs.js';
 import { adapterLabelOf } from '../backends/webgpu-host.js';
 import type { ColorStats } from '../images/color-stats.js';
@@ -24,10 +25,10 @@ export interface ComputeLink {
 }
 
 /** Trains (or resumes) one run in a compute window to its end; records everything like trainRun does. */
-export async function trainRunInWindow(db: Database, libraryDir: string, runId: number, resume: boolean, link: ComputeLink, send: (m: FromRunWorker) => void): Promise<void> {
+export async function trainRunInWindow(db: Database, libraryDir: string, runId: number, resume: boolean, link: ComputeLink, send: (m: FromRunWorker) => void, chosen?: BackendName): Promise<void> {
   const run = runRow(db, runId);
   const config = JSON.parse(run.config) as TrainConfig;
-  const backend = config.backend as ComputeBackend;
+  const backend = (chosen ?? config.backend) as ComputeBackend;
   const runDir = path.join(libraryDir, 'runs', String(runId));
   fs.mkdirSync(runDir, { recursive: true });
   const log = (level: 'info' | 'warn' | 'error', message: string): void => {
@@ -74,12 +75,14 @@ export async function trainRunInWindow(db: Database, libraryDir: string, runId: 
       start: { epoch: start?.epoch ?? 0, batch: start?.batch ?? 0 },
       progress: prepare,
       log,
+      // Raw uint8 views + lighting shifts cross to the window: a quarter of float32's bytes.
+      output: 'uint8',
     });
     closers.push(() => data.close());
     const { snapshot, stats, norm, inputSize, trainLoader, valLoader } = data;
     log('info', `Training ${config.arch} at ${inputSize} px on ${data.train.length} images (${data.val.length} validation, ${snapshot.classes.length} classes) in the compute window.`);
 
-    // Batches go out as the loaders make them (normalised float32, transferred); checkpoints come back.
+    // Batches go out as the loaders make them (uint8 views, transferred), the page normalises them; checkpoints come back.
     let feederError: Error | null = null;
     messages.add(createBatchFeeder({ train: trainLoader, val: valLoader }, (m, transfer) => link.post(m, transfer), (err) => (feederError = err)));
     const meta = { runId, arch: config.arch, config, classes: snapshot.classes, snapshotHash: snapshot.hash, colorStats: stats, backend };

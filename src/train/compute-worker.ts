@@ -37,6 +37,6 @@ port.on('message', (m: ToComputeWorker) => {
 });
 
 const send = (m: FromRunWorker): void => port.postMessage(m);
-await trainRunInWindow(db, data.libraryDir, data.runId, data.resume, link, send);
+await trainRunInWindow(db, data.libraryDir, data.runId, data.resume, link, send, data.backend);
 db.close();
 port.close();

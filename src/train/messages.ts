@@ -1,3 +1,4 @@
+import type { BackendName } from '../api/app.js';
 import type { EpochMetrics, RunStatus } from '../api/runs.js';
 
 /** What a run worker is started with. */
@@ -7,6 +8,8 @@ export interface RunWorkerData {
   /** Continue from the run's checkpoint (or restart it if it has none). */
   resume: boolean;
   nativeBinding?: string;
+  /** The backend `auto` resolved to in the main thread (measured probe); absent: the worker chooses from the config. */
+  backend?: BackendName;
 }
 
 /** Main → worker. */

@@ -36,6 +36,6 @@ port.on('message', (m: ToRunWorker) => {
 });
 
 const send = (m: FromRunWorker): void => port.postMessage(m);
-await trainRun(db, data.libraryDir, data.runId, data.resume, control, send);
+await trainRun(db, data.libraryDir, data.runId, data.resume, control, send, data.backend);
 db.close();
 port.close();

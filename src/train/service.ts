@@ -5,7 +5,10 @@ import type { Handlers } from '../api/dispatch.js';
 import { ApiError } from '../api/errors.js';
 import { Schedule, type RunStatus, type RunSummary } from '../api/runs.js';
 import { runEvalTask } from '../evaluate/eval-task.js';
+import type { BackendName } from '../api/app.js';
 import { isComputeBackend } from '../backends/index.js';
+import { measureNodeBackend } from '../backends/node-probe.js';
+import { decideAutoBackend, type AutoDecision } from './auto-backend.js';
 import { siblingModule, spawnWorker } from '../images/spawn-worker.js';
 import { ARCHS } from '../model/index.js';
 import type { StudioContext } from '../studio.js';
@@ -14,7 +17,7 @@ import type { ComputeChannel, ComputeHost } from './compute-host.js';
 import { transferablesOf } from './compute-protocol.js';
 import type { FromComputeWorker, ToComputeWorker } from './compute-worker.js';
 import type { FromRunWorker, RunWorkerData, ToRunWorker } from './messages.js';
-import { deleteRunRows, getRunDetail, getRunSummary, listRuns, markInterruptedRuns, runRow, setRunStatus, updateRunMeta } from './run-store.js';
+import { deleteRunRows, getRunDetail, getRunSummary, listRuns, logRun, markInterruptedRuns, runRow, setRunStatus, updateRunMeta } from './run-store.js';
 
 type RunMethod =
   | 'runs.start' | 'runs.list' | 'runs.get' | 'runs.pause' | 'runs.resume' | 'runs.stop' | 'runs.defaults'
@@ -24,6 +27,12 @@ type RunMethod =
 export class RunManager {
   private readonly workers = new Map<number, { worker: Worker; done: Promise<void> }>();
   private computeHost: ComputeHost | null = null;
+  /** auto's measured decision, made once per app session (the hardware does not change under it). */
+  private autoDecision: Promise<AutoDecision> | null = null;
+  /** Why webgpu is left out of auto for the rest of this session (its device was lost), or null. */
+  private webgpuFailure: string | null = null;
+  /** Set once the studio is closing: no failover then. */
+  private closing = false;
 
   constructor(
     private readonly ctx: StudioContext,
@@ -33,6 +42,39 @@ export class RunManager {
   /** The desktop app's compute windows: runs on webgpu/webgl train there (main/compute-window.ts sets it). */
   setComputeHost(host: ComputeHost | null): void {
     this.computeHost = host;
+    this.autoDecision = null;
+  }
+
+  /**
+   * The backend a run with this preference trains on. `auto` with a compute window is decided by a
+   * measured probe (auto-backend.ts), once per session; otherwise the run's worker chooses as always
+   * (undefined). The decision's reason goes to the run's log.
+   */
+  async resolveBackend(runId: number, preference: string): Promise<BackendName | undefined> {
+    if (preference !== 'auto' || !this.computeHost) {
+      return undefined;
+    }
+    const host = this.computeHost;
+    this.ctx.events.emit('train.progress', {
+      runId, phase: 'preparing', epoch: 0, epochs: 0, batch: 0, batches: 0, loss: null, imagesPerSecond: null, etaSeconds: null, lr: 0,
+      message: 'Choosing a backend: timing a short training step on webgpu and on the CPU…',
+    });
+    this.autoDecision ??= decideAutoBackend({ computeHost: host, measureNode: (b) => measureNodeBackend(b), skipWebgpu: this.webgpuFailure });
+    let decision: AutoDecision;
+    try {
+      decision = await this.autoDecision;
+    } catch (err) {
+      this.autoDecision = null;
+      throw new ApiError('unavailable', err instanceof Error ? err.message : String(err));
+    }
+    logRun(this.ctx.library.db, runId, 'info', decision.reason);
+    this.ctx.events.emit('app.log', { level: 'info', message: `Run ${runId}: ${decision.reason}`, time: Date.now() });
+    return decision.backend;
+  }
+
+  /** The last auto decision of this session, if one was made (for app.info and tests). */
+  async lastAutoDecision(): Promise<AutoDecision | null> {
+    return this.autoDecision ? this.autoDecision.catch(() => null) : null;
   }
 
   /** Refuses a webgpu/webgl run where no compute window exists (browser mode, CLI), with what to do instead. */
@@ -44,18 +86,30 @@ export class RunManager {
   }
 
   /** Starts a worker for a run (fresh or resumed); resolves once it is spawned. */
-  launch(runId: number, resume: boolean): void {
-    const busy = [...this.workers.keys()][0];
-    if (busy !== undefined) {
-      throw new ApiError('conflict', `Run ${busy} is training; stop it or wait for it to finish before starting another.`);
-    }
-    const backend = (JSON.parse(runRow(this.ctx.library.db, runId).config) as { backend: string }).backend;
+  launch(runId: number, resume: boolean, chosen?: BackendName): void {
+    this.checkIdle();
+    const preference = (JSON.parse(runRow(this.ctx.library.db, runId).config) as { backend: string }).backend;
+    const backend = chosen ?? preference;
     this.checkBackend(backend);
     const compute = isComputeBackend(backend);
-    const data: RunWorkerData = { libraryDir: this.ctx.library.dir, runId, resume, ...(this.nativeBinding ? { nativeBinding: this.nativeBinding } : {}) };
+    const data: RunWorkerData = {
+      libraryDir: this.ctx.library.dir,
+      runId,
+      resume,
+      ...(this.nativeBinding ? { nativeBinding: this.nativeBinding } : {}),
+      ...(chosen ? { backend: chosen } : {}),
+    };
     const worker = spawnWorker(siblingModule(import.meta.url, compute ? 'compute-worker' : 'run-worker'), { workerData: data });
     let finished = false;
-    const channel = compute ? this.connectWindow(runId, worker) : null;
+    // An `auto` run whose compute window or GPU went away continues from its checkpoint on the CPU.
+    let failover: string | null = null;
+    const channel = compute
+      ? this.connectWindow(runId, worker, () => finished, (reason) => {
+          this.webgpuFailure = `it failed earlier in this session (${reason})`;
+          this.autoDecision = null;
+          failover = preference === 'auto' && !this.closing ? reason : null;
+        })
+      : null;
     const done = new Promise<void>((resolve) => {
       worker.on('message', (m: FromComputeWorker) => {
         if (m.type === 'compute') {
@@ -64,6 +118,10 @@ export class RunManager {
         if (m.type === 'finished') {
           finished = true;
           void channel?.then((c) => c?.close());
+          if (failover !== null && m.status === 'interrupted') {
+            this.forward(runId, { type: 'log', level: 'warn', message: `${failover} Continuing from the last checkpoint on the CPU.` });
+            return;
+          }
         }
         this.forward(runId, m);
       });
@@ -83,14 +141,41 @@ export class RunManager {
           setRunStatus(this.ctx.library.db, runId, 'interrupted', 'The training worker exited unexpectedly; resume continues from the last checkpoint.');
           this.forward(runId, { type: 'finished', status: 'interrupted', error: 'The training worker exited unexpectedly.', bestValTop1Error: null, bestValTop5Error: null });
         }
-        resolve();
+        if (failover !== null && !this.closing) {
+          void this.failOver(runId, failover).finally(resolve);
+        } else {
+          resolve();
+        }
       });
     });
     this.workers.set(runId, { worker, done });
   }
 
+  /** Resumes an `auto` run whose compute window was lost on what auto now chooses without webgpu; settles when that ends. */
+  private async failOver(runId: number, reason: string): Promise<void> {
+    const db = this.ctx.library.db;
+    try {
+      const chosen = await this.resolveBackend(runId, 'auto');
+      logRun(db, runId, 'warn', `Failing over: ${reason} The run continues from its last checkpoint on ${chosen ?? 'the CPU'}.`);
+      this.launch(runId, true, chosen);
+      await this.workers.get(runId)?.done;
+    } catch (err) {
+      const message = `${reason} Failing over to the CPU did not work: ${err instanceof Error ? err.message : String(err)}; resume the run to continue from its last checkpoint.`;
+      setRunStatus(db, runId, 'interrupted', message);
+      this.forward(runId, { type: 'finished', status: 'interrupted', error: message, bestValTop1Error: null, bestValTop5Error: null });
+    }
+  }
+
+  /** Throws `conflict` while a run is training (one at a time). */
+  checkIdle(): void {
+    const busy = [...this.workers.keys()][0];
+    if (busy !== undefined) {
+      throw new ApiError('conflict', `Run ${busy} is training; stop it or wait for it to finish before starting another.`);
+    }
+  }
+
   /** Opens a compute window for a run and relays protocol messages between it and the run's worker. */
-  private connectWindow(runId: number, worker: Worker): Promise<ComputeChannel | null> {
+  private connectWindow(runId: number, worker: Worker, isOver: () => boolean, onLost: (reason: string) => void): Promise<ComputeChannel | null> {
     const toWorker = (m: ToComputeWorker, transfer: ArrayBuffer[] = []): void => worker.postMessage(m, transfer);
     const pending: Array<{ message: Extract<FromComputeWorker, { type: 'compute' }>['message'] }> = [];
     let live: ComputeChannel | null = null;
@@ -108,13 +193,18 @@ export class RunManager {
         live = channel;
         channel.onMessage((m) => toWorker({ type: 'compute', message: m }, transferables(m)));
         channel.onLost((reason) => {
+          if (isOver()) {
+            return; // the run ended and its window was closed: not a loss
+          }
           this.ctx.events.emit('app.log', { level: 'error', message: `Run ${runId}: ${reason}`, time: Date.now() });
+          onLost(reason);
           toWorker({ type: 'compute-lost', reason });
         });
         pending.splice(0).forEach((p) => channel.post(p.message, transferables(p.message)));
         return channel;
       },
       (err: Error) => {
+        onLost(`The compute window could not be opened: ${err.message}`);
         toWorker({ type: 'compute-lost', reason: `The compute window could not be opened: ${err.message}` });
         return null;
       },
@@ -143,6 +233,7 @@ export class RunManager {
 
   /** Stops every run cleanly (checkpointing where it stands) and waits for the workers. */
   async closeAll(): Promise<void> {
+    this.closing = true;
     for (const id of this.workers.keys()) {
       this.control(id, 'stop');
     }
@@ -222,7 +313,8 @@ export function runHandlers(ctx: StudioContext, options: { nativeBinding?: strin
           .run(dataset.id, dataset.name, config.arch, JSON.stringify(config), JSON.stringify(configDiff(config)), now, now).lastInsertRowid,
       );
       try {
-        manager.launch(id, false);
+        manager.checkIdle();
+        manager.launch(id, false, await manager.resolveBackend(id, config.backend));
       } catch (err) {
         db.prepare('DELETE FROM runs WHERE id = ?').run(id);
         throw err;
@@ -252,7 +344,8 @@ export function runHandlers(ctx: StudioContext, options: { nativeBinding?: strin
       if (!fs.existsSync(path.join(runDir, 'checkpoint', 'checkpoint.json')) && runRow(db, id).epochs_done > 0) {
         throw new ApiError('conflict', `Run ${id} has no checkpoint to resume from.`);
       }
-      manager.launch(id, true);
+      manager.checkIdle();
+      manager.launch(id, true, await manager.resolveBackend(id, (JSON.parse(runRow(db, id).config) as { backend: string }).backend));
       return summary(id);
     },
     'runs.stop': async ({ id }) => {

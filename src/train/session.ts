@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Database } from 'better-sqlite3';
 import * as tf from '@tensorflow/tfjs';
+import type { BackendName } from '../api/app.js';
 import type { TrainConfig } from '../api/runs.js';
 import { activateBackend, chooseBackend } from '../backends/index.js';
 import type { ColorStats } from '../images/color-stats.js';
@@ -24,7 +25,7 @@ export interface RunControl {
 }
 
 /** Trains (or resumes) one run to its end; everything it learns goes to SQLite, the run folder and `send`. */
-export async function trainRun(db: Database, libraryDir: string, runId: number, resume: boolean, control: RunControl, send: (m: FromRunWorker) => void): Promise<void> {
+export async function trainRun(db: Database, libraryDir: string, runId: number, resume: boolean, control: RunControl, send: (m: FromRunWorker) => void, backend?: BackendName): Promise<void> {
   const run = runRow(db, runId);
   const config = JSON.parse(run.config) as TrainConfig;
   const runDir = path.join(libraryDir, 'runs', String(runId));
@@ -43,7 +44,7 @@ export async function trainRun(db: Database, libraryDir: string, runId: number, 
       send({ type: 'progress', phase: 'preparing', epoch: 0, epochs: config.epochs, batch, batches, loss: null, imagesPerSecond: null, etaSeconds: null, lr: config.lr, message });
 
     // Backend: the user's choice or the best available here; recorded with the run.
-    const choice = await chooseBackend(config.backend);
+    const choice = await chooseBackend(backend ?? config.backend);
     const active = await activateBackend(choice.name);
     db.prepare('UPDATE runs SET backend = ?, device = ?, threads = ? WHERE id = ?').run(active, choice.device, choice.threads, runId);
     log('info', `Backend ${active} (${choice.device ?? 'unknown device'}): ${choice.reason}`);

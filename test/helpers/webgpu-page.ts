@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { contentType, resolveInside } from '../../src/server/static.js';
+import type { ComputeChannel, ComputeHost } from '../../src/train/compute-host.js';
 import type { FromCompute, ToCompute } from '../../src/train/compute-protocol.js';
 import { transferablesOf } from '../../src/train/compute-protocol.js';
 import { launchChromium } from './browser.js';
@@ -143,4 +144,47 @@ function decode(v: unknown): unknown {
     return v.map(decode);
   }
   return v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, decode(x)])) : v;
+}
+
+/**
+ * A ComputeHost whose windows are compute pages in this Chromium: the engine's RunManager drives them
+ * exactly as it drives Electron's hidden compute windows (main/compute-window.ts), over the same
+ * protocol. `fakeProbe` replaces the seconds a page measured for auto's probe (to make auto pick webgpu
+ * on a software adapter). `pages` lists what was opened, so a test can close one mid-run.
+ */
+export function chromiumComputeHost(browser: Browser, origin: string, options: { fakeProbe?: number } = {}): ComputeHost & { pages: ComputePage[] } {
+  const pages: ComputePage[] = [];
+  return {
+    pages,
+    open: async (): Promise<ComputeChannel> => {
+      const cp = await openComputePage(browser, origin);
+      pages.push(cp);
+      const lostListeners: Array<(reason: string) => void> = [];
+      let lost = false;
+      const lose = (reason: string): void => {
+        if (!lost) {
+          lost = true;
+          lostListeners.forEach((l) => l(reason));
+        }
+      };
+      cp.page.on('close', () => lose('The compute window was closed.'));
+      cp.page.on('crash', () => lose("The compute window's renderer stopped (crashed)."));
+      return {
+        post: (m) => {
+          if (!cp.page.isClosed()) {
+            cp.post(m).catch(() => undefined); // a page closing mid-post is reported through onLost
+          }
+        },
+        onMessage: (l) =>
+          cp.onMessage((m) => {
+            if (m.type === 'error' && m.deviceLost) {
+              lose(m.message);
+            }
+            l(m.type === 'probe' && options.fakeProbe !== undefined ? { ...m, secondsPerStep: options.fakeProbe } : m);
+          }),
+        onLost: (l) => void lostListeners.push(l),
+        close: () => void cp.page.close().catch(() => undefined),
+      };
+    },
+  };
 }

@@ -1,0 +1,118 @@
+// The desktop app's compute-window path end to end, minus Electron itself: the studio's RunManager
+// trains runs in compute pages of headless Chromium (SwiftShader: software WebGPU) through the same
+// ComputeHost interface main/compute-window.ts implements — runs.start, the compute worker, the batch
+// feeder from the real packed cache, checkpoints, auto's measured probe, and failover when the
+// window goes away mid-run.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import type { CliIO } from '../../src/cli/command.js';
+import { runCli } from '../../src/cli/index.js';
+import { runManagerOf } from '../../src/train/service.js';
+import { openStudio, type Studio } from '../../src/studio.js';
+import { writeShapesDataset } from '../helpers/shapes-dataset.js';
+import { tempDir } from '../helpers/temp.js';
+import { builtRenderer, chromiumComputeHost, launchWebgpuChromium, serveStatic } from '../helpers/webgpu-page.js';
+
+const built = fs.existsSync(path.join(builtRenderer, 'compute', 'compute.html'));
+// SwiftShader trains alexnet-small at seconds per batch here: 3 classes × 8 images of 16 px, batch 8.
+const RUN = { arch: 'alexnet-small', imageSize: 16, epochs: 1, batchSize: 8, lr: 0.01, dropout: 0, seed: 5 } as const;
+
+let browser: Browser;
+let server: { origin: string; close(): Promise<void> };
+let studio: Studio;
+let datasetId: number;
+const temps: Array<() => void> = [];
+
+beforeAll(async () => {
+  if (!built) {
+    return;
+  }
+  server = await serveStatic(builtRenderer);
+  browser = await launchWebgpuChromium();
+  const t = tempDir();
+  temps.push(t.cleanup);
+  const images = path.join(t.dir, 'images');
+  await writeShapesDataset(images, 8, 16, 3, ['circle', 'hstripes', 'checker']);
+  const lib = path.join(t.dir, 'lib');
+  const io = { stdout: '', isTTY: false, env: {}, out: (s: string) => void (io.stdout += s), err: () => undefined } satisfies CliIO & { stdout: string };
+  expect(await runCli(['import', images, '--library', lib, '--name', 'shapes', '--json'], io)).toBe(0);
+  datasetId = (JSON.parse(io.stdout) as { dataset: { id: number } }).dataset.id;
+  studio = openStudio({ libraryDir: lib, host: 'electron' });
+}, 120_000);
+afterAll(async () => {
+  await studio?.close();
+  await browser?.close();
+  await server?.close();
+  temps.forEach((c) => c());
+});
+
+async function logOf(id: number): Promise<string[]> {
+  return (await studio.call('runs.get', { id })).log.map((l) => l.message);
+}
+
+describe.skipIf(!built)(`runs in compute windows (headless Chromium, SwiftShader)${built ? '' : ' (skipped: build/renderer/compute missing; run npm run build:renderer)'}`, () => {
+  it('a webgpu run trains in a compute window and records the adapter it ran on', async () => {
+    runManagerOf(studio).setComputeHost(chromiumComputeHost(browser, server.origin));
+    const epochs: number[] = [];
+    const off = studio.events.on('train.epoch', (e) => e.runId === id && epochs.push(e.epoch));
+    const { id } = await studio.call('runs.start', { datasetId, ...RUN, backend: 'webgpu' });
+    await runManagerOf(studio).settled(id);
+    off();
+    const run = await studio.call('runs.get', { id });
+    expect(run.error).toBeNull();
+    expect(run.status).toBe('completed');
+    expect(run.backend).toBe('webgpu');
+    expect(run.device).toMatch(/^WebGPU: .*\(software rendering, not a GPU\)$/);
+    expect(run.epochsData.map((e) => e.epoch)).toEqual([1]);
+    expect(epochs).toEqual([1]);
+    expect(run.epochsData[0]!.valTop1Error).not.toBeNull();
+    const runs = await studio.call('runs.list', {});
+    expect(runs.find((r) => r.id === id)?.backend).toBe('webgpu');
+  }, 420_000);
+
+  it('auto times the same probe step on webgpu and on wasm, and trains on the one measured faster', async () => {
+    runManagerOf(studio).setComputeHost(chromiumComputeHost(browser, server.origin));
+    const { id } = await studio.call('runs.start', { datasetId, ...RUN, backend: 'auto' });
+    await runManagerOf(studio).settled(id);
+    const run = await studio.call('runs.get', { id });
+    expect(run.status).toBe('completed');
+    const decision = await runManagerOf(studio).lastAutoDecision();
+    expect(decision).not.toBeNull();
+    const [webgpu, wasm] = decision!.candidates;
+    expect(webgpu).toMatchObject({ name: 'webgpu', error: null });
+    expect(webgpu!.device).toMatch(/^WebGPU: .*software rendering/);
+    expect(wasm).toMatchObject({ name: 'wasm', error: null });
+    const faster = webgpu!.secondsPerStep! < wasm!.secondsPerStep! / 1.1 ? 'webgpu' : 'wasm';
+    expect(run.backend).toBe(faster);
+    const line = (await logOf(id)).find((m) => m.startsWith('auto measured one probe training step'));
+    expect(line).toMatch(new RegExp(`webgpu \\(WebGPU: .*\\) [0-9.]+ ms, wasm \\(.*\\) [0-9.]+ ms → ${faster}`));
+  }, 420_000);
+
+  it('an auto run whose compute window is lost mid-run fails over to the CPU and finishes there', async () => {
+    // The probe's figure is replaced so that auto picks this software adapter; the window is real.
+    const host = chromiumComputeHost(browser, server.origin, { fakeProbe: 1e-4 });
+    runManagerOf(studio).setComputeHost(host);
+    let closed = false;
+    const off = studio.events.on('train.progress', (p) => {
+      if (p.phase === 'training' && !closed && host.pages.length === 2) {
+        closed = true; // pages[0] was the probe's window, pages[1] trains
+        void host.pages[1]!.page.close();
+      }
+    });
+    const { id } = await studio.call('runs.start', { datasetId, ...RUN, backend: 'auto' });
+    await runManagerOf(studio).settled(id);
+    off();
+    expect(closed).toBe(true);
+    const run = await studio.call('runs.get', { id });
+    expect(run.error).toBeNull();
+    expect(run.status).toBe('completed');
+    expect(run.backend).toBe('wasm');
+    const log = await logOf(id);
+    expect(log.some((m) => /→ webgpu/.test(m))).toBe(true);
+    expect(log.some((m) => m.startsWith('Failing over: The compute window was closed.') && m.includes('on wasm'))).toBe(true);
+    expect(log.some((m) => /webgpu failed: it failed earlier in this session/.test(m))).toBe(true);
+    expect((await studio.call('app.ping', {})).now).toBeGreaterThan(0);
+  }, 420_000);
+});
