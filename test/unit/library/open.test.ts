@@ -82,6 +82,92 @@ describe('openLibrary', () => {
   });
 });
 
+describe('migration 006: image counts', () => {
+  type CountRow = { dataset_id: number; class_id: number; split: string; status: string; excluded: number; n: number; bytes: number };
+  const kept = (db: Database.Database): CountRow[] =>
+    db.prepare('SELECT dataset_id, class_id, split, status, excluded, n, bytes FROM image_counts WHERE n != 0 ORDER BY 1, 2, 3, 4, 5').all() as CountRow[];
+  const actual = (db: Database.Database): CountRow[] =>
+    db
+      .prepare('SELECT dataset_id, class_id, split, status, excluded, COUNT(*) AS n, SUM(size) AS bytes FROM images GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5')
+      .all() as CountRow[];
+  const edits = (db: Database.Database, datasetId: number): number =>
+    (db.prepare('SELECT COALESCE(SUM(edits), 0) AS e FROM image_counts WHERE dataset_id = ?').get(datasetId) as { e: number }).e;
+
+  function fill(db: Database.Database, datasetId: number, rows: number): void {
+    const now = Date.now();
+    db.prepare(
+      `INSERT INTO datasets (id, name, created_at, updated_at, source_paths, source_key, state, split_train, split_val, split_test, split_seed)
+       VALUES (?, 'd', ?, ?, '[]', ?, 'ready', 0.8, 0.1, 0.1, 0)`,
+    ).run(datasetId, now, now, `k${datasetId}`);
+    const cls = db.prepare('INSERT INTO classes (dataset_id, name) VALUES (?, ?)');
+    const classIds = ['a', 'b', 'c'].map((name) => Number(cls.run(datasetId, name).lastInsertRowid));
+    const img = db.prepare(
+      `INSERT INTO images (dataset_id, path, relative_path, file_name, sha256, size, mtime_ms, width, height, format, class_id, original_class_id, split, split_source, status, excluded, indexed_at)
+       VALUES (?, ?, ?, ?, ?, ?, 0, 8, 8, 'png', ?, ?, ?, 'auto', ?, ?, 0)`,
+    );
+    for (let i = 0; i < rows; i++) {
+      const classId = classIds[i % 3]!;
+      img.run(datasetId, `/d${datasetId}/${i}.png`, `${i}.png`, `${i}.png`, String(i), 100 + i, classId, classId, ['train', 'val', 'test'][i % 5 % 3]!, i % 11 === 0 ? 'missing' : 'ok', i % 7 === 0 ? 1 : 0);
+    }
+  }
+
+  it('backfills the counts of a library written before it', () => {
+    const dir = tmp();
+    const db = new Database(path.join(dir, 'library.sqlite'));
+    migrate(db, migrations.filter((m) => m.version < 6));
+    fill(db, 1, 500);
+    fill(db, 2, 120);
+    db.close();
+    const lib = openLibrary(dir);
+    try {
+      expect(lib.schemaVersion).toBeGreaterThanOrEqual(6);
+      expect(kept(lib.db)).toEqual(actual(lib.db));
+      expect(kept(lib.db).reduce((sum, r) => sum + r.n, 0)).toBe(620);
+    } finally {
+      lib.close();
+    }
+  });
+
+  it('keeps the counts exact through inserts, edits and deletes, and versions every change', () => {
+    const lib = openLibrary(tmp());
+    const { db } = lib;
+    try {
+      fill(db, 1, 300);
+      fill(db, 2, 50);
+      expect(kept(db)).toEqual(actual(db));
+      let version = edits(db, 1);
+      const step = (sql: string, ...args: unknown[]): void => {
+        db.prepare(sql).run(...args);
+        expect(kept(db)).toEqual(actual(db));
+        const now = edits(db, 1);
+        expect(now).toBeGreaterThan(version);
+        version = now;
+      };
+      const [a, b] = (db.prepare('SELECT id FROM classes WHERE dataset_id = 1 ORDER BY name').all() as Array<{ id: number }>).map((c) => c.id);
+      step('UPDATE images SET class_id = ? WHERE dataset_id = 1 AND id % 4 = 0', b);
+      step(`UPDATE images SET split = 'test' WHERE dataset_id = 1 AND id % 6 = 1`);
+      step('UPDATE images SET excluded = 1 - excluded WHERE dataset_id = 1 AND id % 5 = 2');
+      step(`UPDATE images SET status = 'missing' WHERE dataset_id = 1 AND id % 9 = 3`);
+      step('UPDATE images SET size = size + 7 WHERE dataset_id = 1 AND id % 10 = 4');
+      step(`UPDATE images SET file_name = 'z' || file_name WHERE dataset_id = 1 AND id % 13 = 5`);
+      step('DELETE FROM images WHERE dataset_id = 1 AND id % 8 = 6');
+      step(`UPDATE classes SET name = 'renamed' WHERE id = ?`, a);
+      // A change that changes nothing leaves the version alone.
+      db.prepare('UPDATE images SET class_id = class_id, split = split, size = size WHERE dataset_id = 1').run();
+      expect(edits(db, 1)).toBe(version);
+      // Dataset 2 was never touched by any of it.
+      expect(kept(db).filter((r) => r.dataset_id === 2)).toEqual(actual(db).filter((r) => r.dataset_id === 2));
+      db.prepare('DELETE FROM images WHERE dataset_id = 2').run();
+      db.prepare('DELETE FROM classes WHERE dataset_id = 2').run();
+      db.prepare('DELETE FROM datasets WHERE id = 2').run();
+      expect(db.prepare('SELECT COUNT(*) AS n FROM image_counts WHERE dataset_id = 2').get()).toEqual({ n: 0 });
+      expect(kept(db)).toEqual(actual(db));
+    } finally {
+      lib.close();
+    }
+  });
+});
+
 describe('resolveLibraryDir', () => {
   it('prefers --library, then CONVNET_LIBRARY, then the platform default', () => {
     expect(resolveLibraryDir('/x/flag', { CONVNET_LIBRARY: '/x/env' })).toBe(path.resolve('/x/flag'));
