@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { batchMatMulWith, fusedMatMulWith } from './batch-mat-mul.js';
 import { conv2dBackpropFilter } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputWith } from './conv2d-backprop-input.js';
+import { identityWith } from './identity.js';
 import type { WasmKernelFunc } from './kernel-call.js';
 import { lrn, lrnGrad } from './lrn.js';
 import { maxPoolGrad } from './max-pool-grad.js';
@@ -24,6 +25,8 @@ const FACTORIES: Readonly<Record<string, (original: WasmKernelFunc) => WasmKerne
   LRNGrad: () => lrnGrad,
   // Bias gradients (sum over all axes but the last) in one pass instead of transpose + sum.
   Sum: sumWith,
+  // The engine's clone of every tensor a gradient keeps: shared, not copied.
+  Identity: identityWith,
 };
 
 /** Names of the kernels this module adds to, or replaces in, the wasm backend. */

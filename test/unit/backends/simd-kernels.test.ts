@@ -10,6 +10,21 @@ describe('SIMD module kernels match cpu', () => {
   beforeAll(startWasm);
   afterEach(() => setSimdKernelsEnabled(true));
 
+  it('Identity shares the data (a clone outlives its source, strings still copy)', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor([1, 2, 3, 4], [2, 2]);
+    const ids = () => tf.engine().backend.numDataIds();
+    const before = ids();
+    const y = tf.clone(x);
+    expect(ids()).toBe(before);
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3, 4]);
+    y.dispose();
+    const s = tf.clone(tf.tensor(['a', 'b']));
+    expect(s.dataSync()).toEqual(['a', 'b']);
+    s.dispose();
+  });
+
   it('instantiates on the wasm backend’s memory', async () => {
     await tf.setBackend('wasm');
     expect(simdKernels(tf.backend() as unknown as WasmBackendLike)).not.toBeNull();
@@ -56,11 +71,12 @@ describe('SIMD module kernels match cpu', () => {
 
   it.each([true, false])('MaxPoolGrad, SIMD module %s, strided and padded windows', async (simd) => {
     setSimdKernelsEnabled(simd);
-    for (const c of [
-      { x: [2, 16, 15, 7], pool: 3, strides: 2, pad: 'same' as const },
-      { x: [3, 9, 9, 33], pool: 3, strides: 2, pad: 'valid' as const },
-      { x: [1, 6, 7, 2], pool: 2, strides: 1, pad: 'same' as const },
-    ]) {
+    const cases: Array<{ x: [number, number, number, number]; pool: number; strides: number; pad: 'same' | 'valid' }> = [
+      { x: [2, 16, 15, 7], pool: 3, strides: 2, pad: 'same' },
+      { x: [3, 9, 9, 33], pool: 3, strides: 2, pad: 'valid' },
+      { x: [1, 6, 7, 2], pool: 2, strides: 1, pad: 'same' },
+    ];
+    for (const c of cases) {
       const xv = randomValues(size(c.x), 61);
       const outShape = tf.tidy(() => tf.maxPool(tf.zeros(c.x) as tf.Tensor4D, c.pool, c.strides, c.pad).shape);
       const dyv = randomValues(size(outShape), 62);
