@@ -5,6 +5,8 @@
 // Rules, because this module lives inside tfjs' heap: no static or global data, no stack (every
 // buffer comes from the caller as a pointer into memory tfjs allocated), no libc.
 
+#include <wasm_simd128.h>
+
 typedef unsigned int u32;
 
 #define EXPORT(name) __attribute__((export_name(#name)))
@@ -139,7 +141,18 @@ void max_pool_grad(const float* restrict x, const float* restrict dy, float* res
           for (int w = w0 > 0 ? w0 : 0; w < wEnd; w++) {
             const int pix = image + (h * (int)inW + w) * (int)channels;
             const float* restrict xp = x + pix;
-            for (u32 c = 0; c < channels; c++) {
+            u32 c = 0;
+            // Four channels at a time (LLVM does not vectorise the float compare / int select pair).
+            const v128_t iota = wasm_i32x4_make(0, 1, 2, 3);
+            for (; c + 4 <= channels; c += 4) {
+              const v128_t v = wasm_v128_load(xp + c);
+              const v128_t b = wasm_v128_load(best + c);
+              const v128_t gt = wasm_f32x4_gt(v, b);
+              wasm_v128_store(best + c, wasm_v128_bitselect(v, b, gt));
+              const v128_t at = wasm_i32x4_add(wasm_i32x4_splat(pix + (int)c), iota);
+              wasm_v128_store(where + c, wasm_v128_bitselect(at, wasm_v128_load(where + c), gt));
+            }
+            for (; c < channels; c++) {
               const float v = xp[c];
               const int better = v > best[c];
               best[c] = better ? v : best[c];
