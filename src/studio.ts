@@ -8,7 +8,7 @@ import { computeModeFor } from './backends/webgpu-host.js';
 import { classifyHandlers } from './classify/handlers.js';
 import { datasetHandlers } from './datasets/handlers.js';
 import { resultHandlers } from './evaluate/service.js';
-import { runHandlers } from './train/service.js';
+import { runHandlers, runManagerOf } from './train/service.js';
 import { tfjsVersion } from './backends/tf.js';
 import { openLibrary, type Library } from './library/open.js';
 import type { MediaResolver, MediaResponse } from './server/media.js';
@@ -90,7 +90,7 @@ export function openStudio(options: StudioOptions): Studio {
 }
 
 /** `app.*`: what the status bar and `convnet info` show. */
-function appHandlers(ctx: StudioContext): Pick<Handlers, 'app.info' | 'app.ping'> {
+function appHandlers(ctx: StudioContext): Pick<Handlers, 'app.info' | 'app.ping' | 'app.compute'> {
   return {
     'app.info': async () => {
       const backend = await chooseBackend('auto');
@@ -108,5 +108,6 @@ function appHandlers(ctx: StudioContext): Pick<Handlers, 'app.info' | 'app.ping'
       };
     },
     'app.ping': async () => ({ now: Date.now() }),
+    'app.compute': async () => runManagerOf(ctx).computeStatus(),
   };
 }

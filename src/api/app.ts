@@ -55,7 +55,38 @@ export const AppInfo = z.object({
 });
 export type AppInfo = z.infer<typeof AppInfo>;
 
+/** A browser-engine backend as the compute window found it. */
+export const ComputeAdapter = z.object({
+  backend: z.enum(['webgpu', 'webgl']),
+  available: z.boolean(),
+  /** e.g. "WebGPU: nvidia ampere (…)"; null when unavailable. */
+  label: z.string().nullable(),
+  /** True for a software adapter (SwiftShader, WARP, llvmpipe): it works, but it is not a GPU. */
+  software: z.boolean(),
+  /** Why it is unavailable, or what it is. */
+  reason: z.string(),
+});
+export type ComputeAdapter = z.infer<typeof ComputeAdapter>;
+
+/** What GPU training this host offers, and what auto last decided. */
+export const ComputeStatus = z.object({
+  mode: z.enum(['compute-window', 'node-only']),
+  /** Empty where there is no compute window (browser mode, CLI). */
+  adapters: z.array(ComputeAdapter),
+  /** auto's last measured decision this session, or null before the first auto run. */
+  auto: z
+    .object({
+      backend: BackendName,
+      device: z.string().nullable(),
+      reason: z.string(),
+    })
+    .nullable(),
+  note: z.string(),
+});
+export type ComputeStatus = z.infer<typeof ComputeStatus>;
+
 export const appMethods = {
   'app.info': method('Version, library location and the compute backend in use.', NoInput, AppInfo),
+  'app.compute': method('The GPU adapters the compute window finds (webgpu, webgl) and auto\'s last measured decision; opens a hidden compute window once per session.', NoInput, ComputeStatus),
   'app.ping': method('A cheap round trip, used to measure UI responsiveness.', NoInput, z.object({ now: z.number() })),
 };

@@ -1,7 +1,7 @@
 // `auto` where the app has a compute window: CUDA (tfjs-node-gpu) first; otherwise a short measured
 // probe — the same small training step timed in the compute window on webgpu and in a Node worker on
 // the best Node backend — decides, so a weak or software adapter never beats the CPU by guess.
-import type { BackendName } from '../api/app.js';
+import type { BackendName, ComputeAdapter } from '../api/app.js';
 import { adapterLabelOf } from '../backends/webgpu-host.js';
 import { chooseBackend, type NodeBackendName } from '../backends/index.js';
 import type { ComputeHost } from './compute-host.js';
@@ -106,6 +106,35 @@ export async function probeComputeWindow(host: ComputeHost, steps = 3, timeoutMs
     return { name: 'webgpu', device, secondsPerStep: (await probe).secondsPerStep, error: null };
   } catch (err) {
     return { name: 'webgpu', device, secondsPerStep: null, error: err instanceof Error ? err.message : String(err) };
+  } finally {
+    channel?.close();
+  }
+}
+
+/** What webgpu and webgl would run on in a compute window (opened for this and closed); never throws. */
+export async function probeAdapters(host: ComputeHost, timeoutMs = 60_000): Promise<ComputeAdapter[]> {
+  let channel: Awaited<ReturnType<ComputeHost['open']>> | null = null;
+  try {
+    channel = await host.open();
+    const listeners: Array<(m: FromCompute) => void> = [];
+    channel.onMessage((m) => listeners.forEach((l) => l(m)));
+    const lost = new Promise<string>((resolve) => channel!.onLost(resolve));
+    const reply = replyOf((l) => void listeners.push(l), lost, 'adapters', timeoutMs);
+    channel.post({ type: 'adapters' }, []);
+    return (await reply).adapters.map((a) =>
+      'unavailable' in a
+        ? { backend: a.backend, available: false, label: null, software: false, reason: a.unavailable }
+        : {
+            backend: a.backend,
+            available: true,
+            label: adapterLabelOf(a),
+            software: a.software,
+            reason: a.software ? 'a software adapter: it works, but slower than a GPU; auto measures before choosing it' : 'found by the compute window',
+          },
+    );
+  } catch (err) {
+    const reason = `the compute window could not be asked: ${err instanceof Error ? err.message : String(err)}`;
+    return (['webgpu', 'webgl'] as const).map((backend) => ({ backend, available: false, label: null, software: false, reason }));
   } finally {
     channel?.close();
   }

@@ -1,7 +1,7 @@
 // The message loop of a compute page: open a backend, answer a probe or a self-check, then train one
 // session. Browser-only (it activates webgpu/webgl); the page's entry hands it a MessagePort.
 import { measureTrainingStep } from '../backends/probe-step.js';
-import { activateComputeBackend, watchDeviceLoss } from '../backends/webgpu.js';
+import { activateComputeBackend, describeAdapter, watchDeviceLoss } from '../backends/webgpu.js';
 import { checkTrainingOps } from '../backends/webgpu-check.js';
 import { measureModelTraining } from '../backends/webgpu-speed.js';
 import type { ComputeEndpoint, FromCompute, ToCompute } from './compute-protocol.js';
@@ -38,6 +38,13 @@ export function serveComputePage(endpoint: ComputeEndpoint<ToCompute, FromComput
           send({ type: 'ready', adapter });
           return;
         }
+        case 'adapters':
+          // Names what each backend would run on, without switching to it.
+          send({
+            type: 'adapters',
+            adapters: await Promise.all((['webgpu', 'webgl'] as const).map(async (b) => ({ backend: b, ...(await describeAdapter(b)) }))),
+          });
+          return;
         case 'probe':
           requireOpen(backend);
           send({ type: 'probe', secondsPerStep: await measureTrainingStep(m.steps ?? 3) });

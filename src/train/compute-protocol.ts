@@ -69,6 +69,7 @@ export interface ComputeBatch {
 export type ToCompute =
   | { type: 'open'; backend: ComputeBackend }
   | { type: 'probe'; steps?: number }
+  | { type: 'adapters' }
   | { type: 'self-check'; tolerance?: number }
   | { type: 'speed'; arch: 'alexnet-2012' | 'alexnet' | 'alexnet-small'; inputSize: number; batchSize: number; steps: number }
   | { type: 'init'; init: ComputeInit }
@@ -81,6 +82,7 @@ export type ToCompute =
 export type FromCompute =
   | { type: 'ready'; adapter: AdapterDescription }
   | { type: 'probe'; secondsPerStep: number }
+  | { type: 'adapters'; adapters: Array<AdapterDescription | { backend: ComputeBackend; unavailable: string }> }
   | { type: 'speed'; speed: { backend: string; arch: string; inputSize: number; batchSize: number; steps: number; imagesPerSecond: number; firstStepSeconds: number } }
   | { type: 'self-check'; results: Array<{ op: string; forward: number; gradients: number[]; ok: boolean; error?: string }> }
   | { type: 'want'; stream: 'train' | 'val'; ticket: number; count: number }

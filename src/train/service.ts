@@ -5,10 +5,11 @@ import type { Handlers } from '../api/dispatch.js';
 import { ApiError } from '../api/errors.js';
 import { Schedule, type RunStatus, type RunSummary } from '../api/runs.js';
 import { runEvalTask } from '../evaluate/eval-task.js';
-import type { BackendName } from '../api/app.js';
+import type { BackendName, ComputeStatus } from '../api/app.js';
+import { computeModeFor } from '../backends/webgpu-host.js';
 import { isComputeBackend } from '../backends/index.js';
 import { measureNodeBackend } from '../backends/node-probe.js';
-import { decideAutoBackend, type AutoDecision } from './auto-backend.js';
+import { decideAutoBackend, probeAdapters, type AutoDecision } from './auto-backend.js';
 import { siblingModule, spawnWorker } from '../images/spawn-worker.js';
 import { ARCHS } from '../model/index.js';
 import type { StudioContext } from '../studio.js';
@@ -33,6 +34,7 @@ export class RunManager {
   private webgpuFailure: string | null = null;
   /** Set once the studio is closing: no failover then. */
   private closing = false;
+  private adapters: Promise<ComputeStatus['adapters']> | null = null;
 
   constructor(
     private readonly ctx: StudioContext,
@@ -43,6 +45,24 @@ export class RunManager {
   setComputeHost(host: ComputeHost | null): void {
     this.computeHost = host;
     this.autoDecision = null;
+    this.adapters = null;
+  }
+
+  /** The compute window's adapters (asked once per session) and auto's last decision. */
+  async computeStatus(): Promise<ComputeStatus> {
+    const { mode, note } = computeModeFor(this.ctx.host);
+    const host = this.computeHost;
+    if (!host) {
+      return { mode: 'node-only', adapters: [], auto: null, note: mode === 'node-only' ? note : 'This app has no compute window.' };
+    }
+    this.adapters ??= probeAdapters(host);
+    const decision = await this.lastAutoDecision();
+    return {
+      mode: 'compute-window',
+      adapters: await this.adapters,
+      auto: decision ? { backend: decision.backend, device: decision.device, reason: decision.reason } : null,
+      note,
+    };
   }
 
   /**

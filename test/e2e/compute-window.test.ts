@@ -53,6 +53,19 @@ async function logOf(id: number): Promise<string[]> {
 }
 
 describe.skipIf(!built)(`runs in compute windows (headless Chromium, SwiftShader)${built ? '' : ' (skipped: build/renderer/compute missing; run npm run build:renderer)'}`, () => {
+  it('app.compute names the adapters the compute window finds, and says they are software here', async () => {
+    runManagerOf(studio).setComputeHost(chromiumComputeHost(browser, server.origin));
+    const c = await studio.call('app.compute', {});
+    expect(c.mode).toBe('compute-window');
+    expect(c.auto).toBeNull();
+    const webgpu = c.adapters.find((a) => a.backend === 'webgpu')!;
+    expect(webgpu).toMatchObject({ available: true, software: true });
+    expect(webgpu.label).toMatch(/^WebGPU: .*\(software rendering, not a GPU\)$/);
+    const webgl = c.adapters.find((a) => a.backend === 'webgl')!;
+    expect(webgl.available).toBe(true);
+    expect(webgl.label).toMatch(/^WebGL: .*SwiftShader/i);
+  }, 120_000);
+
   it('a webgpu run trains in a compute window and records the adapter it ran on', async () => {
     runManagerOf(studio).setComputeHost(chromiumComputeHost(browser, server.origin));
     const epochs: number[] = [];
@@ -80,12 +93,14 @@ describe.skipIf(!built)(`runs in compute windows (headless Chromium, SwiftShader
     expect(run.status).toBe('completed');
     const decision = await runManagerOf(studio).lastAutoDecision();
     expect(decision).not.toBeNull();
+    console.info(`[compute-window test] ${decision!.reason}`);
     const [webgpu, wasm] = decision!.candidates;
     expect(webgpu).toMatchObject({ name: 'webgpu', error: null });
     expect(webgpu!.device).toMatch(/^WebGPU: .*software rendering/);
     expect(wasm).toMatchObject({ name: 'wasm', error: null });
     const faster = webgpu!.secondsPerStep! < wasm!.secondsPerStep! / 1.1 ? 'webgpu' : 'wasm';
     expect(run.backend).toBe(faster);
+    expect((await studio.call('app.compute', {})).auto).toMatchObject({ backend: faster, reason: decision!.reason });
     const line = (await logOf(id)).find((m) => m.startsWith('auto measured one probe training step'));
     expect(line).toMatch(new RegExp(`webgpu \\(WebGPU: .*\\) [0-9.]+ ms, wasm \\(.*\\) [0-9.]+ ms → ${faster}`));
   }, 420_000);

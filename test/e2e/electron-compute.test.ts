@@ -41,6 +41,11 @@ describe.skipIf(!!skipReason)(`Electron compute window${skipReason ? ` (skipped:
         page.evaluate(([m, i]) => ((globalThis as unknown as { convnet: { api: Api } }).convnet.api[m as string]!(i)), [method, input] as const);
       const info = (await call('app.info')) as { result: { compute: { mode: string } } };
       expect(info.result.compute.mode).toBe('compute-window');
+      // The hidden window names the adapters before any run (the Train view shows them).
+      const status = (await call('app.compute')) as { result: { adapters: Array<{ backend: string; available: boolean; label: string | null }> } };
+      expect(status.result.adapters.map((a) => a.backend)).toEqual(['webgpu', 'webgl']);
+      expect(status.result.adapters[0]!.available).toBe(true);
+      expect(status.result.adapters[0]!.label).toMatch(/^WebGPU: /);
       await call('datasets.import', { paths: [data.dir], name: 'shapes', split: { train: 0.75, val: 0.25, test: 0, seed: 1 } });
       await expect.poll(async () => ((await call('datasets.list')) as { result: unknown[] }).result.length, { timeout: 60_000 }).toBe(1);
       const datasets = (await call('datasets.list')) as { result: Array<{ id: number }> };
