@@ -56,6 +56,36 @@ export function viewsPerImage(config: AssemblyConfig): number {
   return !config.train && config.evalViews === 'ten-crop' ? 10 : 1;
 }
 
+/**
+ * Visits every view of a batch in order, drawing the random crop, mirror and lighting shift of each
+ * training image from `rng` in one fixed order (so float and raw batches of a position are the same).
+ * `emit` gets the record's pixels, the view, the lighting shift (null: none), the image and output index.
+ */
+function visitViews(
+  pack: RecordReader,
+  records: ArrayLike<number>,
+  config: AssemblyConfig,
+  rng: Rng,
+  emit: (src: Uint8Array, view: View, light: ArrayLike<number> | null, image: number, out: number) => void,
+): number {
+  const { inputSize: size, augment } = config;
+  const P = pack.packSize;
+  const views = viewsPerImage(config);
+  const scratch = new Uint8Array(pack.recordBytes);
+  const shift = [0, 0, 0];
+  const evalViews: View[] = views === 10 ? tenCropViews(P, P, size) : [centerView(P, P, size)];
+  for (let i = 0; i < records.length; i++) {
+    const src = pack.read(records[i]!, scratch);
+    if (config.train) {
+      const view = augment.crop ? randomView(P, P, size, rng, augment.flip) : { ...centerView(P, P, size), flip: augment.flip && rng.chance(0.5) };
+      emit(src, view, augment.pca ? lightingShift(augment.pca, rng, shift) : null, i, i);
+    } else {
+      evalViews.forEach((view, v) => emit(src, view, null, i, i * views + v));
+    }
+  }
+  return views;
+}
+
 /** Builds the float32 NHWC input of one batch from its record indices. */
 export function assembleBatch(
   pack: RecordReader,
@@ -63,35 +93,19 @@ export function assembleBatch(
   config: AssemblyConfig,
   rng: Rng,
 ): { x: Float32Array; shape: [number, number, number, number]; views: number } {
-  const { inputSize: size, augment } = config;
-  const P = pack.packSize;
-  const views = viewsPerImage(config);
+  const size = config.inputSize;
   const viewValues = size * size * 3;
-  const x = new Float32Array(records.length * views * viewValues);
-  const scratch = new Uint8Array(pack.recordBytes);
+  const x = new Float32Array(records.length * viewsPerImage(config) * viewValues);
   const zero = [0, 0, 0];
-  const shift = [0, 0, 0];
-  const evalViews: View[] = views === 10 ? tenCropViews(P, P, size) : [centerView(P, P, size)];
-  for (let i = 0; i < records.length; i++) {
-    const src = pack.read(records[i]!, scratch);
-    if (config.train) {
-      const view = augment.crop
-        ? randomView(P, P, size, rng, augment.flip)
-        : { ...centerView(P, P, size), flip: augment.flip && rng.chance(0.5) };
-      const light = augment.pca ? lightingShift(augment.pca, rng, shift) : zero;
-      writeViewFloat(src, 0, P, view, size, light, config.norm, x, i * viewValues);
-    } else {
-      evalViews.forEach((view, v) => {
-        writeViewFloat(src, 0, P, view, size, zero, config.norm, x, (i * views + v) * viewValues);
-      });
-    }
-  }
+  const views = visitViews(pack, records, config, rng, (src, view, light, _image, out) =>
+    writeViewFloat(src, 0, pack.packSize, view, size, light ?? zero, config.norm, x, out * viewValues),
+  );
   return { x, shape: [records.length * views, size, size, 3], views };
 }
 
 /**
  * The same batch as assembleBatch (same random crops, mirrors and lighting draws, in the same order),
- * as raw uint8 views plus one lighting shift per view, for a consumer that normalises on its side:
+ * as raw uint8 views plus one lighting shift per image, for a consumer that normalises on its side:
  * a quarter of the bytes to move to a compute window.
  */
 export function assembleRawBatch(
@@ -100,29 +114,15 @@ export function assembleRawBatch(
   config: AssemblyConfig,
   rng: Rng,
 ): { x: Uint8Array; shifts: Float32Array | null; shape: [number, number, number, number]; views: number } {
-  const { inputSize: size, augment } = config;
-  const P = pack.packSize;
-  const views = viewsPerImage(config);
+  const size = config.inputSize;
   const viewBytes = size * size * 3;
-  const x = new Uint8Array(records.length * views * viewBytes);
-  const lighting = config.train && augment.pca !== null;
-  const shifts = lighting ? new Float32Array(records.length * 3) : null;
-  const scratch = new Uint8Array(pack.recordBytes);
-  const shift = [0, 0, 0];
-  const evalViews: View[] = views === 10 ? tenCropViews(P, P, size) : [centerView(P, P, size)];
-  for (let i = 0; i < records.length; i++) {
-    const src = pack.read(records[i]!, scratch);
-    if (config.train) {
-      const view = augment.crop
-        ? randomView(P, P, size, rng, augment.flip)
-        : { ...centerView(P, P, size), flip: augment.flip && rng.chance(0.5) };
-      if (shifts) {
-        shifts.set(lightingShift(augment.pca!, rng, shift), i * 3);
-      }
-      copyView(src, 0, P, view, size, x, i * viewBytes);
-    } else {
-      evalViews.forEach((view, v) => copyView(src, 0, P, view, size, x, (i * views + v) * viewBytes));
+  const x = new Uint8Array(records.length * viewsPerImage(config) * viewBytes);
+  const shifts = config.train && config.augment.pca !== null ? new Float32Array(records.length * 3) : null;
+  const views = visitViews(pack, records, config, rng, (src, view, light, image, out) => {
+    if (shifts && light) {
+      shifts.set(light, image * 3);
     }
-  }
+    copyView(src, 0, pack.packSize, view, size, x, out * viewBytes);
+  });
   return { x, shifts, shape: [records.length * views, size, size, 3], views };
 }
