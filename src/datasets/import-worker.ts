@@ -1,14 +1,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import sharp from 'sharp';
 import type { ImportRequest } from '../api/datasets.js';
 import { runImport } from './indexer.js';
 import type { ImportWorkerData, WorkerMessage } from './worker-messages.js';
 
 // The import's own thread: its own connection to the WAL database, batched write transactions.
 const data = workerData as ImportWorkerData;
-// Every file is decoded once: libvips' operation cache would only hold memory.
-sharp.cache(false);
 const cancelFlag = new Int32Array(data.cancelFlag);
 const post = (message: WorkerMessage): void => parentPort!.postMessage(message);
 

@@ -2,6 +2,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { SkipKind, SplitName } from '../api/datasets.js';
 import type { Candidate } from './scan.js';
 import type { ProbedImage } from './probe.js';
+import { journal } from './store.js';
 
 /** An image row already in the dataset, as a re-import compares it. */
 export interface ExistingImage {
@@ -164,4 +165,28 @@ export class ImportWriter {
     }
     return missing;
   }
+}
+
+/** Where an image was found not to decode. */
+export type DecodeStep = 'thumbnail' | 'full-size view' | 'training cache';
+
+/**
+ * Records that an indexed image's bytes do not decode (found lazily, by a thumbnail or the training cache: the
+ * import reads headers and checks structure only). The image is then what a file skipped at import is: status
+ * 'missing' with the reason, out of training and the gallery's usable images, counted by the dataset summary,
+ * and listed among the dataset's skipped files with kind 'corrupt' — which a re-import keeps while the file's
+ * size and modification time are unchanged. Returns false when the image is unknown or already recorded.
+ */
+export function recordUndecodable(db: Database, imageId: number, message: string, step: DecodeStep): boolean {
+  const row = db.prepare('SELECT dataset_id AS datasetId, path, size, mtime_ms AS mtimeMs, sha256, format, status FROM images WHERE id = ?').get(imageId) as
+    | { datasetId: number; path: string; size: number; mtimeMs: number; sha256: string; format: string; status: string }
+    | undefined;
+  if (!row || row.status !== 'ok') {return false;}
+  const reason = `corrupt ${row.format.toUpperCase()}: ${message} (found when making its ${step})`;
+  db.transaction(() => {
+    db.prepare(`UPDATE images SET status = 'missing', error = ? WHERE id = ?`).run(reason, imageId);
+    new ImportWriter(db, row.datasetId).writeSkip({ path: row.path, kind: 'corrupt', reason, size: row.size, mtimeMs: row.mtimeMs, sha256: row.sha256 });
+    journal(db, 'import', `dataset ${row.datasetId}: ${row.path} is broken: ${reason}`);
+  })();
+  return true;
 }

@@ -1,7 +1,8 @@
 import type { Database } from 'better-sqlite3';
 import type { ImportFinished, ImportProgress, ImportRequest } from '../api/datasets.js';
 import { ImportWriter, type ExistingImage, type SkipRecord } from './import-writer.js';
-import { probeImage, type ProbedImage } from './probe.js';
+import { ProbePool } from './probe-pool.js';
+import type { ProbedImage } from './probe.js';
 import { importResult } from './summaries.js';
 import { scanSources, type Candidate } from './scan.js';
 import { applyAutoSplits, beginImportDataset, journal, pruneEmptyClasses } from './store.js';
@@ -12,8 +13,8 @@ export interface IndexerHooks {
   cancelled(): boolean;
 }
 
-/** Files probed at once: keeps the decoder's thread pool busy while one file is being read. */
-const CONCURRENCY = 4;
+/** Files in flight at once: enough to keep every probe thread's queue full. */
+const CONCURRENCY = 64;
 const BATCH_ROWS = 500;
 const BATCH_MS = 300;
 const PROGRESS_MS = 150;
@@ -28,6 +29,16 @@ type Outcome =
  * committing in order in batched transactions, then assign splits. Cancelling keeps what was committed.
  */
 export async function runImport(db: Database, jobId: string, request: ImportRequest, hooks: IndexerHooks): Promise<ImportFinished> {
+  // The probe threads start now, while the sources are scanned.
+  const pool = new ProbePool();
+  try {
+    return await importWith(pool, db, jobId, request, hooks);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function importWith(pool: ProbePool, db: Database, jobId: string, request: ImportRequest, hooks: IndexerHooks): Promise<ImportFinished> {
   const { row, created } = beginImportDataset(db, request);
   const datasetId = row.id;
   const writer = new ImportWriter(db, datasetId);
@@ -166,7 +177,7 @@ export async function runImport(db: Database, jobId: string, request: ImportRequ
         return { type: 'skip', candidate, hashed: false, skip: duplicateSkip(candidate, skipped.sha256!, kept) };
       }
     }
-    const probe = await probeImage(candidate.path, candidate.size);
+    const probe = await pool.probe(candidate.path, candidate.size);
     if (probe.ok) {return { type: 'image', candidate, probe };}
     return {
       type: 'skip',

@@ -3,7 +3,9 @@ import path from 'node:path';
 import sharp from 'sharp';
 import type { Library } from '../library/open.js';
 import type { MediaResolver, MediaResponse } from '../server/media.js';
+import { decodeBytesOf, UndecodableImageError } from '../images/decode.js';
 import { makeThumbnail } from '../images/thumbnail.js';
+import { recordUndecodable, type DecodeStep } from './import-writer.js';
 import { MAX_PIXELS } from './probe.js';
 
 /** Longer side of a grid thumbnail. */
@@ -19,10 +21,20 @@ export function thumbnailPath(library: Library, sha256: string): string {
   return path.join(library.thumbsDir, sha256.slice(0, 2), `${sha256}-${THUMB_SIDE}.webp`);
 }
 
-/** `/media/thumb/<imageId>` (lazy webp thumbnail, cached) and `/media/image/<imageId>` (the image, by id only). */
+/**
+ * `/media/thumb/<imageId>` (lazy webp thumbnail, cached) and `/media/image/<imageId>` (the image, by id only).
+ * The import checks headers only: an image whose bytes turn out not to decode here is recorded as broken in the
+ * library (recordUndecodable), and answered 415 with the reason, now and on later requests.
+ */
 export function datasetMediaResolver(library: Library): MediaResolver {
   const inFlight = new Map<string, Promise<void>>();
-  const lookup = library.db.prepare('SELECT path, sha256, format FROM images WHERE id = ?');
+  const lookup = library.db.prepare('SELECT path, sha256, format, status, error FROM images WHERE id = ?');
+  const broken = (id: number, row: { path: string }, err: unknown, step: DecodeStep): MediaResponse | null => {
+    if (!(err instanceof UndecodableImageError)) {return null;}
+    recordUndecodable(library.db, id, err.reason, step);
+    const now = lookup.get(id) as { error: string | null } | undefined;
+    return { status: 415, message: `Cannot show ${row.path}: ${now?.error ?? err.reason}` };
+  };
 
   return async (url: URL): Promise<MediaResponse | null> => {
     const match = ROUTE.exec(url.pathname) ?? (url.pathname.startsWith('/media/thumb/') || url.pathname.startsWith('/media/image/') ? [] : null);
@@ -31,8 +43,13 @@ export function datasetMediaResolver(library: Library): MediaResolver {
     if (!kind || !idText || !/^[1-9]\d{0,15}$/.test(idText)) {
       return { status: 404, message: 'Not found: media is addressed by image id, e.g. /media/thumb/42.' };
     }
-    const row = lookup.get(Number(idText)) as { path: string; sha256: string; format: string } | undefined;
+    const id = Number(idText);
+    const row = lookup.get(id) as { path: string; sha256: string; format: string; status: string; error: string | null } | undefined;
     if (!row) {return { status: 404, message: `No image with id ${idText}.` };}
+    if (row.status !== 'ok' && row.error?.startsWith('corrupt ')) {
+      // Recorded broken (by an earlier request, the training cache or a re-import): not decoded again.
+      return { status: 415, message: `Cannot show ${row.path}: ${row.error}` };
+    }
     try {
       const info = await stat(row.path);
       if (!info.isFile()) {throw new Error('not a file');}
@@ -52,7 +69,7 @@ export function datasetMediaResolver(library: Library): MediaResolver {
         try {
           await job;
         } catch (err) {
-          return { status: 500, message: `Cannot make a thumbnail of ${row.path}: ${(err as Error).message.split('\n')[0]}` };
+          return broken(id, row, err, 'thumbnail') ?? { status: 500, message: `Cannot make a thumbnail of ${row.path}: ${(err as Error).message.split('\n')[0]}` };
         }
       }
       return { status: 200, contentType: 'image/webp', file: dest, cacheSeconds: 86_400 };
@@ -60,10 +77,10 @@ export function datasetMediaResolver(library: Library): MediaResolver {
     const type = BROWSER_TYPES[row.format];
     if (type) {return { status: 200, contentType: type, file: row.path, cacheSeconds: 3600 };}
     try {
-      const body = await sharp(row.path, { pages: 1, limitInputPixels: MAX_PIXELS }).autoOrient().webp({ quality: 90 }).toBuffer();
+      const body = await decodeBytesOf(row.path, (bytes) => sharp(bytes, { failOn: 'error', pages: 1, limitInputPixels: MAX_PIXELS }).autoOrient().webp({ quality: 90 }).toBuffer());
       return { status: 200, contentType: 'image/webp', body, cacheSeconds: 3600 };
     } catch (err) {
-      return { status: 415, message: `Cannot show ${row.format.toUpperCase()} image ${row.path}: ${(err as Error).message.split('\n')[0]}` };
+      return broken(id, row, err, 'full-size view') ?? { status: 415, message: `Cannot show ${row.format.toUpperCase()} image ${row.path}: ${(err as Error).message.split('\n')[0]}` };
     }
   };
 }

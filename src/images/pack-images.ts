@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, unlink, mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
-import { decodeSquare } from './decode.js';
+import { decodeSquare, UndecodableImageError } from './decode.js';
 import { encodeTrailer, PACK_VERSION, recordBytes, type PackError, type PackHeader } from './pack-format.js';
 
 /** One image to pack. */
@@ -37,7 +37,10 @@ export interface PackResult {
   file: string;
   packSize: number;
   count: number;
+  /** Every item left out, with the reason (also stored in the pack's header). */
   errors: PackError[];
+  /** Of the errors, the images whose bytes were read but do not decode: broken files, for the library to record. */
+  undecodable: PackError[];
   bytes: number;
 }
 
@@ -49,7 +52,7 @@ export function packSizeFor(inputSize: number): number {
   return Math.max(inputSize, 4 * Math.round((inputSize * 8) / 7 / 4));
 }
 
-type Decoded = { ok: true; data: Buffer } | { ok: false; message: string };
+type Decoded = { ok: true; data: Buffer } | { ok: false; message: string; undecodable: boolean };
 
 /** Decodes, resizes and centre-crops every item into one packed cache file, written atomically. */
 export async function packImages(options: PackImagesOptions): Promise<PackResult> {
@@ -72,6 +75,7 @@ export async function packImages(options: PackImagesOptions): Promise<PackResult
   const ids: number[] = [];
   const labels: number[] = [];
   const errors: PackError[] = [];
+  const undecodable: PackError[] = [];
   const ready = new Map<number, Decoded>();
   let nextLaunch = 0;
   let nextWrite = 0;
@@ -100,6 +104,7 @@ export async function packImages(options: PackImagesOptions): Promise<PackResult
           labels.push(item.label);
         } else {
           errors.push({ id: item.id, path: item.path, message: result.message });
+          if (result.undecodable) {undecodable.push({ id: item.id, path: item.path, message: result.message });}
         }
         nextWrite++;
         onProgress?.({ done: nextWrite, total: items.length, failed: errors.length });
@@ -123,7 +128,7 @@ export async function packImages(options: PackImagesOptions): Promise<PackResult
         const data = await decodeSquare(item.path, packSize);
         result = { ok: true, data };
       } catch (err) {
-        result = { ok: false, message: err instanceof Error ? err.message : String(err) };
+        result = { ok: false, message: err instanceof Error ? err.message : String(err), undecodable: err instanceof UndecodableImageError };
       }
       ready.set(index, result);
       try {
@@ -160,7 +165,7 @@ export async function packImages(options: PackImagesOptions): Promise<PackResult
     await handle.sync();
     await handle.close();
     await rename(tempFile, outFile);
-    return { file: outFile, packSize, count: ids.length, errors, bytes: ids.length * bytesPerRecord + trailer.length };
+    return { file: outFile, packSize, count: ids.length, errors, undecodable, bytes: ids.length * bytesPerRecord + trailer.length };
   } catch (err) {
     await handle.close().catch(() => undefined);
     await unlink(tempFile).catch(() => undefined);

@@ -10,11 +10,12 @@ import { importAndWait } from './wait-import.js';
 let tmp: { dir: string; cleanup(): void };
 let folder: ImageFolder;
 let studio: Studio;
-const TOTAL = 240;
+// Enough files that indexing outlasts a few progress reports (150 ms apart) even though it no longer decodes them.
+const TOTAL = 3000;
 
 beforeAll(async () => {
   tmp = tempDir('convnet-cancel-');
-  folder = await makeImageFolder(path.join(tmp.dir, 'many'), { classes: { a: TOTAL / 3, b: TOTAL / 3, c: TOTAL / 3 }, formats: ['png', 'jpeg'], width: 96, height: 96 });
+  folder = await makeImageFolder(path.join(tmp.dir, 'many'), { classes: { a: TOTAL / 3, b: TOTAL / 3, c: TOTAL / 3 }, formats: ['png', 'jpeg'], width: 24, height: 24 });
   studio = openStudio({ libraryDir: path.join(tmp.dir, 'lib'), host: 'server' });
 });
 

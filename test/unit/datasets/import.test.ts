@@ -1,9 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStudio, type Studio } from '../../../src/studio.js';
 import { makeImageFolder, hashTree, type ImageFolder } from '../../helpers/image-folder.js';
 import { tempDir } from '../../helpers/temp.js';
+import { packImages } from '../../../src/images/pack-images.js';
+import { recordUndecodable } from '../../../src/datasets/import-writer.js';
 import { importAndWait } from './wait-import.js';
 
 let tmp: { dir: string; cleanup(): void };
@@ -55,7 +59,7 @@ describe('importing a class-per-folder tree with bad files', () => {
   it('lists each bad file with a specific reason, and never fails the import', () => {
     const skipped = first.result!.skipped;
     expect(reasonOf(skipped, folder.bad.empty)).toBe('empty file (0 bytes)');
-    expect(reasonOf(skipped, folder.bad.truncated)).toMatch(/^corrupt or truncated JPEG/);
+    expect(reasonOf(skipped, folder.bad.truncated)).toMatch(/^corrupt or truncated JPEG: the file ends before the image data does/);
     expect(reasonOf(skipped, folder.bad.textAsJpeg)).toMatch(/^not an image: it contains text/);
     expect(reasonOf(skipped, folder.bad.bomb)).toMatch(/12000×12000 \(144 MP\) exceeds the 100 MP limit/);
     expect(reasonOf(skipped, folder.bad.symlinkLoop)).toBe('symbolic link loop');
@@ -189,5 +193,107 @@ describe('given splits and labels files', () => {
     expect((await studio.call('datasets.list')).some((d) => d.name === 'nothing')).toBe(false);
     await expect(studio.call('datasets.import', { paths: ['relative/dir'] })).rejects.toThrow(/not an absolute path/);
     await expect(studio.call('datasets.import', { paths: [path.join(tmp.dir, 'nope')] })).rejects.toThrow(/not found/);
+  });
+});
+
+/** A 32×32 PNG whose header, chunk CRCs and IEND are right but whose IDAT is random bytes: only decoding finds it broken. */
+function garbageBodyPng(): Buffer {
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(zlib.crc32(body));
+    return Buffer.concat([len, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(32, 0);
+  ihdr.writeUInt32BE(32, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 2;
+  const garbage = Buffer.from(Array.from({ length: 600 }, (_, i) => (i * 73 + 41) % 251));
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', garbage), chunk('IEND', Buffer.alloc(0))]);
+}
+
+describe('an image whose header is fine but whose data is garbage', () => {
+  let root: string;
+  let brokenPath: string;
+  let datasetId: number;
+
+  beforeAll(async () => {
+    const f = await makeImageFolder(path.join(tmp.dir, 'lazy'), { classes: { a: 4, b: 4 }, seed: 11 });
+    root = f.root;
+    brokenPath = path.join(root, 'a', 'garbage-body.png');
+    fs.writeFileSync(brokenPath, garbageBodyPng());
+    const done = await importAndWait(studio, { paths: [root] });
+    datasetId = done.result!.dataset.id;
+  });
+
+  const brokenImage = async () => {
+    const { items } = await studio.call('images.list', { datasetId, status: 'all', search: 'garbage-body', limit: 10 });
+    expect(items).toHaveLength(1);
+    return studio.call('images.get', { id: items[0]!.id });
+  };
+
+  it('passes the import (its header and structure are checked, not its pixels)', async () => {
+    const detail = await studio.call('datasets.get', { id: datasetId });
+    expect(detail.images).toBe(9);
+    expect(detail.skipped).toBe(0);
+    const image = await brokenImage();
+    expect([image.status, image.width, image.height, image.format]).toEqual(['ok', 32, 32, 'png']);
+  });
+
+  it('is reported broken, with the reason, when its thumbnail is made, and leaves the usable images', async () => {
+    const image = await brokenImage();
+    const answer = await studio.resolveMedia(new URL(`http://x/media/thumb/${image.id}`));
+    expect(answer?.status).toBe(415);
+    expect(answer && 'message' in answer ? answer.message : '').toMatch(/^Cannot show .*garbage-body\.png: corrupt PNG: the image data does not decode: .+ \(found when making its thumbnail\)$/);
+
+    expect((await brokenImage()).status).toBe('missing');
+    const skipped = await studio.call('datasets.skipped', { id: datasetId });
+    expect(skipped).toEqual([{ path: brokenPath, kind: 'corrupt', reason: expect.stringMatching(/^corrupt PNG: the image data does not decode: /) }]);
+    const detail = await studio.call('datasets.get', { id: datasetId });
+    expect([detail.images, detail.skipped, detail.missing]).toEqual([8, 1, 1]);
+    const usable = await studio.call('images.list', { datasetId, limit: 100 });
+    expect(usable.items.map((i) => i.fileName)).not.toContain('garbage-body.png');
+    // Asked again, it answers from the library without decoding.
+    const again = await studio.resolveMedia(new URL(`http://x/media/thumb/${image.id}`));
+    expect(again?.status).toBe(415);
+  });
+
+  it('stays reported after a re-import while the file is unchanged, and is read again once it changes', async () => {
+    const again = await importAndWait(studio, { paths: [root] });
+    expect(again.progress.at(-1)!.hashed).toBe(0);
+    expect(again.result!.dataset.images).toBe(8);
+    expect(again.result!.skipped).toEqual([{ path: brokenPath, reason: expect.stringMatching(/^corrupt PNG: the image data does not decode/) }]);
+    await sharp({ create: { width: 32, height: 32, channels: 3, background: '#208040' } }).png().toFile(brokenPath);
+    const fixed = await importAndWait(studio, { paths: [root] });
+    expect(fixed.progress.at(-1)!.hashed).toBe(1);
+    expect(fixed.result!.skipped).toEqual([]);
+    expect(fixed.result!.dataset.images).toBe(9);
+    expect((await brokenImage()).status).toBe('ok');
+  });
+
+  it('is left out of the training cache with the reason, which the library can record', async () => {
+    const dir = path.join(tmp.dir, 'lazy-pack');
+    fs.mkdirSync(dir, { recursive: true });
+    const bad = path.join(dir, 'garbage-body.png');
+    fs.writeFileSync(bad, garbageBodyPng());
+    const f = await makeImageFolder(path.join(dir, 'set'), { classes: { p: 3, q: 3 }, seed: 12 });
+    fs.copyFileSync(bad, path.join(f.root, 'p', 'garbage-body.png'));
+    const done = await importAndWait(studio, { paths: [f.root] });
+    const id = done.result!.dataset.id;
+    const { items } = await studio.call('images.list', { datasetId: id, limit: 100 });
+    expect(items).toHaveLength(7);
+    const details = await Promise.all(items.map((i) => studio.call('images.get', { id: i.id })));
+    const result = await packImages({ items: details.map((d, i) => ({ id: d.id, path: d.path, label: i % 2 })), packSize: 8, outFile: path.join(dir, 'cache.pack') });
+    const brokenId = details.find((d) => d.fileName === 'garbage-body.png')!.id;
+    expect(result.count).toBe(6);
+    expect(result.errors).toEqual([{ id: brokenId, path: path.join(f.root, 'p', 'garbage-body.png'), message: expect.stringMatching(/^the image data does not decode: /) }]);
+    expect(result.undecodable).toEqual(result.errors);
+    expect(recordUndecodable(studio.library.db, brokenId, result.undecodable[0]!.message, 'training cache')).toBe(true);
+    expect((await studio.call('images.get', { id: brokenId })).status).toBe('missing');
+    const skipped = await studio.call('datasets.skipped', { id });
+    expect(skipped[0]!.reason).toMatch(/^corrupt PNG: the image data does not decode: .+ \(found when making its training cache\)$/);
   });
 });

@@ -1,0 +1,112 @@
+import { availableParallelism } from 'node:os';
+import type { Worker } from 'node:worker_threads';
+import { siblingModule, spawnWorker } from '../images/spawn-worker.js';
+import { MAX_FILE_BYTES, probeImage, type ProbedImage, type ProbeFailure } from './probe.js';
+
+/** One file for a probe thread (size already checked by the caller). */
+export interface ProbeTask {
+  id: number;
+  path: string;
+  size: number;
+}
+
+/** A probe thread's answer for one file. */
+export interface ProbeReply {
+  id: number;
+  result: ProbedImage | ProbeFailure;
+}
+
+/** Files sent to a thread at once: one message per batch keeps message overhead under the hash's cost. */
+const BATCH = 32;
+/** Batches a thread holds at once, so it never waits for the next one. */
+const QUEUED_BATCHES = 2;
+
+interface Lane {
+  worker: Worker;
+  batches: number;
+}
+
+/**
+ * Reads, hashes and header-checks files on a few threads (as many as the cores, at most 4): SHA-256 of every
+ * byte is the import's main cost, and one thread's hash rate would cap it. Results come back by promise,
+ * in any order; a thread that fails makes the pool probe on the calling thread from then on.
+ */
+export class ProbePool {
+  private readonly lanes: Lane[] = [];
+  private readonly waiting = new Map<number, { path: string; size: number; resolve: (r: ProbedImage | ProbeFailure) => void }>();
+  private queue: ProbeTask[] = [];
+  private nextId = 0;
+  private scheduled = false;
+  private broken = false;
+
+  constructor(threads = Math.max(1, Math.min(4, availableParallelism()))) {
+    // No threads: every file is probed on the calling thread.
+    this.broken = threads === 0;
+    for (let i = 0; i < threads; i++) {
+      const worker = spawnWorker(siblingModule(import.meta.url, 'probe-worker'));
+      const lane: Lane = { worker, batches: 0 };
+      worker.on('message', (replies: ProbeReply[]) => {
+        lane.batches--;
+        for (const reply of replies) {
+          const entry = this.waiting.get(reply.id);
+          this.waiting.delete(reply.id);
+          entry?.resolve(reply.result);
+        }
+        this.dispatch();
+      });
+      worker.on('error', () => this.fail(lane));
+      worker.on('exit', () => this.fail(lane));
+      this.lanes.push(lane);
+    }
+  }
+
+  /** Probes one file (size: from the scan, checked first so empty and huge files are never read). */
+  probe(path: string, size: number): Promise<ProbedImage | ProbeFailure> {
+    if (this.broken || size === 0 || size > MAX_FILE_BYTES) {
+      // Empty and over-large files are refused here, unread.
+      return probeImage(path, size);
+    }
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.waiting.set(id, { path, size, resolve });
+      this.queue.push({ id, path, size });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        // Collect the tasks queued in this turn into full batches.
+        setImmediate(() => {
+          this.scheduled = false;
+          this.dispatch();
+        });
+      }
+    });
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      const lane = this.lanes.reduce<Lane | null>((best, l) => (l.batches < QUEUED_BATCHES && (!best || l.batches < best.batches) ? l : best), null);
+      if (!lane) {return;}
+      const batch = this.queue.slice(0, BATCH);
+      this.queue = this.queue.slice(BATCH);
+      lane.batches++;
+      lane.worker.postMessage(batch);
+    }
+  }
+
+  /** A thread died: from now on every file, those it held included, is probed on this thread. */
+  private fail(lane: Lane): void {
+    if (!this.lanes.includes(lane)) {return;}
+    this.broken = true;
+    for (const other of this.lanes.splice(0)) {void other.worker.terminate();}
+    const orphans = [...this.waiting.values()];
+    this.waiting.clear();
+    this.queue = [];
+    for (const entry of orphans) {void probeImage(entry.path, entry.size).then(entry.resolve);}
+  }
+
+  /** Stops the threads. */
+  async close(): Promise<void> {
+    const lanes = this.lanes.splice(0);
+    this.broken = true;
+    await Promise.all(lanes.map((l) => l.worker.terminate()));
+  }
+}
