@@ -202,6 +202,7 @@ async function libraryScaleRows(dir: string): Promise<Row[]> {
     row('open', 'open a 1.2 M-image library (p99)', m.openMs),
     row('page.first', 'gallery first page, 200 of 1.2 M (p99)', m.firstPageMs),
     row('page.random', 'gallery jump to a random page (p99)', m.randomPageMs, 'anchors of the list already found'),
+    row('page.deep.first', 'first jump to the last page after opening (one sample)', m.firstDeepJumpMs, 'finds the anchors of the whole list: one pass over the index'),
     row('page.next', 'gallery page after a jump, by cursor (p99)', m.nextPageMs),
     row('page.class', 'class-filtered gallery page (p99)', m.classPageMs),
     row('page.random.changed', 'jump to a random page right after an edit (p99)', m.randomPageAfterChangeMs, 'finds the anchors again: one pass over the index up to the page'),

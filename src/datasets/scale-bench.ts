@@ -17,6 +17,8 @@ export interface LibraryScaleMeasurement {
   openMs: Timing;
   /** `images.list` offset 0, 200 images, name order (what the gallery asks first). */
   firstPageMs: Timing;
+  /** The first jump to the last page after opening: the list's anchors are found on the way (one sample). */
+  firstDeepJumpMs: Timing;
   /** A jump to a random page (the scroll bar dragged), by offset, with the list's anchors already found. */
   randomPageMs: Timing;
   /** The same jump right after the list changed (one image excluded, then included): the anchors are found again. */
@@ -113,6 +115,7 @@ export async function measureLibraryScale(dir: string, rows = 1_200_000, classes
     const byClass: number[] = [];
     const search: number[] = [];
     const searchNext: number[] = [];
+    const [deepMs] = await list({ ...base, offset: (Math.ceil(rows / page) - 1) * page });
     for (let r = 0; r < reps; r++) {
       first.push((await list({ ...base, offset: 0 }))[0]);
       const offset = randomOffset();
@@ -138,6 +141,7 @@ export async function measureLibraryScale(dir: string, rows = 1_200_000, classes
       fillSeconds,
       openMs: stats(open),
       firstPageMs: stats(first),
+      firstDeepJumpMs: stats([deepMs]),
       randomPageMs: stats(random),
       randomPageAfterChangeMs: stats(afterChange),
       nextPageMs: stats(next),
