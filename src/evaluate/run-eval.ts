@@ -40,6 +40,8 @@ export interface PredictOptions {
   onProgress?: (done: number, total: number, split: Split) => void;
   /** Checked between batches; a stopped pass stores nothing. */
   shouldStop?: () => boolean;
+  /** The checkpoint and its model when the caller holds them (several splits in a row); the caller disposes the model. */
+  loaded?: { checkpoint: LoadedCheckpoint; model: tf.LayersModel };
 }
 
 /** The run folder of a run. */
@@ -76,7 +78,7 @@ export async function computePredictions(
 ): Promise<{ evaluation: RunEvaluation; set: PredictionSet } | null> {
   const { tenCrop } = options;
   const run = runRow(db, runId);
-  const checkpoint = requireCheckpoint(libraryDir, runId);
+  const checkpoint = options.loaded?.checkpoint ?? requireCheckpoint(libraryDir, runId);
   const config = JSON.parse(run.config) as TrainConfig;
   const classes = checkpoint.meta.classes;
   const snapshot = storedSnapshot(db, runId, classes);
@@ -88,7 +90,7 @@ export async function computePredictions(
   const inputSize = inputSizeOf(config);
   const pack = await ensurePack(path.join(libraryDir, 'cache'), run.dataset_id ?? 0, inputSize, snapshot.items, () => undefined);
   const usable = items.filter((it) => !pack.failed.has(it.id));
-  const model: tf.LayersModel = await modelFromCheckpoint(checkpoint);
+  const model: tf.LayersModel = options.loaded?.model ?? (await modelFromCheckpoint(checkpoint));
   const loader = await createBatchLoader({
     packFile: pack.file,
     ids: usable.map((it) => it.id),
@@ -136,7 +138,9 @@ export async function computePredictions(
     return { evaluation, set };
   } finally {
     await loader.close();
-    model.dispose();
+    if (!options.loaded) {
+      model.dispose();
+    }
   }
 }
 
@@ -153,15 +157,29 @@ export async function predictAfterTraining(
 ): Promise<void> {
   const counts = db.prepare('SELECT split, COUNT(*) AS n FROM run_images WHERE run_id = ? GROUP BY split').all(runId) as Array<{ split: Split; n: number }>;
   const splits = (['val', 'test', 'train'] as const).filter((s) => counts.some((c) => c.split === s && c.n > 0));
-  for (const split of splits) {
-    try {
-      const done = await computePredictions(db, libraryDir, runId, split, options);
-      if (!done) {
-        options.log('info', 'Stopped before all predictions were stored; runs.predict computes them on demand.');
-        return;
+  let loaded: PredictOptions['loaded'];
+  try {
+    // One checkpoint read and one model for every split (at 224 px a model is hundreds of MB).
+    await activateRunBackend(JSON.parse(runRow(db, runId).config) as TrainConfig);
+    const checkpoint = requireCheckpoint(libraryDir, runId);
+    loaded = { checkpoint, model: await modelFromCheckpoint(checkpoint) };
+  } catch (err) {
+    options.log('warn', `Could not store predictions: ${err instanceof Error ? err.message : String(err)}`);
+    return;
+  }
+  try {
+    for (const split of splits) {
+      try {
+        const done = await computePredictions(db, libraryDir, runId, split, { ...options, loaded });
+        if (!done) {
+          options.log('info', 'Stopped before all predictions were stored; runs.predict computes them on demand.');
+          return;
+        }
+      } catch (err) {
+        options.log('warn', `Could not store the ${split} predictions: ${err instanceof Error ? err.message : String(err)}`);
       }
-    } catch (err) {
-      options.log('warn', `Could not store the ${split} predictions: ${err instanceof Error ? err.message : String(err)}`);
     }
+  } finally {
+    loaded.model.dispose();
   }
 }

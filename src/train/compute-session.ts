@@ -7,6 +7,7 @@ import type { Database } from 'better-sqlite3';
 import type { BackendName } from '../api/app.js';
 import type { TrainConfig } from '../api/runs.js';
 import { adapterLabelOf } from '../backends/webgpu-host.js';
+import { predictAfterTraining } from '../evaluate/run-eval.js';
 import type { ColorStats } from '../images/color-stats.js';
 import { ARCHS, type ArchName } from '../model/index.js';
 import { loadComputeCheckpoint, saveComputeCheckpoint } from './compute-checkpoint.js';
@@ -25,7 +26,7 @@ export interface ComputeLink {
 }
 
 /** Trains (or resumes) one run in a compute window to its end; records everything like trainRun does. */
-export async function trainRunInWindow(db: Database, libraryDir: string, runId: number, resume: boolean, link: ComputeLink, send: (m: FromRunWorker) => void, chosen?: BackendName): Promise<void> {
+export async function trainRunInWindow(db: Database, libraryDir: string, runId: number, resume: boolean, link: ComputeLink, send: (m: FromRunWorker) => void, chosen?: BackendName, stopRequested: () => boolean = () => false): Promise<void> {
   const run = runRow(db, runId);
   const config = JSON.parse(run.config) as TrainConfig;
   const backend = (chosen ?? config.backend) as ComputeBackend;
@@ -127,6 +128,16 @@ export async function trainRunInWindow(db: Database, libraryDir: string, runId: 
     );
     const { outcome, position } = await finished;
     const status = outcome === 'stopped' ? 'stopped' : 'completed';
+    if (status === 'completed') {
+      // As a Node run does: predictions and features for the result views, here in this worker on the CPU.
+      await predictAfterTraining(db, libraryDir, runId, {
+        tenCrop: config.tenCropEval,
+        log,
+        shouldStop: stopRequested,
+        onProgress: (done, total, split) =>
+          send({ type: 'progress', phase: 'evaluating', epoch: position.epoch, epochs: config.epochs, batch: done, batches: total, loss: null, imagesPerSecond: null, etaSeconds: null, lr: config.lr, message: `Storing ${split} predictions and features: ${done} / ${total}` }),
+      });
+    }
     setRunStatus(db, runId, status);
     log('info', status === 'stopped' ? `Stopped at epoch ${position.epoch + 1}, batch ${position.batch}; resume continues from there.` : `Finished ${position.epoch} epoch(s).`);
     send({ type: 'finished', status, error: null, bestValTop1Error: position.best.top1, bestValTop5Error: position.best.top5 });

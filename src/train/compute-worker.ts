@@ -21,6 +21,7 @@ db.pragma('foreign_keys = ON');
 
 const listeners: Array<(m: FromCompute) => void> = [];
 let markLost: (reason: string) => void = () => undefined;
+let stopRequested = false;
 const link: ComputeLink = {
   post: (message, transfer) => port.postMessage({ type: 'compute', message } satisfies FromComputeWorker, transfer),
   onMessage: (l) => listeners.push(l),
@@ -32,11 +33,12 @@ port.on('message', (m: ToComputeWorker) => {
   } else if (m.type === 'compute-lost') {
     markLost(m.reason);
   } else {
+    stopRequested ||= m.action === 'stop';
     link.post({ type: 'control', action: m.action }, []);
   }
 });
 
 const send = (m: FromRunWorker): void => port.postMessage(m);
-await trainRunInWindow(db, data.libraryDir, data.runId, data.resume, link, send, data.backend);
+await trainRunInWindow(db, data.libraryDir, data.runId, data.resume, link, send, data.backend, () => stopRequested);
 db.close();
 port.close();

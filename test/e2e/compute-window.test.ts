@@ -69,10 +69,19 @@ describe.skipIf(!built)(`runs in compute windows (headless Chromium, SwiftShader
   it('a webgpu run trains in a compute window and records the adapter it ran on', async () => {
     runManagerOf(studio).setComputeHost(chromiumComputeHost(browser, server.origin));
     const epochs: number[] = [];
+    const messages: string[] = [];
     const off = studio.events.on('train.epoch', (e) => e.runId === id && epochs.push(e.epoch));
+    const off2 = studio.events.on('train.progress', (p) => p.runId === id && p.message !== null && messages.push(p.message));
     const { id } = await studio.call('runs.start', { datasetId, ...RUN, backend: 'webgpu' });
     await runManagerOf(studio).settled(id);
     off();
+    off2();
+    // Like a Node run, the result views have their predictions the moment it finishes (made on the CPU).
+    expect(messages.some((m) => m.startsWith('Storing val predictions and features'))).toBe(true);
+    const before = Date.now();
+    const summary = await studio.call('results.summary', { runId: id, split: 'val' });
+    expect(summary.images).toBeGreaterThan(0);
+    expect(summary.computedAt).toBeLessThan(before);
     const run = await studio.call('runs.get', { id });
     expect(run.error).toBeNull();
     expect(run.status).toBe('completed');
