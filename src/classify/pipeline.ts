@@ -4,6 +4,7 @@ import type { ClassifiedImage, ClassifyError, ClassifyTiming } from '../api/clas
 import { probeImage, describeReadError } from '../datasets/probe.js';
 import { centerView, tenCropViews, writeViewFloat, type View } from '../images/augment.js';
 import { decodeSquare } from '../images/decode.js';
+import { modelForward } from '../model/forward.js';
 import type { ClassifierSpec } from './spec.js';
 
 /** A network ready to classify, with the rule its inputs follow. */
@@ -65,7 +66,9 @@ export async function predictProbabilities(classifier: Classifier, x: Float32Arr
   const n = classifier.spec.inputSize;
   const classes = classifier.spec.classes.length;
   const probs = tf.tidy(() => {
-    const p = classifier.model.predict(tf.tensor4d(x, [images * views, n, n, 3])) as tf.Tensor2D;
+    // The whole batch in one pass of plain ops on the model's weights (fused conv + bias + ReLU), without
+    // predict's per-layer bookkeeping and its split into batches of 32.
+    const p = modelForward(classifier.model)(tf.tensor4d(x, [images * views, n, n, 3]), false) as tf.Tensor2D;
     return views > 1 ? p.reshape([images, views, classes]).mean(1) : p;
   });
   try {

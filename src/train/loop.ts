@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { EpochMetrics, TrainConfig } from '../api/runs.js';
 import { evaluateSource } from '../evaluate/evaluate.js';
 import type { BatchSource } from '../images/batch-source.js';
+import { forwardOf } from '../model/forward.js';
 import { nextSchedule, type ScheduleState } from './schedule.js';
 import type { PaperSgd } from './sgd.js';
 
@@ -64,14 +65,15 @@ export type LoopOutcome = 'completed' | 'stopped' | 'time-limit';
 /** A function computing logits from the trunk of the network and fc8's own weights (stable softmax cross-entropy). */
 export function logitsOf(model: tf.LayersModel): (x: tf.Tensor4D, training: boolean) => tf.Tensor2D {
   const head = model.layers[model.layers.length - 1]!;
-  const trunk = tf.model({ inputs: model.inputs, outputs: head.input as tf.SymbolicTensor });
+  // The trunk as plain ops on the layers' weights (fused conv + bias + ReLU, no layers-API overhead).
+  const trunk = forwardOf(model.layers.slice(0, -1));
   const [kernel, bias] = head.trainableWeights;
   if (!kernel || !bias) {
     throw new Error('The last layer of the network must be a dense layer with a bias.');
   }
   return (x, training) =>
     tf.tidy(() => {
-      const h = trunk.apply(x, { training }) as tf.Tensor2D;
+      const h = trunk(x, training) as tf.Tensor2D;
       return tf.add(tf.matMul(h, kernel.read() as tf.Tensor2D), bias.read()) as tf.Tensor2D;
     });
 }
