@@ -12,6 +12,7 @@ import { findTorchPython } from './protocol.js';
 import { formatTable, skippedRow, writeResult, type BenchResult, type Row } from './results.js';
 import { compareSteps, rssRow, stepBase, stepRow, torchName, type PeerEnv, type StepCase } from './steps.js';
 import { uiFigure } from './ui.js';
+import { webgpuFigure } from './webgpu.js';
 
 /** Which plan: quick (default, < 10 min on 2 cores), full, or gpu (tfjs-node-gpu against PyTorch CUDA). */
 export type BenchMode = 'quick' | 'full' | 'gpu';
@@ -155,6 +156,10 @@ export async function runBench(argv: string[]): Promise<BenchResult> {
       log('figure 7: library at ImageNet scale (1.2 M image rows)');
       rows.push(...(await libraryScaleRows(path.join(tmp, 'scale-library'))));
     }
+    if (want(8) && plan.mode !== 'gpu') {
+      log("figure 8: training on webgpu in Chromium's compute page (the desktop app's GPU path)");
+      rows.push(...(await webgpuFigure({ full: plan.mode === 'full', peer, log })));
+    }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
@@ -205,7 +210,7 @@ async function libraryScaleRows(dir: string): Promise<Row[]> {
     row('page.deep.first', 'first jump to the last page after opening (one sample)', m.firstDeepJumpMs, 'finds the anchors of the whole list: one pass over the index'),
     row('page.next', 'gallery page after a jump, by cursor (p99)', m.nextPageMs),
     row('page.class', 'class-filtered gallery page (p99)', m.classPageMs),
-    row('page.random.changed', 'jump to a random page right after an edit (p99)', m.randomPageAfterChangeMs, 'finds the anchors again: one pass over the index up to the page'),
+    row('page.random.changed', 'jump to a random page right after an edit (p99)', m.randomPageAfterChangeMs, 'the edit (images.update) kept the anchors exact; an import or re-split makes the next deep jump find them again'),
     row('page.search', 'file-name search, first page (p99)', m.searchPageMs, 'a LIKE scan, counted once per version of the list; outside the target of issue 3'),
     row('page.search.next', 'file-name search, page after by cursor (p99)', m.searchNextPageMs),
   ];

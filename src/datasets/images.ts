@@ -62,12 +62,22 @@ const ANCHOR_EVERY = 1024;
 /** Anchored lists and search totals kept per connection (the least recently used go first). */
 const CACHE_ENTRIES = 16;
 
+/** A key of the list and its exact position in it. */
+interface Point {
+  key: Key;
+  position: number;
+}
+
 interface Anchors {
   version: string;
-  keys: Key[];
-  /** True once the last anchor of the list is known. */
+  /** In list order; found every ANCHOR_EVERY items, then kept exact through edits made here (see repairAnchors). */
+  points: Point[];
+  /** True once the end of the list was reached while finding them. */
   complete: boolean;
 }
+
+/** A page further than this from its anchor (anchors lost to edits) finds the anchors again. */
+const MAX_GAP = 8 * ANCHOR_EVERY;
 
 interface ListCache {
   anchors: Map<string, Anchors>;
@@ -106,7 +116,7 @@ const LIST_COLUMNS = `i.id, i.file_name AS fileName, i.class_id AS classId, c.na
 type Row = Omit<ImageListItem, 'excluded'> & { excluded: number; sizeKey: number };
 
 /** The filter conditions on `image_counts` (alias k) that match a query without its search. */
-function countFilter(q: ImageQuery): { clause: string; args: Array<string | number> } {
+function countFilter(q: Pick<ImageQuery, 'datasetId' | 'classId' | 'split' | 'status'>): { clause: string; args: Array<string | number> } {
   const where = ['k.dataset_id = ?'];
   const args: Array<string | number> = [q.datasetId];
   if (q.classId !== undefined) {
@@ -132,13 +142,19 @@ export function listImages(db: Database, q: ImageQuery): ImagePage {
   return db.transaction(() => listInSnapshot(db, q))();
 }
 
-function listInSnapshot(db: Database, q: ImageQuery): ImagePage {
+/** How many images a filter (without search) matches, and the version of that list. */
+function countsHead(db: Database, q: Pick<ImageQuery, 'datasetId' | 'classId' | 'split' | 'status'>): { n: number; version: string } {
   const counts = countFilter(q);
   const head = db
     .prepare(`SELECT COALESCE(SUM(k.n), 0) AS n, COALESCE(SUM(k.edits), 0) AS edits, (SELECT created_at FROM datasets WHERE id = ?) AS born FROM image_counts k WHERE ${counts.clause}`)
     .get(q.datasetId, ...counts.args) as { n: number; edits: number; born: number | null };
   // The dataset's birth tells a dataset from a later one that reused its id; edits only grow while it lives.
-  const version = `${head.born ?? 0}.${head.edits}`;
+  return { n: head.n, version: `${head.born ?? 0}.${head.edits}` };
+}
+
+function listInSnapshot(db: Database, q: ImageQuery): ImagePage {
+  const head = countsHead(db, q);
+  const version = head.version;
   const sort = SORTS[q.sort];
   const filterKey = JSON.stringify([q.datasetId, q.classId ?? null, q.split ?? null, q.status, q.sort]);
   const cache = cacheOf(db);
@@ -192,14 +208,13 @@ function listInSnapshot(db: Database, q: ImageQuery): ImagePage {
   } else if (q.offset < ANCHOR_EVERY || q.search) {
     rows = selectPage(null, [], q.limit, q.offset);
   } else {
-    const slot = Math.floor(q.offset / ANCHOR_EVERY);
     const keyAt = (clause: string) => db.prepare(`SELECT ${sort.key.join(', ')} FROM ${tables} WHERE ${clause} ORDER BY ${sort.order} LIMIT 1 OFFSET ?`).raw();
     const first = keyAt(where.join(' AND '));
     const following = keyAt([...where, sort.after].join(' AND '));
-    const anchor = anchorAt(cache, filterKey, version, slot, (after) =>
+    const anchor = anchorFor(cache, filterKey, version, q.offset, (after) =>
       after ? (following.get(...args, ...keyArgs(q.sort, after), ANCHOR_EVERY - 1) as Key | undefined) : (first.get(...args, 0) as Key | undefined),
     );
-    rows = anchor ? selectPage(sort.from, keyArgs(q.sort, anchor), q.limit, q.offset - slot * ANCHOR_EVERY) : [];
+    rows = anchor ? selectPage(sort.from, keyArgs(q.sort, anchor.key), q.limit, q.offset - anchor.position) : [];
   }
 
   const items = rows.map(({ sizeKey: _size, ...r }) => ({ ...r, excluded: r.excluded === 1 }));
@@ -212,18 +227,146 @@ function listInSnapshot(db: Database, q: ImageQuery): ImagePage {
   return page;
 }
 
-/** The anchor (key of the item at slot × ANCHOR_EVERY), extending the list's anchors as far as needed; undefined past the end. */
-function anchorAt(cache: ListCache, filterKey: string, version: string, slot: number, step: (after: Key | null) => Key | undefined): Key | undefined {
+/** The last anchor at or before `offset`, finding the list's anchors as far as needed; undefined for an empty list. */
+function anchorFor(cache: ListCache, filterKey: string, version: string, offset: number, step: (after: Key | null) => Key | undefined): Point | undefined {
   let anchors = recall(cache.anchors, filterKey);
-  if (!anchors || anchors.version !== version) {
-    anchors = { version, keys: [], complete: false };
+  const fresh = !anchors || anchors.version !== version;
+  if (!anchors || fresh) {
+    anchors = { version, points: [], complete: false };
     remember(cache.anchors, filterKey, anchors);
   }
-  while (anchors.keys.length <= slot && !anchors.complete) {
-    const next = step(anchors.keys.length === 0 ? null : anchors.keys[anchors.keys.length - 1]!);
-    if (next) {anchors.keys.push(next);} else {anchors.complete = true;}
+  const { points } = anchors;
+  while (!anchors.complete && (points.length === 0 || points[points.length - 1]!.position + ANCHOR_EVERY <= offset)) {
+    const last = points[points.length - 1];
+    const key = step(last?.key ?? null);
+    if (key) {points.push({ key, position: last ? last.position + ANCHOR_EVERY : 0 });} else {anchors.complete = true;}
   }
-  return anchors.keys[slot];
+  let lo = 0;
+  let hi = points.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (points[mid]!.position <= offset) {lo = mid;} else {hi = mid - 1;}
+  }
+  const found = points[lo];
+  // Edits dropped the anchors near this page (their images left the list): find them all again.
+  if (!fresh && (!found || found.position > offset || offset - found.position > MAX_GAP)) {
+    anchors.version = '';
+    return anchorFor(cache, filterKey, version, offset, step);
+  }
+  return found && found.position <= offset ? found : undefined;
+}
+
+/** SQLite's order of two key values: numbers by value, text by its UTF-8 bytes (the BINARY collation). */
+function compareValue(a: string | number, b: string | number): number {
+  if (typeof a === 'number' && typeof b === 'number') {return a - b;}
+  if (typeof a === 'number') {return -1;}
+  if (typeof b === 'number') {return 1;}
+  // UTF-16 order is UTF-8 byte order except where surrogates meet U+E000–U+FFFF.
+  if (!WIDE.test(a) && !WIDE.test(b)) {return a < b ? -1 : a > b ? 1 : 0;}
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+const WIDE = /[\uD800-\uFFFF]/;
+
+function compareKeys(sort: ImageQuery['sort'], a: Key, b: Key): number {
+  if (sort === 'size') {return compareValue(b[0]!, a[0]!) || compareValue(a[1]!, b[1]!);}
+  for (let i = 0; i < a.length; i++) {
+    const d = compareValue(a[i]!, b[i]!);
+    if (d !== 0) {return d;}
+  }
+  return 0;
+}
+
+/** What a list's filter and sort need of one image. */
+interface Member {
+  id: number;
+  datasetId: number;
+  fileName: string;
+  classId: number;
+  className: string;
+  split: string;
+  status: string;
+  excluded: number;
+  size: number;
+}
+
+function readMembers(db: Database, ids: string): Map<number, Member> {
+  const rows = db
+    .prepare(
+      `SELECT i.id, i.dataset_id AS datasetId, i.file_name AS fileName, i.class_id AS classId, c.name AS className, i.split, i.status, i.excluded, i.size
+       FROM images i JOIN classes c ON c.id = i.class_id WHERE i.id IN (SELECT value FROM json_each(?))`,
+    )
+    .all(ids) as Member[];
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+type ListFilter = [datasetId: number, classId: number | null, split: SplitName | null, status: ImageQuery['status'], sort: ImageQuery['sort']];
+
+function memberOf(f: ListFilter, m: Member | undefined): boolean {
+  if (!m || m.datasetId !== f[0] || (f[1] !== null && m.classId !== f[1]) || (f[2] !== null && m.split !== f[2])) {return false;}
+  return f[3] === 'ok' ? m.status === 'ok' && m.excluded === 0 : f[3] === 'excluded' ? m.excluded === 1 : true;
+}
+
+function memberKey(sort: ImageQuery['sort'], m: Member): Key {
+  return sort === 'name' ? [m.fileName, m.id] : sort === 'added' ? [m.id] : sort === 'class' ? [m.className, m.fileName, m.id] : [m.size, m.id];
+}
+
+/** Edits touching more images than this make the lists find their anchors again instead. */
+const MAX_REPAIR = 5000;
+
+/** The index of the first point whose key is greater than (or, with `orEqual`, at least) `key`. */
+function firstAfter(sort: ImageQuery['sort'], points: readonly Point[], key: Key, orEqual: boolean): number {
+  let lo = 0;
+  let hi = points.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const d = compareKeys(sort, points[mid]!.key, key);
+    if (d > 0 || (orEqual && d === 0)) {hi = mid;} else {lo = mid + 1;}
+  }
+  return lo;
+}
+
+/**
+ * Keeps the anchors of the lists an edit touches exact, so a jump after an edit made in the gallery needs no
+ * new pass over the index. Runs inside the edit's write transaction: call it before the change and the
+ * returned function after it. Lists whose anchors were already stale are left to be found again.
+ */
+function anchorRepair(db: Database, ids: string, count: number, datasetIds: ReadonlySet<number>): () => void {
+  const cache = caches.get(db);
+  if (!cache) {return () => undefined;}
+  const headOf = (f: ListFilter) => countsHead(db, { datasetId: f[0], classId: f[1] ?? undefined, split: f[2] ?? undefined, status: f[3] });
+  const lists = [...cache.anchors.entries()]
+    .map(([key, anchors]) => ({ anchors, filter: JSON.parse(key) as ListFilter }))
+    .filter((l) => datasetIds.has(l.filter[0]) && l.anchors.version !== '' && headOf(l.filter).version === l.anchors.version);
+  if (lists.length === 0) {return () => undefined;}
+  if (count > MAX_REPAIR) {
+    return () => lists.forEach((l) => (l.anchors.version = ''));
+  }
+  const before = readMembers(db, ids);
+  return () => {
+    const after = readMembers(db, ids);
+    for (const { anchors, filter } of lists) {
+      const sort = filter[4];
+      const points = anchors.points;
+      for (const old of before.values()) {
+        if (!memberOf(filter, old)) {continue;}
+        const key = memberKey(sort, old);
+        const at = firstAfter(sort, points, key, true);
+        // The image leaves the list: an anchor on it goes, the ones after it move up.
+        const drop = at < points.length && compareKeys(sort, points[at]!.key, key) === 0 ? 1 : 0;
+        points.splice(at, drop);
+        for (let i = at; i < points.length; i++) {points[i]!.position--;}
+      }
+      for (const now of after.values()) {
+        if (!memberOf(filter, now)) {continue;}
+        const at = firstAfter(sort, points, memberKey(sort, now), false);
+        for (let i = at; i < points.length; i++) {points[i]!.position++;}
+      }
+      // The last anchor may now be more than ANCHOR_EVERY from the end: let a deep page look further.
+      anchors.complete = false;
+      anchors.version = headOf(filter).version;
+    }
+  };
 }
 
 interface Cursor {
@@ -287,7 +430,9 @@ export function updateImages(db: Database, edit: { ids: number[]; classId?: numb
       sets.push('excluded = ?');
       args.push(edit.excluded ? 1 : 0);
     }
+    const repaired = anchorRepair(db, ids, unique, new Set(found.map((r) => r.datasetId)));
     const changed = db.prepare(`UPDATE images SET ${sets.join(', ')} WHERE id IN (SELECT value FROM json_each(?))`).run(...args, ids).changes;
+    repaired();
     if (edit.split !== undefined) {
       for (const { datasetId } of found) {db.prepare('UPDATE datasets SET split_given = 0 WHERE id = ?').run(datasetId);}
     }

@@ -21,7 +21,7 @@ export interface LibraryScaleMeasurement {
   firstDeepJumpMs: Timing;
   /** A jump to a random page (the scroll bar dragged), by offset, with the list's anchors already found. */
   randomPageMs: Timing;
-  /** The same jump right after the list changed (one image excluded, then included): the anchors are found again. */
+  /** The same jump right after an edit in the gallery (one image excluded, then included through images.update). */
   randomPageAfterChangeMs: Timing;
   /** The page after a random jump, with the jump's `next` as `after` (scrolling on). */
   nextPageMs: Timing;

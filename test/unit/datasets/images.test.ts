@@ -287,4 +287,35 @@ describe('images.list pages by cursor and by offset', () => {
     expect(listImages(lib.db, { ...q, offset: 2100, after: 'bm90IGEgY3Vyc29y' }).items).toEqual(stale.items);
     checkAll();
   });
+
+  it('keeps deep pages exact through small edits made here, anchors on edited images included', () => {
+    const bee = (lib.db.prepare(`SELECT id FROM classes WHERE dataset_id = ? AND name = 'aardvark'`).get(DATASET) as { id: number }).id;
+    for (const sort of ['name', 'class', 'size', 'added'] as const) {
+      for (const f of [{ status: 'ok' as const }, { status: 'all' as const, split: 'train' as const }]) {
+        const q = { datasetId: DATASET, ...f, sort };
+        const deep = (): void => {
+          const want = reference(q);
+          for (let offset = 1000; offset < want.length; offset += 97) {
+            expect(listImages(lib.db, { ...q, offset, limit: 50 }).items.map((i) => i.id), JSON.stringify({ q, offset })).toEqual(want.slice(offset, offset + 50));
+          }
+        };
+        deep();
+        const want = reference(q);
+        const at = (position: number): number => want[Math.min(position, want.length - 1)]!;
+        expect(want.length).toBeGreaterThan(1600);
+        // The images the anchors sit on (positions 0, 1024, 2048) and one between them leave the list...
+        const leaving = [at(0), at(1024), at(2048), at(1500)];
+        updateImages(lib.db, { ids: leaving, excluded: true });
+        deep();
+        updateImages(lib.db, { ids: [at(1024), at(2048)], split: 'val' });
+        deep();
+        // ...come back, and others change class (which moves them in the class order).
+        updateImages(lib.db, { ids: leaving, excluded: false });
+        updateImages(lib.db, { ids: [at(1024), at(2048)], split: 'train' });
+        updateImages(lib.db, { ids: [at(10), at(1100), at(1600)], classId: bee });
+        deep();
+        expectCountsExact(lib.db);
+      }
+    }
+  });
 });
