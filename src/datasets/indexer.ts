@@ -14,7 +14,7 @@ export interface IndexerHooks {
 }
 
 /** Files in flight at once: enough to keep every probe thread's queue full. */
-const CONCURRENCY = 64;
+const CONCURRENCY = 256;
 const BATCH_ROWS = 500;
 const BATCH_MS = 300;
 const PROGRESS_MS = 150;
@@ -105,7 +105,12 @@ async function importWith(pool: ProbePool, db: Database, jobId: string, request:
     batch = [];
     lastFlush = Date.now();
     db.transaction(() => {
-      for (const outcome of rows) {write(outcome);}
+      const images: Array<{ candidate: Candidate; probe: ProbedImage }> = [];
+      for (const outcome of rows) {
+        if (outcome.type === 'image') {images.push(outcome);}
+        write(outcome);
+      }
+      writer.writeImages(images);
     })();
   };
   const write = (outcome: Outcome): void => {
@@ -115,7 +120,7 @@ async function importWith(pool: ProbePool, db: Database, jobId: string, request:
       writer.refresh(candidate, old, false);
       seenOk.add(candidate.path);
     } else if (outcome.type === 'image') {
-      writer.writeImage(candidate, outcome.probe);
+      // Written by flush, all of the batch's images in one statement.
       seenOk.add(candidate.path);
     } else {
       writer.writeSkip(outcome.skip);

@@ -131,10 +131,14 @@ export async function probeBytes(bytes: Buffer): Promise<ProbedImage | ProbeFail
  * IEND chunk, the GIF block chain, the RIFF size); TIFF, AVIF, HEIF and BMP headers are read by libvips.
  */
 export function probeBytesSync(bytes: Buffer): ProbedImage | ProbeFailure | Promise<ProbedImage | ProbeFailure> {
+  return probeHashedBytes(bytes, sha256Hex(bytes));
+}
+
+/** probeBytesSync with the SHA-256 already computed. */
+function probeHashedBytes(bytes: Buffer, sha256: string): ProbedImage | ProbeFailure | Promise<ProbedImage | ProbeFailure> {
   if (bytes.length === 0) {
     return { ok: false, kind: 'empty', reason: 'empty file (0 bytes)' };
   }
-  const sha256 = sha256Hex(bytes);
   const head = bytes.subarray(0, 512);
   const container = sniffFormat(head);
   if (!container) {

@@ -147,7 +147,8 @@ class Scan {
     }
     this.candidates.push({
       path: file,
-      relativePath: path.relative(place.root, file),
+      // Files are found below their root: slicing is exact there, and path.relative (two resolves) costs more than the stat.
+      relativePath: file.startsWith(place.root + path.sep) ? file.slice(place.root.length + 1) : path.relative(place.root, file),
       fileName: path.basename(file),
       className: place.className.normalize('NFC'),
       givenSplit: place.split,
