@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 
+/** A kernel doing one weight's update in one pass, [v', w'] from {v, g, w}; backends that have it (wasm) use it. */
+export const PAPER_SGD_KERNEL = 'PaperSgdUpdate';
+
 /** Serialisable optimizer state: one momentum tensor's values per weight, by the weight's stable key. */
 export interface SgdState {
   step: number;
@@ -42,6 +45,7 @@ export class PaperSgd {
   /** Applies one update with learning rate `lr` given gradients keyed by tf variable name (as tf.variableGrads returns them). */
   apply(grads: tf.NamedTensorMap, lr: number): void {
     const { momentum, weightDecay } = this.options;
+    const fused = tf.getKernel(PAPER_SGD_KERNEL, tf.getBackend()) !== undefined;
     tf.tidy(() => {
       for (const { key, variable: w } of this.vars) {
         const g = grads[w.name];
@@ -50,6 +54,13 @@ export class PaperSgd {
         }
         const v = this.velocity.get(key)!;
         const decays = weightDecay > 0 && (this.options.decayBiases || !isBias(key, w));
+        if (fused) {
+          // One pass for both buffers (wasm): the same arithmetic, in the same order, as the ops below.
+          const [nextV, nextW] = tf.engine().runKernel(PAPER_SGD_KERNEL, { v, g, w }, { momentum, lr, decay: decays ? weightDecay * lr : 0 }) as unknown as tf.Tensor[];
+          v.assign(nextV!);
+          w.assign(nextW!);
+          continue;
+        }
         let next = tf.sub(tf.mul(v, momentum), tf.mul(g, lr));
         if (decays) {
           next = tf.sub(next, tf.mul(w, weightDecay * lr));

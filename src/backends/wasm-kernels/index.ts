@@ -5,7 +5,9 @@ import { conv2dBackpropInputWith } from './conv2d-backprop-input.js';
 import { identityWith } from './identity.js';
 import type { WasmKernelFunc } from './kernel-call.js';
 import { lrn, lrnGrad } from './lrn.js';
+import { PAPER_SGD_KERNEL } from '../../train/sgd.js';
 import { maxPoolGrad } from './max-pool-grad.js';
+import { paperSgdUpdate } from './sgd-update.js';
 import { sumWith } from './sum.js';
 
 export { profileKernels, type KernelTime } from './kernel-profile.js';
@@ -27,6 +29,8 @@ const FACTORIES: Readonly<Record<string, (original: WasmKernelFunc) => WasmKerne
   Sum: sumWith,
   // The engine's clone of every tensor a gradient keeps: shared, not copied.
   Identity: identityWith,
+  // PaperSgd's update of one weight in one pass (a kernel of the project's own; no backend has it).
+  [PAPER_SGD_KERNEL]: () => paperSgdUpdate,
 };
 
 /** Names of the kernels this module adds to, or replaces in, the wasm backend. */

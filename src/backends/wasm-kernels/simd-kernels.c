@@ -201,3 +201,15 @@ void max_pool_grad(const float* restrict x, const float* restrict dy, float* res
     }
   }
 }
+
+// The paper's SGD step for one weight (PaperSgd): v' = m·v − lr·g − decay·w, w' = w + v'
+// (decay = weight decay × lr, or 0 for an undecayed bias), in one pass instead of six kernels.
+EXPORT(sgd_update)
+void sgd_update(const float* restrict v, const float* restrict g, const float* restrict w, float* restrict vOut, float* restrict wOut, u32 n, float momentum, float lr,
+                float decay) {
+  for (u32 i = 0; i < n; i++) {
+    const float nv = (momentum * v[i] - lr * g[i]) - decay * w[i];
+    vOut[i] = nv;
+    wOut[i] = w[i] + nv;
+  }
+}

@@ -6,6 +6,7 @@ export interface SimdKernels {
   lrn_forward(x: number, y: number, pixels: number, channels: number, r: number, k: number, alpha: number, scratch: number): void;
   lrn_backward(x: number, y: number, dy: number, dx: number, pixels: number, channels: number, r: number, k: number, alpha: number, scratch: number): void;
   sum_rows(x: number, out: number, rows: number, cols: number, acc: number, part: number): void;
+  sgd_update(v: number, g: number, w: number, vOut: number, wOut: number, n: number, momentum: number, lr: number, decay: number): void;
   max_pool_grad(
     x: number,
     dy: number,

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_KERNELS, profileKernels, registerWasmTrainingKernels, restoreWasmKernels } from '../../../src/backends/wasm-kernels/index.js';
 import { benchmarkTrainingStep } from '../../../src/backends/wasm-kernels/step-benchmark.js';
 import { buildModel } from '../../../src/model/index.js';
+import { PAPER_SGD_KERNEL } from '../../../src/train/sgd.js';
 import { startWasm } from './wasm-test-backend.js';
 
 const current = () => PROJECT_KERNELS.map((name) => tf.getKernel(name, 'wasm')?.kernelFunc);
@@ -16,8 +17,10 @@ describe('wasm kernel registry', () => {
     expect(current()).toEqual(ours);
     restoreWasmKernels();
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeUndefined();
+    expect(tf.getKernel(PAPER_SGD_KERNEL, 'wasm')).toBeUndefined();
     const backendOwn = current().filter((f) => f !== undefined);
-    expect(backendOwn).toHaveLength(PROJECT_KERNELS.length - 1);
+    // All but the two the backend lacks: Conv2DBackpropFilter and the project's own PaperSgdUpdate.
+    expect(backendOwn).toHaveLength(PROJECT_KERNELS.length - 2);
     for (const f of backendOwn) {
       expect(ours).not.toContain(f);
     }

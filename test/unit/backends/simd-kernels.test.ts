@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WasmBackendLike } from '../../../src/backends/wasm-kernels/kernel-call.js';
 import { setSimdKernelsEnabled, simdKernels } from '../../../src/backends/wasm-kernels/simd-module.js';
+import { PAPER_SGD_KERNEL, PaperSgd } from '../../../src/train/sgd.js';
 import { onCpuAndWasm, randomValues, relativeError, startWasm } from './wasm-test-backend.js';
 
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
@@ -89,5 +90,32 @@ describe('SIMD module kernels match cpu', () => {
       );
       expect(relativeError(cpu, wasm)).toBeLessThan(1e-6);
     }
+  });
+
+  it.each([true, false])('PaperSgd through the one-pass kernel (SIMD module %s) matches the op-by-op update on cpu', async (simd) => {
+    setSimdKernelsEnabled(simd);
+    const shapes = [[5, 5, 3, 8], [8], [37, 11], [11]];
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      expect(tf.getKernel(PAPER_SGD_KERNEL, backend) !== undefined).toBe(backend === 'wasm');
+      const vars = shapes.map((s, i) => ({ key: `l${i >> 1}/${i % 2 ? 'bias' : 'kernel'}`, variable: tf.variable(tf.tensor(randomValues(size(s), 70 + i), s)) }));
+      const sgd = new PaperSgd(vars, { momentum: 0.9, weightDecay: 5e-4 });
+      for (let step = 0; step < 3; step++) {
+        const grads = Object.fromEntries(vars.map(({ variable }, i) => [variable.name, tf.tensor(randomValues(variable.size, 80 + 10 * step + i), variable.shape)]));
+        sgd.apply(grads, 0.05);
+        tf.dispose(Object.values(grads));
+      }
+      const state = await sgd.getState();
+      const out = { w: vars.map(({ variable }) => variable.dataSync() as Float32Array), v: vars.map(({ key }) => state.momentum[key]!.values) };
+      sgd.dispose();
+      vars.forEach(({ variable }) => variable.dispose());
+      return out;
+    };
+    const cpu = await run('cpu');
+    const wasm = await run('wasm');
+    shapes.forEach((_, i) => {
+      expect(relativeError(cpu.w[i]!, wasm.w[i]!)).toBeLessThan(1e-6);
+      expect(relativeError(cpu.v[i]!, wasm.v[i]!)).toBeLessThan(1e-6);
+    });
   });
 });
