@@ -70,7 +70,7 @@ interface Point {
 
 interface Anchors {
   version: string;
-  /** In list order; found every ANCHOR_EVERY items, then kept exact through edits made here (see repairAnchors). */
+  /** In list order; found every ANCHOR_EVERY items, then kept exact through edits made here (see anchorRepair). */
   points: Point[];
   /** True once the end of the list was reached while finding them. */
   complete: boolean;
