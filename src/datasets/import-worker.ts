@@ -1,7 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import Database from 'better-sqlite3';
 import type { ImportRequest } from '../api/datasets.js';
-import { runImport } from './indexer.js';
+import { ProbePool } from './probe-pool.js';
 import type { ImportWorkerData, WorkerMessage } from './worker-messages.js';
 
 // The import's own thread: its own connection to the WAL database, batched write transactions.
@@ -9,15 +8,25 @@ const data = workerData as ImportWorkerData;
 const cancelFlag = new Int32Array(data.cancelFlag);
 const post = (message: WorkerMessage): void => parentPort!.postMessage(message);
 
+// The probe threads boot while this thread loads SQLite and the indexer (the pool's own imports are light).
+const probes = new ProbePool();
+const [{ default: Database }, { runImport }] = await Promise.all([import('better-sqlite3'), import('./indexer.js')]);
+
 const db = new Database(data.databasePath, data.nativeBinding ? { nativeBinding: data.nativeBinding } : {});
 db.pragma('busy_timeout = 10000');
 db.pragma('foreign_keys = ON');
 db.pragma('synchronous = NORMAL');
 try {
-  const finished = await runImport(db, data.jobId, data.request as ImportRequest, {
-    progress: (progress) => post({ type: 'progress', progress }),
-    cancelled: () => Atomics.load(cancelFlag, 0) === 1,
-  });
+  const finished = await runImport(
+    db,
+    data.jobId,
+    data.request as ImportRequest,
+    {
+      progress: (progress) => post({ type: 'progress', progress }),
+      cancelled: () => Atomics.load(cancelFlag, 0) === 1,
+    },
+    probes,
+  );
   post({ type: 'finished', finished });
 } catch (err) {
   post({ type: 'failed', message: err instanceof Error ? err.message : String(err) });

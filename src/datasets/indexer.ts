@@ -28,9 +28,9 @@ type Outcome =
  * Imports sources into a dataset: scan, then probe each file (unchanged files by size+mtime are not re-read),
  * committing in order in batched transactions, then assign splits. Cancelling keeps what was committed.
  */
-export async function runImport(db: Database, jobId: string, request: ImportRequest, hooks: IndexerHooks): Promise<ImportFinished> {
-  // The probe threads start now, while the sources are scanned.
-  const pool = new ProbePool();
+export async function runImport(db: Database, jobId: string, request: ImportRequest, hooks: IndexerHooks, probes?: ProbePool): Promise<ImportFinished> {
+  // The probe threads start now (unless the caller started them earlier), while the sources are scanned.
+  const pool = probes ?? new ProbePool();
   try {
     return await importWith(pool, db, jobId, request, hooks);
   } finally {
@@ -112,6 +112,8 @@ async function importWith(pool: ProbePool, db: Database, jobId: string, request:
       }
       writer.writeImages(images);
     })();
+    // Each commit is reported: a fast import still shows (and can be cancelled at) what it has committed.
+    report(true);
   };
   const write = (outcome: Outcome): void => {
     const { candidate } = outcome;
@@ -152,6 +154,7 @@ async function importWith(pool: ProbePool, db: Database, jobId: string, request:
         counts.indexed++;
       }
       batch.push(outcome);
+      if (batch.length >= BATCH_ROWS) {flush();}
     }
     if (batch.length >= BATCH_ROWS || (batch.length > 0 && Date.now() - lastFlush > BATCH_MS)) {flush();}
   };

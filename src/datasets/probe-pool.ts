@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { siblingModule, spawnWorker } from '../images/spawn-worker.js';
-import { MAX_FILE_BYTES, probeImage, type ProbedImage, type ProbeFailure } from './probe.js';
+import { readFileSync } from 'node:fs';
+import { describeReadError, MAX_FILE_BYTES, probeBytesSync, probeImage, type ProbedImage, type ProbeFailure } from './probe.js';
 
 /** One file for a probe thread (size already checked by the caller). */
 export interface ProbeTask {
@@ -20,10 +21,14 @@ export interface ProbeReply {
 const BATCH = 32;
 /** Batches a thread holds at once, so it never waits for the next one. */
 const QUEUED_BATCHES = 2;
+/** Files the calling thread probes at a time when every thread is busy (a few ms, less than a queued batch). */
+const LOCAL_BATCH = 8;
 
 interface Lane {
   worker: Worker;
   batches: number;
+  /** Set when the thread has loaded its code: work sent before would wait behind its start-up and hold up every later commit. */
+  ready: boolean;
 }
 
 /**
@@ -38,6 +43,7 @@ export class ProbePool {
   private queue: ProbeTask[] = [];
   private nextId = 0;
   private scheduled = false;
+  private localScheduled = false;
   private broken = false;
 
   constructor(threads = Math.max(1, Math.min(4, availableParallelism() - 1))) {
@@ -45,8 +51,13 @@ export class ProbePool {
     this.broken = threads === 0;
     for (let i = 0; i < threads; i++) {
       const worker = spawnWorker(siblingModule(import.meta.url, 'probe-worker'));
-      const lane: Lane = { worker, batches: 0 };
-      worker.on('message', (replies: ProbeReply[]) => {
+      const lane: Lane = { worker, batches: 0, ready: false };
+      worker.on('message', (replies: ProbeReply[] | 'ready') => {
+        if (replies === 'ready') {
+          lane.ready = true;
+          this.dispatch();
+          return;
+        }
         lane.batches--;
         for (const reply of replies) {
           const entry = this.waiting.get(reply.id);
@@ -84,12 +95,46 @@ export class ProbePool {
 
   private dispatch(): void {
     while (this.queue.length > 0) {
-      const lane = this.lanes.reduce<Lane | null>((best, l) => (l.batches < QUEUED_BATCHES && (!best || l.batches < best.batches) ? l : best), null);
-      if (!lane) {return;}
+      const lane = this.lanes.reduce<Lane | null>((best, l) => (l.ready && l.batches < QUEUED_BATCHES && (!best || l.batches < best.batches) ? l : best), null);
+      if (!lane) {break;}
       const batch = this.queue.slice(0, BATCH);
       this.queue = this.queue.slice(BATCH);
       lane.batches++;
       lane.worker.postMessage(batch);
+    }
+    if (this.queue.length > 0 && !this.localScheduled) {
+      // Every thread has work queued (or is still starting): this thread probes a few files itself rather than wait (it has only the
+      // SQLite writes to do), then lets replies in before taking more.
+      this.localScheduled = true;
+      setImmediate(() => {
+        this.localScheduled = false;
+        this.probeHere();
+        this.dispatch();
+      });
+    }
+  }
+
+  /** Probes a few queued files on this thread, blocking briefly (reads are synchronous here too). */
+  private probeHere(): void {
+    const batch = this.queue.slice(0, LOCAL_BATCH);
+    this.queue = this.queue.slice(LOCAL_BATCH);
+    for (const task of batch) {
+      const entry = this.waiting.get(task.id);
+      this.waiting.delete(task.id);
+      if (!entry) {continue;}
+      let bytes: Buffer;
+      try {
+        bytes = readFileSync(task.path);
+      } catch (err) {
+        entry.resolve(describeReadError(err));
+        continue;
+      }
+      const result = probeBytesSync(bytes);
+      if (result instanceof Promise) {
+        void result.then(entry.resolve);
+      } else {
+        entry.resolve(result);
+      }
     }
   }
 

@@ -55,3 +55,4 @@ port.on('message', (tasks: ProbeTask[]) => {
     port.postMessage(replies);
   })();
 });
+port.postMessage('ready');
