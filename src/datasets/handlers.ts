@@ -94,7 +94,10 @@ export function datasetHandlers(ctx: StudioContext, options: DatasetServiceOptio
       return detail(id);
     },
     'images.list': async (query) => {
-      detail(query.datasetId);
+      // Only that it exists: the gallery asks for a page on every scroll, the summary is not needed.
+      if (!db.prepare('SELECT 1 FROM datasets WHERE id = ?').get(query.datasetId)) {
+        throw new ApiError('not_found', `No dataset with id ${query.datasetId}.`);
+      }
       return listImages(db, query);
     },
     'images.get': async ({ id }) => getImage(db, id),

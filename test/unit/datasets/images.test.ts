@@ -97,6 +97,7 @@ describe('editing images in the library', () => {
     expect(studio.library.db.prepare('SELECT COUNT(*) AS n FROM images').get()).toEqual({ n: 0 });
     expect(studio.library.db.prepare('SELECT COUNT(*) AS n FROM image_counts WHERE dataset_id = ?').get(datasetId)).toEqual({ n: 0 });
     await expect(studio.call('datasets.get', { id: datasetId })).rejects.toThrow(/No dataset/);
+    await expect(studio.call('images.list', { datasetId })).rejects.toMatchObject({ code: 'not_found', message: `No dataset with id ${datasetId}.` });
   });
 });
 
