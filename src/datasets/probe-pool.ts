@@ -1,8 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { siblingModule, spawnWorker } from '../images/spawn-worker.js';
-import { readFileSync } from 'node:fs';
-import { describeReadError, MAX_FILE_BYTES, probeBytesSync, probeImage, type ProbedImage, type ProbeFailure } from './probe.js';
+import { describeReadError, MAX_FILE_BYTES, probeBytesSync, probeImage, readIntoScratch, readsByHand, type ProbedImage, type ProbeFailure } from './probe.js';
 
 /** One file for a probe thread (size already checked by the caller). */
 export interface ProbeTask {
@@ -124,12 +123,12 @@ export class ProbePool {
       if (!entry) {continue;}
       let bytes: Buffer;
       try {
-        bytes = readFileSync(task.path);
+        bytes = readIntoScratch(task.path, task.size);
       } catch (err) {
         entry.resolve(describeReadError(err));
         continue;
       }
-      const result = probeBytesSync(bytes);
+      const result = probeBytesSync(readsByHand(bytes) ? bytes : Buffer.from(bytes));
       if (result instanceof Promise) {
         void result.then(entry.resolve);
       } else {

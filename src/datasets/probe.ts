@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFile, readSync } from 'node:fs';
 import type { Metadata } from 'sharp';
 import type { SkipKind } from '../api/datasets.js';
 
@@ -85,6 +85,37 @@ export function describeReadError(err: unknown): ProbeFailure {
 /** Hashes bytes as lowercase hex SHA-256. */
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** readIntoScratch's buffer (per thread: each has its own module instance); files over 64 MiB get one of their own. */
+let scratch = Buffer.alloc(0);
+const SCRATCH_MAX = 64 * 1024 ** 2;
+
+/**
+ * A whole file, read with blocking calls into this thread's one reused buffer: the size is known from the scan,
+ * so it costs open + read + close and makes no garbage. The view is valid until the next call on this thread
+ * (copy it before anything asynchronous keeps it).
+ */
+export function readIntoScratch(path: string, expected: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    // One byte more than expected tells a file that grew since the scan; then its real size is read.
+    let size = expected + 1;
+    for (;;) {
+      if (scratch.length < size && size <= SCRATCH_MAX) {scratch = Buffer.allocUnsafeSlow(Math.min(SCRATCH_MAX, Math.max(size, 2 * scratch.length, 1 << 20)));}
+      const target = size <= SCRATCH_MAX ? scratch : Buffer.allocUnsafeSlow(size);
+      let got = 0;
+      while (got < size) {
+        const n = readSync(fd, target, got, size - got, got);
+        if (n === 0) {break;}
+        got += n;
+      }
+      if (got < size) {return target.subarray(0, got);}
+      size = fstatSync(fd).size + 1;
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Refuses files that are empty or too large to read, before reading them. */
