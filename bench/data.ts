@@ -125,6 +125,6 @@ export async function indexingFigure(o: { dir: string; reps: number }): Promise<
     ours: median(ours),
     peer: median(raw),
     samples: { ours, peer: raw },
-    note: `${files} files (256 px JPEG/PNG), ${reps} repetitions, fresh library each (includes the import worker's start-up); the raw limit (4 lanes of readFile + SHA-256, after a warm-up pass) skips scanning, header checks and SQLite; per-repetition ratios ${ratios.map((r) => r.toFixed(2)).join(', ')}; the indexing phase alone (no start-up, scan or splits) ${median(phase).toFixed(0)} files/s, ratios ${phaseRatios.map((r) => r.toFixed(2)).join(', ')}`,
+    note: `${files} files (256 px JPEG/PNG), ${reps} repetitions, fresh library each (includes the import worker's start-up); the raw limit (4 lanes of readFile + SHA-256, after a warm-up pass) skips scanning, header checks and SQLite; per-repetition ratios ${ratios.map((r) => r.toFixed(2)).join(', ')} (median ${median(ratios).toFixed(2)}: the ratio of medians above mixes repetitions when the machine's load changes); the indexing phase alone (no start-up, scan or splits) ${median(phase).toFixed(0)} files/s, ratios ${phaseRatios.map((r) => r.toFixed(2)).join(', ')}`,
   });
 }
