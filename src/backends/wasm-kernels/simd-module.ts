@@ -1,4 +1,4 @@
-import { SIMD_KERNELS_WASM_BASE64 } from './simd-binary.js';
+import { SIMD_KERNELS_SHARED_WASM_BASE64, SIMD_KERNELS_WASM_BASE64 } from './simd-binary.js';
 import type { TensorInfo, WasmBackendLike } from './kernel-call.js';
 
 /** The functions of simd-kernels.c; pointers are byte offsets into tfjs' wasm heap. */
@@ -30,11 +30,13 @@ export interface SimdKernels {
 
 /** The parts of tfjs' wasm backend the SIMD module needs beyond {@link WasmBackendLike}. */
 interface WasmBackendInternals {
-  wasm: { asm?: { memory?: unknown }; _malloc(bytes: number): number; _free(ptr: number): void };
+  /** The single-threaded build exports its memory (asm.memory); the multi-threaded one creates it (wasmMemory). */
+  wasm: { asm?: { memory?: unknown }; wasmMemory?: unknown; _malloc(bytes: number): number; _free(ptr: number): void };
   getMemoryOffset(dataId: object): number;
 }
 
-let compiled: WebAssembly.Module | null | undefined;
+/** Compiled once per kind of memory: plain, or shared (the multi-threaded build's). */
+const compiled: { plain?: WebAssembly.Module; shared?: WebAssembly.Module } = {};
 const instances = new WeakMap<object, SimdKernels | null>();
 /** Tests and A/B measurements switch the SIMD kernels off to compare with the JS ones. */
 let enabled = true;
@@ -53,16 +55,15 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
 }
 
 /**
- * The SIMD kernels instantiated on this backend's own memory, or null where that cannot be done
- * (the multi-threaded build's shared memory, a host without WebAssembly SIMD): callers then run
- * their JS loops.
+ * The SIMD kernels instantiated on this backend's own memory (single- or multi-threaded build), or
+ * null where that cannot be done (a host without WebAssembly SIMD): callers then run their JS loops.
  */
 export function simdKernels(backend: WasmBackendLike): SimdKernels | null {
   if (!enabled) {
     return null;
   }
   const internals = backend as unknown as WasmBackendInternals;
-  const memory = internals.wasm?.asm?.memory;
+  const memory = internals.wasm?.asm?.memory ?? internals.wasm?.wasmMemory;
   if (!(memory instanceof WebAssembly.Memory)) {
     return null;
   }
@@ -72,13 +73,12 @@ export function simdKernels(backend: WasmBackendLike): SimdKernels | null {
   }
   let kernels: SimdKernels | null = null;
   try {
-    if (typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer) {
-      throw new Error('shared memory');
-    }
-    compiled ??= new WebAssembly.Module(decode(SIMD_KERNELS_WASM_BASE64));
-    kernels = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as SimdKernels;
+    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    const module = shared
+      ? (compiled.shared ??= new WebAssembly.Module(decode(SIMD_KERNELS_SHARED_WASM_BASE64)))
+      : (compiled.plain ??= new WebAssembly.Module(decode(SIMD_KERNELS_WASM_BASE64)));
+    kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as SimdKernels;
   } catch {
-    compiled ??= null;
     kernels = null;
   }
   instances.set(memory, kernels);
