@@ -79,7 +79,11 @@ export function packFileFor(cacheDir: string, datasetId: number, packSize: numbe
   return path.join(cacheDir, `dataset-${datasetId}-${packSize}px-${h.digest('hex').slice(0, 16)}.pack`);
 }
 
-/** Makes sure the pack exists (decoding each image once per dataset and size); returns its file and the ids that failed. */
+/**
+ * Makes sure the pack exists (decoding each image once per dataset and size); returns its file, the ids
+ * that are not in it, and — when it was built now — the images found broken (valid headers, bodies that
+ * do not decode), for the caller to record in the library.
+ */
 export async function ensurePack(
   cacheDir: string,
   datasetId: number,
@@ -87,17 +91,21 @@ export async function ensurePack(
   items: SnapshotItem[],
   onProgress: (done: number, total: number) => void,
   signal?: AbortSignal,
-): Promise<{ file: string; packSize: number; failed: Map<number, string> }> {
+): Promise<{ file: string; packSize: number; failed: Map<number, string>; undecodable: Array<{ id: number; message: string }> }> {
   const packSize = packSizeFor(inputSize);
   const file = packFileFor(cacheDir, datasetId, packSize, items);
+  const reasons = new Map<number, string>();
+  let undecodable: Array<{ id: number; message: string }> = [];
   if (!fs.existsSync(file)) {
-    await packImages({
+    const made = await packImages({
       items: items.map((it) => ({ id: it.id, path: it.path, label: it.label })),
       packSize,
       outFile: file,
       onProgress: (p) => onProgress(p.done, p.total),
       ...(signal ? { signal } : {}),
     });
+    made.errors.forEach((e) => reasons.set(e.id, e.message));
+    undecodable = made.undecodable.map((e) => ({ id: e.id, message: e.message }));
   }
   const pack = openPack(file, { preload: false });
   const present = new Set(Array.from(pack.ids));
@@ -105,10 +113,10 @@ export async function ensurePack(
   const failed = new Map<number, string>();
   for (const it of items) {
     if (!present.has(it.id)) {
-      failed.set(it.id, 'could not be decoded when the training cache was built');
+      failed.set(it.id, reasons.get(it.id) ?? 'could not be decoded when the training cache was built');
     }
   }
-  return { file, packSize, failed };
+  return { file, packSize, failed, undecodable };
 }
 
 /** Mean and PCA of the training pixels, for mean subtraction and the paper's colour augmentation. */

@@ -7,6 +7,7 @@ import type { Batch, RawBatch } from '../images/batch-source.js';
 import type { ColorStats } from '../images/color-stats.js';
 import { inputSizeOf, normalizationFor, type InputNormalization } from './config.js';
 import { colorStatsFor, ensurePack, saveSnapshot, snapshotDataset, storedSnapshot, type DatasetSnapshot, type SnapshotItem } from './data.js';
+import { recordUndecodable } from '../datasets/import-writer.js';
 import type { runRow } from './run-store.js';
 
 /** Everything a run trains from, whichever backend trains it (a Node worker or a compute window). */
@@ -62,8 +63,11 @@ export async function prepareRunData<O extends PrepareRunDataOptions>(db: Databa
   const pack = await ensurePack(path.join(libraryDir, 'cache'), run.dataset_id ?? 0, inputSize, snapshot.items, (done, total) =>
     o.progress(`Decoding images for the training cache: ${done} / ${total}`, done, total),
   );
+  // Broken images found now are marked in the library (gallery, dataset warnings, skipped list), once.
+  pack.undecodable.forEach((u) => recordUndecodable(db, u.id, u.message, 'training cache'));
   if (pack.failed.size) {
-    o.log('warn', `${pack.failed.size} image(s) could not be decoded and are left out of this run.`);
+    const [firstId, firstReason] = [...pack.failed][0]!;
+    o.log('warn', `${pack.failed.size} image(s) could not be decoded and are left out of this run (e.g. image ${firstId}: ${firstReason}).`);
   }
   const usable = snapshot.items.filter((it) => !pack.failed.has(it.id));
   const train = usable.filter((it) => it.split === 'train');

@@ -57,24 +57,35 @@ export async function imageBytes(format: FolderFormat, key: number, width = 24, 
   return image.toFormat(format === 'avif' ? 'avif' : format, format === 'avif' ? { quality: 60, effort: 0 } : {}).toBuffer();
 }
 
-/** A PNG whose header claims width×height of one grey solid colour: tiny on disk, huge decoded. */
-export function decompressionBomb(width = 12_000, height = 12_000): Buffer {
-  const chunk = (type: string, data: Buffer): Buffer => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(zlib.crc32(body));
-    return Buffer.concat([len, body, crc]);
-  };
+/** One PNG chunk: length, type, data and its CRC. */
+export function pngChunk(type: string, data: Buffer): Buffer {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(zlib.crc32(body) >>> 0);
+  return Buffer.concat([len, body, crc]);
+}
+
+/** A whole PNG file: signature, IHDR (8-bit, colour type `colorType`), one IDAT and IEND. */
+export function pngFile(width: number, height: number, colorType: 0 | 2, idat: Buffer): Buffer {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = 8; // bit depth
-  ihdr[9] = 0; // greyscale
+  ihdr[9] = colorType; // 0 greyscale, 2 RGB
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk('IHDR', ihdr), pngChunk('IDAT', idat), pngChunk('IEND', Buffer.alloc(0))]);
+}
+
+/** A PNG whose header claims width×height of one grey solid colour: tiny on disk, huge decoded. */
+export function decompressionBomb(width = 12_000, height = 12_000): Buffer {
   // Every row: filter byte 0 then zero pixels — a complete, valid image that deflates ~1000:1.
-  const deflate = zlib.deflateSync(Buffer.alloc((width + 1) * height), { level: 6 });
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflate), chunk('IEND', Buffer.alloc(0))]);
+  return pngFile(width, height, 0, zlib.deflateSync(Buffer.alloc((width + 1) * height), { level: 6 }));
+}
+
+/** A 32×32 RGB PNG whose header, chunk CRCs and IEND are right but whose IDAT is not deflate data: only decoding finds it broken. */
+export function garbageBodyPng(): Buffer {
+  return pngFile(32, 32, 2, Buffer.from(Array.from({ length: 600 }, (_, i) => (i * 73 + 41) % 251)));
 }
 
 /** A valid 2×2 24-bit BMP (written by hand: sharp cannot write BMP). */

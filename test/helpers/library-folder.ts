@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import sharp from 'sharp';
+import { pngChunk } from './image-folder.js';
 
 /** Writes `root/<class>/<class>_<i>.jpg` (the last of each class a PNG), all different, and `dog/broken.jpg` if asked. */
 export async function makePicturesFolder(root: string, classes: Record<string, string>, perClass: number, corrupt = true): Promise<void> {
@@ -28,15 +29,6 @@ export async function makePicturesFolder(root: string, classes: Record<string, s
   }
 }
 
-function chunk(type: string, data: Buffer): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, 'ascii');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(zlib.crc32(Buffer.concat([head.subarray(4), data])) >>> 0, 0);
-  return Buffer.concat([head, data, crc]);
-}
-
 /** A valid 8×8 RGB PNG whose pixels encode `seed`, so every seed gives different bytes (no duplicates). */
 export function tinyPng(seed: number): Buffer {
   const size = 8;
@@ -53,7 +45,7 @@ export function tinyPng(seed: number): Buffer {
   ihdr[8] = 8; // bit depth
   ihdr[9] = 2; // RGB
   const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([signature, pngChunk('IHDR', ihdr), pngChunk('IDAT', zlib.deflateSync(raw)), pngChunk('IEND', Buffer.alloc(0))]);
 }
 
 /** Writes `count` tiny unique PNGs into `root/<class>/` for each class name. */

@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStudio, type Studio } from '../../../src/studio.js';
-import { makeImageFolder, hashTree, type ImageFolder } from '../../helpers/image-folder.js';
+import { garbageBodyPng, makeImageFolder, hashTree, type ImageFolder } from '../../helpers/image-folder.js';
 import { tempDir } from '../../helpers/temp.js';
 import { packImages } from '../../../src/images/pack-images.js';
 import { recordUndecodable } from '../../../src/datasets/import-writer.js';
@@ -195,25 +194,6 @@ describe('given splits and labels files', () => {
     await expect(studio.call('datasets.import', { paths: [path.join(tmp.dir, 'nope')] })).rejects.toThrow(/not found/);
   });
 });
-
-/** A 32×32 PNG whose header, chunk CRCs and IEND are right but whose IDAT is random bytes: only decoding finds it broken. */
-function garbageBodyPng(): Buffer {
-  const chunk = (type: string, data: Buffer): Buffer => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(zlib.crc32(body));
-    return Buffer.concat([len, body, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(32, 0);
-  ihdr.writeUInt32BE(32, 4);
-  ihdr[8] = 8;
-  ihdr[9] = 2;
-  const garbage = Buffer.from(Array.from({ length: 600 }, (_, i) => (i * 73 + 41) % 251));
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', garbage), chunk('IEND', Buffer.alloc(0))]);
-}
 
 describe('an image whose header is fine but whose data is garbage', () => {
   let root: string;
