@@ -193,8 +193,10 @@ export const ImageDetail = ImageListItem.extend({
   sizeBytes: Count,
   /** Source file modification time, milliseconds since the epoch. */
   mtime: z.number(),
-  /** 'ok', or 'missing' when the source file was gone at the last import. */
+  /** 'ok', or 'missing': the source file was gone at the last import, or it does not decode (found when a thumbnail, the full-size view or the training cache was made). */
   status: z.enum(['ok', 'missing']),
+  /** Why the image is unusable, in words (null while it is ok). */
+  error: z.string().nullable(),
   /** Where the split came from: the source layout, the stratified assignment, or a user's edit. */
   splitSource: z.enum(['given', 'auto', 'manual']),
   /** The class as the source named it (differs from className after a relabel). */

@@ -397,7 +397,7 @@ export function getImage(db: Database, id: number): ImageDetail {
   const row = db
     .prepare(
       `SELECT ${LIST_COLUMNS}, i.dataset_id AS datasetId, i.path, i.relative_path AS relativePath, i.sha256, i.size AS sizeBytes,
-              i.mtime_ms AS mtime, i.status, i.split_source AS splitSource, o.name AS originalClassName, i.indexed_at AS indexedAt
+              i.mtime_ms AS mtime, i.status, i.error, i.split_source AS splitSource, o.name AS originalClassName, i.indexed_at AS indexedAt
        FROM images i JOIN classes c ON c.id = i.class_id JOIN classes o ON o.id = i.original_class_id WHERE i.id = ?`,
     )
     .get(id) as (Omit<ImageDetail, 'excluded'> & { excluded: number }) | undefined;

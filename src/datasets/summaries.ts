@@ -75,7 +75,7 @@ export function datasetWarnings(classes: ReadonlyArray<{ name: string; count: nu
   const total = splits.train + splits.val + splits.test;
   if (total > 0 && splits.train === 0) {warnings.push('No training images.');}
   if (total > 0 && splits.val === 0) {warnings.push('No validation images: training cannot measure validation error.');}
-  if (counts.missing > 0) {warnings.push(`${plural(counts.missing, 'source file')} ${counts.missing === 1 ? 'was' : 'were'} missing or unusable at the last import.`);}
+  if (counts.missing > 0) {warnings.push(`${plural(counts.missing, 'source file')} ${counts.missing === 1 ? 'is' : 'are'} missing or broken (gone at the last import, or found not to decode); they are left out of training.`);}
   if (counts.skipped > 0) {warnings.push(`${plural(counts.skipped, 'file')} skipped by the import (see the list).`);}
   return warnings;
 }

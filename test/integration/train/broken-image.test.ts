@@ -38,6 +38,9 @@ it('a broken image found by the training cache is left out of the run and marked
 
   const image = await studio.call('images.get', { id: broken });
   expect(image.status).toBe('missing');
+  expect(image.error).toMatch(/^corrupt PNG: .+ \(found when making its training cache\)$/);
+  const dataset = await studio.call('datasets.get', { id: datasetId });
+  expect(dataset.warnings).toContain('1 source file is missing or broken (gone at the last import, or found not to decode); they are left out of training.');
   const skipped = await studio.call('datasets.skipped', { id: datasetId });
   const entry = skipped.find((s) => s.path.endsWith('looks-fine.png'));
   expect(entry?.reason).toMatch(/^corrupt PNG: .+ \(found when making its training cache\)$/);
