@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BatchSource } from '../images/batch-source.js';
+import { forwardOf, modelForward } from '../model/forward.js';
 import { topKHits } from './metrics.js';
 
 /** Loss and top-1/top-5 error over a whole source, plus the per-image probabilities when asked. */
@@ -27,10 +28,14 @@ export async function evaluateSource(
   numClasses: number,
   options: { collect?: boolean; featureLayer?: string; shouldStop?: () => boolean; onBatch?: (images: number) => void } = {},
 ): Promise<EvaluationResult> {
-  // One pass gives both: a sub-model whose outputs are the feature layer and the softmax.
-  const net = options.featureLayer
-    ? tf.model({ inputs: model.inputs, outputs: [model.getLayer(options.featureLayer).output as tf.SymbolicTensor, model.outputs[0]!] })
-    : model;
+  // One pass gives both: the layers up to the feature layer, then the rest to the softmax — run as
+  // plain ops on the layers' weights (model/forward.ts), the same fast path as training and classify.
+  const at = options.featureLayer ? model.layers.findIndex((l) => l.name === options.featureLayer) : -1;
+  if (options.featureLayer && at < 0) {
+    throw new Error(`The model has no layer named ${options.featureLayer}.`);
+  }
+  const head = at >= 0 ? forwardOf(model.layers.slice(0, at + 1)) : modelForward(model);
+  const tail = at >= 0 ? forwardOf(model.layers.slice(at + 1)) : null;
   const featureDim = options.featureLayer ? (model.getLayer(options.featureLayer).outputShape as number[]).slice(1).reduce((a, b) => a * b, 1) : 0;
   const featureParts: Float32Array[] = [];
   let images = 0;
@@ -45,9 +50,9 @@ export async function evaluateSource(
     const n = batch.labels.length;
     const [probs, features] = tf.tidy(() => {
       const x = tf.tensor4d(batch.x, batch.shape);
-      const out = net.predict(x);
+      const h = head(x, false);
       const average = (t: tf.Tensor, width: number): tf.Tensor => (views > 1 ? t.reshape([n, views, width]).mean(1) : t);
-      return Array.isArray(out) ? [average(out[1]!, numClasses), average(out[0]!.reshape([n * views, featureDim]), featureDim)] : [average(out, numClasses)];
+      return tail ? [average(tail(h, false), numClasses), average(h.reshape([n * views, featureDim]), featureDim)] : [average(h, numClasses)];
     }) as [tf.Tensor, tf.Tensor?];
     const values = (await probs.data()) as Float32Array;
     probs.dispose();
