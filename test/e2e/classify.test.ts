@@ -141,28 +141,31 @@ describe('Classify in browser mode', () => {
     const table = page.getByTestId('results-table');
     await table.waitFor();
     const names = () => table.locator('tbody td.file').allTextContents();
-    expect(await names()).toEqual(GOOD);
+    await expect.poll(names).toEqual(GOOD);
     await table.getByRole('button', { name: /^File/ }).click();
     await table.getByRole('button', { name: /^File/ }).click();
-    expect(await names()).toEqual([...GOOD].reverse());
+    await expect.poll(names).toEqual([...GOOD].reverse());
     expect(await table.locator('th[aria-sort="descending"]').textContent()).toContain('File');
 
     await table.getByRole('button', { name: /^Confidence/ }).click();
     const confidences = async () => (await table.locator('tbody td.num').allTextContents()).map((t) => Number.parseFloat(t.replace('<', '')));
+    const descending = (c: number[]): boolean => c.every((v, i) => i === 0 || c[i - 1]! >= v);
+    await expect.poll(async () => descending(await confidences())).toBe(true);
     const sorted = await confidences();
-    expect(sorted).toEqual([...sorted].sort((a, b) => b - a));
 
     // The slider keeps rows whose top-1 confidence is at most its value.
     const lowest = Math.min(...sorted);
     const slider = page.getByTestId('confidence-filter');
+    // The table re-renders after the slider's input event: poll what the user sees.
+    const rows = () => table.getByTestId('result-row').count();
     await slider.fill('5');
     const kept = sorted.filter((c) => c <= 5).length;
-    expect(await table.getByTestId('result-row').count()).toBe(kept);
-    expect(await page.getByTestId('table-count').textContent()).toBe(`${kept} of 4 shown`);
+    await expect.poll(rows).toBe(kept);
+    await expect.poll(() => page.getByTestId('table-count').textContent()).toBe(`${kept} of 4 shown`);
     await slider.fill(String(Math.min(100, Math.ceil(lowest / 5) * 5)));
-    expect(await table.getByTestId('result-row').count()).toBeGreaterThanOrEqual(1);
+    await expect.poll(rows).toBeGreaterThanOrEqual(1);
     await slider.fill('100');
-    expect(await table.getByTestId('result-row').count()).toBe(4);
+    await expect.poll(rows).toBe(4);
     await page.setViewportSize({ width: 1280, height: 1300 });
     await page.screenshot({ path: artifactPath('e2e', 'classify-table.png') });
   });
