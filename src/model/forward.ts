@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 /** One layer's computation: `needsInputGrad` is false while x does not depend on any weight (the data). */
-type Step = (x: tf.Tensor, training: boolean, needsInputGrad: boolean) => tf.Tensor;
+type Step = (x: tf.Tensor, training: boolean, needsInputGrad: boolean, seed?: number) => tf.Tensor;
 
 interface ConvAttrs {
   strides: [number, number];
@@ -106,7 +106,8 @@ function stepOf(layer: tf.layers.Layer): Step | null {
       if (config.noiseShape != null) {
         return fallback(layer);
       }
-      return (x, training) => (training && rate > 0 && rate < 1 ? tf.dropout(x, rate) : x);
+      // A seed gives the same mask for the same step (a resumed or repeated run); without one, a fresh mask.
+      return (x, training, _needs, seed) => (training && rate > 0 && rate < 1 ? tf.dropout(x, rate, undefined, seed) : x);
     }
     case 'ZeroPadding2D': {
       const p = config.padding as [[number, number], [number, number]];
@@ -124,26 +125,30 @@ function stepOf(layer: tf.layers.Layer): Step | null {
   }
 }
 
-/** A function computing `layers` in order on a batch; `training` switches dropout and the training gradient path. */
-export function forwardOf(layers: readonly tf.layers.Layer[]): (x: tf.Tensor, training: boolean) => tf.Tensor {
+/** A forward function: `training` switches dropout and the training gradient path; `seed` (training) fixes the dropout masks of this step. */
+export type Forward = (x: tf.Tensor, training: boolean, seed?: number) => tf.Tensor;
+
+/** A function computing `layers` in order on a batch. */
+export function forwardOf(layers: readonly tf.layers.Layer[]): Forward {
   const steps = layers.map((layer) => ({ step: stepOf(layer), trainable: layer.trainableWeights.length > 0 }));
-  return (x, training) => {
+  return (x, training, seed) => {
     let h = x;
     let dependsOnWeights = false;
-    for (const { step, trainable } of steps) {
+    steps.forEach(({ step, trainable }, i) => {
       if (step) {
-        h = step(h, training, dependsOnWeights);
+        // Each layer its own stream: the same step seed must not give two dropout layers one mask.
+        h = step(h, training, dependsOnWeights, seed === undefined ? undefined : (seed + Math.imul(i + 1, 0x9e3779b1)) >>> 0);
         dependsOnWeights ||= trainable;
       }
-    }
+    });
     return h;
   };
 }
 
-const whole = new WeakMap<tf.LayersModel, (x: tf.Tensor, training: boolean) => tf.Tensor>();
+const whole = new WeakMap<tf.LayersModel, Forward>();
 
 /** The whole model's output (e.g. softmax probabilities) for a batch, without the layers API's per-call overhead. */
-export function modelForward(model: tf.LayersModel): (x: tf.Tensor, training: boolean) => tf.Tensor {
+export function modelForward(model: tf.LayersModel): Forward {
   let f = whole.get(model);
   if (!f) {
     f = forwardOf(model.layers);

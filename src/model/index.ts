@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { alexnet, alexnetTopology } from './alexnet.js';
 import { alexnet2012, alexnet2012Topology } from './alexnet-2012.js';
 import { alexnetSmall, alexnetSmallTopology } from './alexnet-small.js';
-import type { InitScheme } from './initializers.js';
+import { seedKernels, type InitScheme } from './initializers.js';
 import { describeTopology, type LayerRow, type LayerSpec, type TopologyOptions } from './layer-spec.js';
 
 export { GroupedConv2D } from './grouped-conv2d.js';
@@ -65,6 +65,8 @@ export interface ModelOptions {
   /** Dropout rate before fc6 and fc7; 0 removes the dropout layers. */
   dropout?: number;
   init?: InitScheme;
+  /** Seeds the kernels' initial draw (a run's config seed): the same seed, the same starting weights. */
+  seed?: number;
 }
 
 const TOPOLOGIES: Record<ArchName, (o: TopologyOptions) => LayerSpec[]> = {
@@ -102,7 +104,12 @@ function resolve(arch: ArchName, o: ModelOptions): TopologyOptions & { init: Ini
 
 /** Builds an architecture as an uncompiled tf.LayersModel (the trainer owns optimizer and loss). */
 export function buildModel(arch: ArchName, options: ModelOptions): tf.LayersModel {
-  return BUILDERS[arch](resolve(arch, options));
+  const resolved = resolve(arch, options);
+  const model = BUILDERS[arch](resolved);
+  if (options.seed !== undefined) {
+    seedKernels(model, resolved.init, options.seed);
+  }
+  return model;
 }
 
 /** The topology of an architecture as data: each layer with its output shape and parameter count. */

@@ -48,7 +48,7 @@ export async function runComputeSession(endpoint: ComputeEndpoint<ToCompute, Fro
   const arch = config.arch as ArchName;
   const model = init.checkpoint
     ? await tf.loadLayersModel(tf.io.fromMemory(artifactsOf(init.checkpoint)))
-    : buildModel(arch, { numClasses: init.numClasses, inputSize: init.inputSize, lrn: config.lrn ?? ARCHS[arch].defaultLrn, dropout: config.dropout, init: config.init ?? ARCHS[arch].defaultInit });
+    : buildModel(arch, { numClasses: init.numClasses, inputSize: init.inputSize, lrn: config.lrn ?? ARCHS[arch].defaultLrn, dropout: config.dropout, init: config.init ?? ARCHS[arch].defaultInit, seed: config.seed });
   const sgd = new PaperSgd(keyedWeights(model), { momentum: config.momentum, weightDecay: config.weightDecay });
   if (init.checkpoint) {
     sgd.setState(sgdStateOf(init.checkpoint));

@@ -1,6 +1,7 @@
 // The training loop. It depends only on tfjs and a BatchSource, never on Node APIs, so the same loop
 // runs in a Node worker (tensorflow / wasm / cpu) and in a browser compute window (webgpu / webgl).
 import * as tf from '@tensorflow/tfjs';
+import { hashSeed } from '../images/prng.js';
 import type { EpochMetrics, TrainConfig } from '../api/runs.js';
 import { evaluateSource } from '../evaluate/evaluate.js';
 import type { BatchSource } from '../images/batch-source.js';
@@ -48,7 +49,8 @@ export interface LoopHooks {
 export interface LoopOptions {
   model: tf.LayersModel;
   sgd: PaperSgd;
-  config: Pick<TrainConfig, 'epochs' | 'lr' | 'schedule' | 'timeLimitSeconds'>;
+  /** With `seed`, every step's dropout masks follow from (seed, epoch, batch): a repeated or resumed run draws the same ones. */
+  config: Pick<TrainConfig, 'epochs' | 'lr' | 'schedule' | 'timeLimitSeconds'> & { seed?: number };
   numClasses: number;
   train: BatchSource;
   /** Validation batches; null when the dataset has no validation split. */
@@ -63,7 +65,7 @@ export interface LoopOptions {
 export type LoopOutcome = 'completed' | 'stopped' | 'time-limit';
 
 /** A function computing logits from the trunk of the network and fc8's own weights (stable softmax cross-entropy). */
-export function logitsOf(model: tf.LayersModel): (x: tf.Tensor4D, training: boolean) => tf.Tensor2D {
+export function logitsOf(model: tf.LayersModel): (x: tf.Tensor4D, training: boolean, seed?: number) => tf.Tensor2D {
   const head = model.layers[model.layers.length - 1]!;
   // The trunk as plain ops on the layers' weights (fused conv + bias + ReLU, no layers-API overhead).
   const trunk = forwardOf(model.layers.slice(0, -1));
@@ -71,9 +73,9 @@ export function logitsOf(model: tf.LayersModel): (x: tf.Tensor4D, training: bool
   if (!kernel || !bias) {
     throw new Error('The last layer of the network must be a dense layer with a bias.');
   }
-  return (x, training) =>
+  return (x, training, seed) =>
     tf.tidy(() => {
-      const h = trunk(x, training) as tf.Tensor2D;
+      const h = trunk(x, training, seed) as tf.Tensor2D;
       return tf.add(tf.matMul(h, kernel.read() as tf.Tensor2D), bias.read()) as tf.Tensor2D;
     });
 }
@@ -105,7 +107,8 @@ export async function trainLoop(o: LoopOptions): Promise<{ outcome: LoopOutcome;
       const lossValue = tf.tidy(() => {
         const x = tf.tensor4d(batch.x, batch.shape);
         const y = tf.oneHot(tf.tensor1d(batch.labels, 'int32'), o.numClasses);
-        const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, logits(x, true)) as tf.Scalar, vars);
+        const seed = o.config.seed === undefined ? undefined : hashSeed(o.config.seed, 'dropout', batch.epoch ?? pos.epoch, batch.index ?? pos.batch)[0];
+        const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, logits(x, true, seed)) as tf.Scalar, vars);
         o.sgd.apply(grads, pos.schedule.lr);
         return value;
       });

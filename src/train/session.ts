@@ -75,7 +75,7 @@ export async function trainRun(db: Database, libraryDir: string, runId: number, 
     const init = config.init ?? ARCHS[arch].defaultInit;
     const model = checkpoint
       ? await modelFromCheckpoint(checkpoint)
-      : buildModel(arch, { numClasses: snapshot.classes.length, inputSize, lrn: config.lrn ?? ARCHS[arch].defaultLrn, dropout: config.dropout, init });
+      : buildModel(arch, { numClasses: snapshot.classes.length, inputSize, lrn: config.lrn ?? ARCHS[arch].defaultLrn, dropout: config.dropout, init, seed: config.seed });
     const sgd = new PaperSgd(keyedWeights(model), { momentum: config.momentum, weightDecay: config.weightDecay });
     if (checkpoint) {
       sgd.setState(checkpoint.sgd);

@@ -38,6 +38,7 @@ const config: ComputeInit['config'] = {
   dropout: 0,
   lrn: true,
   init: 'he',
+  seed: 1,
 };
 
 let browser: Browser;
