@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { BackendChoice, BackendName, BackendProbe } from '../api/app.js';
 import { ApiError } from '../api/errors.js';
 import { tf, wasmBinaryDir } from './tf.js';
+import { registerCpuTrainingKernels } from './cpu-kernels.js';
 import { registerWasmTrainingKernels } from './wasm-kernels/index.js';
 
 /** A backend preference as a user states it. */
@@ -168,6 +169,10 @@ export async function activateBackend(name: BackendName): Promise<BackendName> {
     if (!load.provider) {
       throw new ApiError('unavailable', `The tensorflow backend is not available: ${load.reason}`);
     }
+  }
+  if (name === 'cpu') {
+    // tfjs' JavaScript filter gradient is element-by-element; the project's is a convolution.
+    registerCpuTrainingKernels();
   }
   if (name === 'wasm') {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');

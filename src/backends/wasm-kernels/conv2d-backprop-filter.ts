@@ -1,14 +1,25 @@
 import * as tf from '@tensorflow/tfjs';
-import { callKernel, release, type TensorInfo, type WasmKernelFunc } from './kernel-call.js';
+import { callKernel, release, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo, type WasmKernelFunc } from './kernel-call.js';
 
 /**
  * Filter gradient of a 2-D convolution as one XNNPACK convolution: dW[kh,kw,ci,co] =
  * Σ_{b,oh,ow} x[b, oh·s+kh−pad, ow·s+kw−pad, ci] · dy[b,oh,ow,co] is a convolution of x seen as
  * [CI, H, W, B] (batch ↔ channels) with dy seen as a [OH, OW, B, CO] filter dilated by the stride.
  */
-export const conv2dBackpropFilter: WasmKernelFunc = ({ inputs, backend, attrs }) => {
-  const x = inputs.x as TensorInfo;
-  const dy = inputs.dy as TensorInfo;
+export const conv2dBackpropFilter: WasmKernelFunc = ({ inputs, backend, attrs }) =>
+  filterGradAsConv(inputs.x as TensorInfo, inputs.dy as TensorInfo, attrs, (name, i, a) => callKernel(name, backend, i, a), (...infos) => release(backend, ...infos));
+
+/**
+ * The filter gradient built from a backend's own Transpose, Conv2D and Slice kernels (`call`), freeing
+ * intermediates with `free`: shared by the wasm kernel and the cpu one (backends/cpu-kernels.ts).
+ */
+export function filterGradAsConv(
+  x: TensorInfo,
+  dy: TensorInfo,
+  attrs: NamedAttrMap,
+  call: (name: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap) => TensorInfo,
+  free: (...infos: TensorInfo[]) => void,
+): TensorInfo {
   const { strides, pad, dimRoundingMode, filterShape, dataFormat } = attrs as {
     strides: number | [number, number];
     pad: 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -17,7 +28,7 @@ export const conv2dBackpropFilter: WasmKernelFunc = ({ inputs, backend, attrs })
     dataFormat?: 'NHWC' | 'NCHW';
   };
   if (dataFormat === 'NCHW') {
-    throw new Error("wasm Conv2DBackpropFilter supports dataFormat 'NHWC' only");
+    throw new Error("the project's Conv2DBackpropFilter supports dataFormat 'NHWC' only");
   }
   const info = tf.backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number],
@@ -33,11 +44,10 @@ export const conv2dBackpropFilter: WasmKernelFunc = ({ inputs, backend, attrs })
   const spanW = filterWidth + (outWidth - 1) * strideWidth;
   const bottom = Math.max(0, spanH - padInfo.top - inHeight);
   const right = Math.max(0, spanW - padInfo.left - inWidth);
-  const xT = callKernel('Transpose', backend, { x }, { perm: [3, 1, 2, 0] });
-  const dyT = callKernel('Transpose', backend, { x: dy }, { perm: [1, 2, 0, 3] });
-  const conv = callKernel(
+  const xT = call('Transpose', { x }, { perm: [3, 1, 2, 0] });
+  const dyT = call('Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
+  const conv = call(
     'Conv2D',
-    backend,
     { x: xT, filter: dyT },
     {
       strides: 1,
@@ -46,13 +56,13 @@ export const conv2dBackpropFilter: WasmKernelFunc = ({ inputs, backend, attrs })
       dataFormat: 'NHWC',
     },
   );
-  release(backend, xT, dyT);
+  free(xT, dyT);
   let grad = conv;
   if (conv.shape[1] !== filterHeight || conv.shape[2] !== filterWidth) {
-    grad = callKernel('Slice', backend, { x: conv }, { begin: [0, 0, 0, 0], size: [-1, filterHeight, filterWidth, -1] });
-    release(backend, conv);
+    grad = call('Slice', { x: conv }, { begin: [0, 0, 0, 0], size: [-1, filterHeight, filterWidth, -1] });
+    free(conv);
   }
-  const dw = callKernel('Transpose', backend, { x: grad }, { perm: [1, 2, 0, 3] });
-  release(backend, grad);
+  const dw = call('Transpose', { x: grad }, { perm: [1, 2, 0, 3] });
+  free(grad);
   return dw;
-};
+}
