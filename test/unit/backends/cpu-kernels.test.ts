@@ -47,7 +47,7 @@ describe('cpu Conv2DBackpropFilter (project kernel)', () => {
     registerCpuTrainingKernels();
     const w = tf.tensor4d(randomValues(5 * 5 * 3 * 4, 9), [5, 5, 3, 4]);
     const x = tf.tensor4d(randomValues(2 * 12 * 12 * 3, 8), [2, 12, 12, 3]);
-    const loss = (f: tf.Tensor4D): tf.Scalar => tf.conv2d(x, f, 2, 'same').square().sum();
+    const loss = (f: tf.Tensor): tf.Scalar => tf.conv2d(x, f as tf.Tensor4D, 2, 'same').square().sum();
     const got = tf.grad(loss)(w).dataSync() as Float32Array;
     restoreCpuKernels();
     const want = tf.grad(loss)(w).dataSync() as Float32Array;
