@@ -3,22 +3,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerCpuTrainingKernels, restoreCpuKernels } from '../../../src/backends/cpu-kernels.js';
+import { CASES, type ConvCase } from './conv-cases.js';
 import { randomValues, relativeError } from './wasm-test-backend.js';
 
-type Pad = 'same' | 'valid' | number;
-const CASES: Array<{ x: [number, number, number, number]; filter: [number, number, number, number]; strides: number | [number, number]; pad: Pad }> = [
-  { x: [2, 9, 9, 3], filter: [3, 3, 3, 4], strides: 1, pad: 'same' },
-  { x: [2, 9, 7, 3], filter: [3, 3, 3, 4], strides: 1, pad: 'valid' },
-  { x: [3, 8, 8, 5], filter: [5, 5, 5, 6], strides: 1, pad: 'same' },
-  { x: [2, 6, 6, 4], filter: [1, 1, 4, 7], strides: 1, pad: 'valid' },
-  { x: [2, 10, 11, 3], filter: [5, 5, 3, 4], strides: 2, pad: 'same' },
-  { x: [2, 13, 13, 3], filter: [3, 3, 3, 5], strides: 2, pad: 'valid' },
-  { x: [2, 8, 8, 2], filter: [3, 2, 2, 3], strides: [1, 2], pad: 'same' },
-  { x: [1, 27, 27, 3], filter: [11, 11, 3, 4], strides: 4, pad: 2 },
-  { x: [2, 12, 12, 6], filter: [3, 3, 6, 8], strides: 3, pad: 'same' },
-];
-
-function filterGrad(c: (typeof CASES)[number], seed: number): Float32Array {
+function filterGrad(c: ConvCase, seed: number): Float32Array {
   return tf.tidy(() => {
     const x = tf.tensor4d(randomValues(c.x.reduce((a, b) => a * b, 1), seed), c.x);
     const out = tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, tf.zeros(c.filter) as tf.Tensor4D, c.strides, c.pad).shape;

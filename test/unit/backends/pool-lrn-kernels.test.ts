@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { onCpuAndWasm, randomValues, relativeError, startWasm } from './wasm-test-backend.js';
+import { checkLrnAgainstCpu, onCpuAndWasm, randomValues, relativeError, startWasm } from './wasm-test-backend.js';
 
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -58,23 +58,8 @@ describe('wasm pooling and LRN kernels match cpu', () => {
   });
 
   it.each(LRNS)('LRN and LRNGrad: $x / radius $depthRadius / k $bias / α $alpha / β $beta', async (c) => {
-    const xv = randomValues(size(c.x), 41).map((v) => v * 20);
-    const dyv = randomValues(size(c.x), 42);
-    const args = [c.depthRadius, c.bias, c.alpha, c.beta] as const;
-    const forward = await onCpuAndWasm(() => tf.localResponseNormalization(tf.tensor(xv, c.x) as tf.Tensor4D, ...args));
-    expect(relativeError(forward.cpu, forward.wasm)).toBeLessThan(1e-5);
-    const { cpu, wasm } = await onCpuAndWasm(() =>
-      tf.tidy(() => {
-        const x = tf.tensor(xv, c.x) as tf.Tensor4D;
-        const y = tf.localResponseNormalization(x, ...args);
-        return tf.engine().runKernel('LRNGrad', { x, y, dy: tf.tensor(dyv, c.x) }, {
-          depthRadius: c.depthRadius,
-          bias: c.bias,
-          alpha: c.alpha,
-          beta: c.beta,
-        }) as tf.Tensor;
-      }),
-    );
-    expect(relativeError(cpu, wasm)).toBeLessThan(1e-5);
+    const err = await checkLrnAgainstCpu(c.x, c, 20, 41);
+    expect(err.forward).toBeLessThan(1e-5);
+    expect(err.gradient).toBeLessThan(1e-5);
   });
 });

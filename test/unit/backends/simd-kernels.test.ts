@@ -3,7 +3,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WasmBackendLike } from '../../../src/backends/wasm-kernels/kernel-call.js';
 import { setSimdKernelsEnabled, simdKernels } from '../../../src/backends/wasm-kernels/simd-module.js';
 import { PAPER_SGD_KERNEL, PaperSgd } from '../../../src/train/sgd.js';
-import { onCpuAndWasm, randomValues, relativeError, startWasm } from './wasm-test-backend.js';
+import { checkLrnAgainstCpu, onCpuAndWasm, randomValues, relativeError, startWasm } from './wasm-test-backend.js';
 
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -55,19 +55,9 @@ describe('SIMD module kernels match cpu', () => {
     { x: [1, 3, 3, 20], depthRadius: 4 },
     { x: [2, 3, 2, 8], depthRadius: 0 },
   ] as Array<{ x: [number, number, number, number]; depthRadius: number }>)('LRN and LRNGrad at β = 0.75: $x / radius $depthRadius', async (c) => {
-    const xv = randomValues(size(c.x), 51).map((v) => v * 30);
-    const dyv = randomValues(size(c.x), 52);
-    const args = [c.depthRadius, 2, 1e-3, 0.75] as const;
-    const forward = await onCpuAndWasm(() => tf.localResponseNormalization(tf.tensor(xv, c.x) as tf.Tensor4D, ...args));
-    expect(relativeError(forward.cpu, forward.wasm)).toBeLessThan(1e-5);
-    const { cpu, wasm } = await onCpuAndWasm(() =>
-      tf.tidy(() => {
-        const x = tf.tensor(xv, c.x) as tf.Tensor4D;
-        const y = tf.localResponseNormalization(x, ...args);
-        return tf.engine().runKernel('LRNGrad', { x, y, dy: tf.tensor(dyv, c.x) }, { depthRadius: c.depthRadius, bias: 2, alpha: 1e-3, beta: 0.75 }) as tf.Tensor;
-      }),
-    );
-    expect(relativeError(cpu, wasm)).toBeLessThan(1e-5);
+    const err = await checkLrnAgainstCpu(c.x, { depthRadius: c.depthRadius, bias: 2, alpha: 1e-3, beta: 0.75 }, 30, 51);
+    expect(err.forward).toBeLessThan(1e-5);
+    expect(err.gradient).toBeLessThan(1e-5);
   });
 
   it.each([true, false])('MaxPoolGrad, SIMD module %s, strided and padded windows', async (simd) => {

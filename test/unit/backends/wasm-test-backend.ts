@@ -55,3 +55,31 @@ export function relativeError(reference: Float32Array, actual: Float32Array): nu
   }
   return diff / scale;
 }
+
+/** LRN's parameters as tfjs names them. */
+export interface LrnParams {
+  depthRadius: number;
+  bias: number;
+  alpha: number;
+  beta: number;
+}
+
+/**
+ * LRN and LRNGrad on wasm against cpu for one shape: x drawn with `seed` and scaled by `scale` (so the
+ * normaliser is not ≈ k), dy with `seed + 1`; each within 1e-5 relative.
+ */
+export async function checkLrnAgainstCpu(shape: [number, number, number, number], p: LrnParams, scale: number, seed: number): Promise<{ forward: number; gradient: number }> {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const xv = randomValues(n, seed).map((v) => v * scale);
+  const dyv = randomValues(n, seed + 1);
+  const args = [p.depthRadius, p.bias, p.alpha, p.beta] as const;
+  const forward = await onCpuAndWasm(() => tf.localResponseNormalization(tf.tensor(xv, shape) as tf.Tensor4D, ...args));
+  const { cpu, wasm } = await onCpuAndWasm(() =>
+    tf.tidy(() => {
+      const x = tf.tensor(xv, shape) as tf.Tensor4D;
+      const y = tf.localResponseNormalization(x, ...args);
+      return tf.engine().runKernel('LRNGrad', { x, y, dy: tf.tensor(dyv, shape) }, { depthRadius: p.depthRadius, bias: p.bias, alpha: p.alpha, beta: p.beta }) as tf.Tensor;
+    }),
+  );
+  return { forward: relativeError(forward.cpu, forward.wasm), gradient: relativeError(cpu, wasm) };
+}
