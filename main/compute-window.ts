@@ -2,7 +2,7 @@
 // webgpu/webgl (Metal, D3D12, Vulkan) while the engine feeds it batches over a MessagePort.
 import path from 'node:path';
 import { app, BrowserWindow, MessageChannelMain, type MessagePortMain } from 'electron';
-import type { ComputeChannel, ComputeHost } from '../src/train/compute-host.js';
+import { lossSignal, type ComputeChannel, type ComputeHost } from '../src/train/compute-host.js';
 import type { FromCompute, ToCompute } from '../src/train/compute-protocol.js';
 import { runManagerOf } from '../src/train/service.js';
 import type { Studio } from '../src/studio.js';
@@ -35,14 +35,7 @@ export async function openComputeWindow(): Promise<ComputeChannel> {
     },
   });
   lockDown(win.webContents);
-  const lostListeners: Array<(reason: string) => void> = [];
-  let lost = false;
-  const lose = (reason: string): void => {
-    if (!lost) {
-      lost = true;
-      lostListeners.forEach((l) => l(reason));
-    }
-  };
+  const { lose, onLost } = lossSignal();
   win.webContents.on('render-process-gone', (_e, details) => lose(`The compute window's renderer stopped (${details.reason}).`));
   win.webContents.on('unresponsive', () => lose('The compute window stopped responding.'));
   win.on('closed', () => lose('The compute window was closed.'));
@@ -53,10 +46,10 @@ export async function openComputeWindow(): Promise<ComputeChannel> {
   const { port1, port2 } = new MessageChannelMain();
   win.webContents.postMessage('compute:port', null, [port2]);
   port1.start();
-  return channelOver(port1, win, lostListeners);
+  return channelOver(port1, win, lose, onLost);
 }
 
-function channelOver(port: MessagePortMain, win: BrowserWindow, lostListeners: Array<(reason: string) => void>): ComputeChannel {
+function channelOver(port: MessagePortMain, win: BrowserWindow, lose: (reason: string) => void, onLost: ComputeChannel['onLost']): ComputeChannel {
   return {
     // ArrayBuffers cross the process boundary by structured clone (one copy, never JSON).
     post: (m: ToCompute) => port.postMessage(m),
@@ -64,11 +57,11 @@ function channelOver(port: MessagePortMain, win: BrowserWindow, lostListeners: A
       port.on('message', (e) => {
         const m = e.data as FromCompute;
         if (m.type === 'error' && m.deviceLost) {
-          lostListeners.forEach((l) => l(m.message));
+          lose(m.message);
         }
         listener(m);
       }),
-    onLost: (listener) => lostListeners.push(listener),
+    onLost,
     close: () => {
       port.close();
       if (!win.isDestroyed()) {

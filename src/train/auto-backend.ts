@@ -5,7 +5,7 @@ import type { BackendName, ComputeAdapter } from '../api/app.js';
 import { adapterLabelOf } from '../backends/webgpu-host.js';
 import { chooseBackend, type NodeBackendName } from '../backends/index.js';
 import type { ComputeHost } from './compute-host.js';
-import type { FromCompute } from './compute-protocol.js';
+import { awaitReply, type FromCompute, type ToCompute } from './compute-protocol.js';
 
 /** One backend auto tried: its measured seconds per probe step, or why it could not run. */
 export interface AutoCandidate {
@@ -60,68 +60,52 @@ export function pickAuto(candidates: AutoCandidate[]): AutoDecision {
   };
 }
 
-/** Waits for a message of `type` from a compute channel; rejects on its `error`, its loss, or the timeout. */
-function replyOf<T extends FromCompute['type']>(
-  onMessage: (l: (m: FromCompute) => void) => void,
-  lost: Promise<string>,
-  type: T,
+/**
+ * Opens a compute window for one short exchange and closes it afterwards: `ask` posts a message and
+ * waits for the reply of a type (rejecting on the page's error, the window's loss, or `timeoutMs`).
+ */
+async function withComputeWindow<R>(
+  host: ComputeHost,
   timeoutMs: number,
-): Promise<Extract<FromCompute, { type: T }>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
-    let done = false;
-    const finish = (fn: () => void): void => {
-      if (!done) {
-        done = true;
-        clearTimeout(timer);
-        fn();
-      }
+  exchange: (ask: <T extends FromCompute['type']>(m: ToCompute, type: T) => Promise<Extract<FromCompute, { type: T }>>) => Promise<R>,
+): Promise<R> {
+  const channel = await host.open();
+  try {
+    const listeners = new Set<(m: FromCompute) => void>();
+    channel.onMessage((m) => listeners.forEach((l) => l(m)));
+    const lost = new Promise<string>((resolve) => channel.onLost(resolve));
+    const subscribe = (l: (m: FromCompute) => void): (() => void) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
     };
-    onMessage((m) => {
-      if (m.type === type) {
-        finish(() => resolve(m as Extract<FromCompute, { type: T }>));
-      } else if (m.type === 'error') {
-        finish(() => reject(new Error(m.message)));
-      }
+    return await exchange((m, type) => {
+      const reply = awaitReply(subscribe, lost, type, timeoutMs);
+      channel.post(m, []);
+      return reply;
     });
-    void lost.then((reason) => finish(() => reject(new Error(reason))));
-  });
+  } finally {
+    channel.close();
+  }
 }
 
 /** Times the probe on webgpu in a fresh compute window (closed afterwards). */
 export async function probeComputeWindow(host: ComputeHost, steps = 3, timeoutMs = 120_000): Promise<AutoCandidate> {
-  let channel: Awaited<ReturnType<ComputeHost['open']>> | null = null;
   let device: string | null = null;
   try {
-    channel = await host.open();
-    const listeners: Array<(m: FromCompute) => void> = [];
-    channel.onMessage((m) => listeners.forEach((l) => l(m)));
-    const onMessage = (l: (m: FromCompute) => void): void => void listeners.push(l);
-    const lost = new Promise<string>((resolve) => channel!.onLost(resolve));
-    const ready = replyOf(onMessage, lost, 'ready', timeoutMs);
-    channel.post({ type: 'open', backend: 'webgpu' }, []);
-    device = adapterLabelOf((await ready).adapter);
-    const probe = replyOf(onMessage, lost, 'probe', timeoutMs);
-    channel.post({ type: 'probe', steps }, []);
-    return { name: 'webgpu', device, secondsPerStep: (await probe).secondsPerStep, error: null };
+    return await withComputeWindow(host, timeoutMs, async (ask) => {
+      device = adapterLabelOf((await ask({ type: 'open', backend: 'webgpu' }, 'ready')).adapter);
+      return { name: 'webgpu', device, secondsPerStep: (await ask({ type: 'probe', steps }, 'probe')).secondsPerStep, error: null };
+    });
   } catch (err) {
     return { name: 'webgpu', device, secondsPerStep: null, error: err instanceof Error ? err.message : String(err) };
-  } finally {
-    channel?.close();
   }
 }
 
 /** What webgpu and webgl would run on in a compute window (opened for this and closed); never throws. */
 export async function probeAdapters(host: ComputeHost, timeoutMs = 60_000): Promise<ComputeAdapter[]> {
-  let channel: Awaited<ReturnType<ComputeHost['open']>> | null = null;
   try {
-    channel = await host.open();
-    const listeners: Array<(m: FromCompute) => void> = [];
-    channel.onMessage((m) => listeners.forEach((l) => l(m)));
-    const lost = new Promise<string>((resolve) => channel!.onLost(resolve));
-    const reply = replyOf((l) => void listeners.push(l), lost, 'adapters', timeoutMs);
-    channel.post({ type: 'adapters' }, []);
-    return (await reply).adapters.map((a) =>
+    const { adapters } = await withComputeWindow(host, timeoutMs, (ask) => ask({ type: 'adapters' }, 'adapters'));
+    return adapters.map((a) =>
       'unavailable' in a
         ? { backend: a.backend, available: false, label: null, software: false, reason: a.unavailable }
         : {
@@ -135,8 +119,6 @@ export async function probeAdapters(host: ComputeHost, timeoutMs = 60_000): Prom
   } catch (err) {
     const reason = `the compute window could not be asked: ${err instanceof Error ? err.message : String(err)}`;
     return (['webgpu', 'webgl'] as const).map((backend) => ({ backend, available: false, label: null, software: false, reason }));
-  } finally {
-    channel?.close();
   }
 }
 

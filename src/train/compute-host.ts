@@ -15,3 +15,18 @@ export interface ComputeChannel {
 export interface ComputeHost {
   open(): Promise<ComputeChannel>;
 }
+
+/** A compute window's loss, reported once to every listener (later reasons are dropped). */
+export function lossSignal(): { lose(reason: string): void; onLost(listener: (reason: string) => void): void } {
+  const listeners: Array<(reason: string) => void> = [];
+  let lost = false;
+  return {
+    lose: (reason) => {
+      if (!lost) {
+        lost = true;
+        listeners.forEach((l) => l(reason));
+      }
+    },
+    onLost: (l) => void listeners.push(l),
+  };
+}

@@ -112,3 +112,37 @@ export function transferablesOf(message: ToCompute | FromCompute): ArrayBuffer[]
       return [];
   }
 }
+
+/**
+ * Waits for the next message of `type` (subscribing through `subscribe`, which returns its unsubscribe);
+ * rejects on an `error` message, when `lost` resolves with a reason, or after `timeoutMs` (default: never).
+ */
+export function awaitReply<T extends FromCompute['type']>(
+  subscribe: (listener: (m: FromCompute) => void) => () => void,
+  lost: Promise<string>,
+  type: T,
+  timeoutMs = Infinity,
+): Promise<Extract<FromCompute, { type: T }>> {
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const timer = Number.isFinite(timeoutMs) ? setTimeout(() => finish(() => reject(new Error(`no answer within ${Math.round(timeoutMs / 1000)} s`))), timeoutMs) : null;
+    const unsubscribe = subscribe((m) => {
+      if (m.type === type) {
+        finish(() => resolve(m as Extract<FromCompute, { type: T }>));
+      } else if (m.type === 'error') {
+        finish(() => reject(new Error(m.message)));
+      }
+    });
+    function finish(settle: () => void): void {
+      if (!done) {
+        done = true;
+        if (timer) {
+          clearTimeout(timer);
+        }
+        unsubscribe();
+        settle();
+      }
+    }
+    void lost.then((reason) => finish(() => reject(new Error(reason))));
+  });
+}

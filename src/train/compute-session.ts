@@ -12,7 +12,7 @@ import type { ColorStats } from '../images/color-stats.js';
 import { ARCHS, type ArchName } from '../model/index.js';
 import { loadComputeCheckpoint, saveComputeCheckpoint } from './compute-checkpoint.js';
 import { createBatchFeeder } from './compute-feeder.js';
-import type { ComputeBackend, FromCompute, ToCompute } from './compute-protocol.js';
+import { awaitReply, type ComputeBackend, type FromCompute, type ToCompute } from './compute-protocol.js';
 import type { FromRunWorker } from './messages.js';
 import { prepareRunData } from './run-data.js';
 import { logRun, recordEpoch, runRow, setRunStatus } from './run-store.js';
@@ -44,21 +44,11 @@ export async function trainRunInWindow(db: Database, libraryDir: string, runId: 
     send({ type: 'status', status: 'running' });
     const messages = new Set<(m: FromCompute) => void>();
     link.onMessage((m) => messages.forEach((l) => l(m)));
-    const reply = <T extends FromCompute['type']>(type: T): Promise<Extract<FromCompute, { type: T }>> =>
-      new Promise((resolve, reject) => {
-        const l = (m: FromCompute): void => {
-          if (m.type === type || m.type === 'error') {
-            messages.delete(l);
-            if (m.type === 'error') {
-              reject(new Error(m.message));
-            } else {
-              resolve(m as Extract<FromCompute, { type: T }>);
-            }
-          }
-        };
-        messages.add(l);
-        void link.lost.then((reason) => reject(new Error(reason)));
-      });
+    const subscribe = (l: (m: FromCompute) => void): (() => void) => {
+      messages.add(l);
+      return () => messages.delete(l);
+    };
+    const reply = <T extends FromCompute['type']>(type: T): Promise<Extract<FromCompute, { type: T }>> => awaitReply(subscribe, link.lost, type);
 
     // Backend: the window's adapter, recorded with the run.
     link.post({ type: 'open', backend }, []);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { contentType, resolveInside } from '../../src/server/static.js';
-import type { ComputeChannel, ComputeHost } from '../../src/train/compute-host.js';
+import { lossSignal, type ComputeChannel, type ComputeHost } from '../../src/train/compute-host.js';
 import type { FromCompute, ToCompute } from '../../src/train/compute-protocol.js';
 import { transferablesOf } from '../../src/train/compute-protocol.js';
 import { launchChromium } from './browser.js';
@@ -159,14 +159,7 @@ export function chromiumComputeHost(browser: Browser, origin: string, options: {
     open: async (): Promise<ComputeChannel> => {
       const cp = await openComputePage(browser, origin);
       pages.push(cp);
-      const lostListeners: Array<(reason: string) => void> = [];
-      let lost = false;
-      const lose = (reason: string): void => {
-        if (!lost) {
-          lost = true;
-          lostListeners.forEach((l) => l(reason));
-        }
-      };
+      const { lose, onLost } = lossSignal();
       cp.page.on('close', () => lose('The compute window was closed.'));
       cp.page.on('crash', () => lose("The compute window's renderer stopped (crashed)."));
       return {
@@ -182,7 +175,7 @@ export function chromiumComputeHost(browser: Browser, origin: string, options: {
             }
             l(m.type === 'probe' && options.fakeProbe !== undefined ? { ...m, secondsPerStep: options.fakeProbe } : m);
           }),
-        onLost: (l) => void lostListeners.push(l),
+        onLost,
         close: () => void cp.page.close().catch(() => undefined),
       };
     },
