@@ -7,7 +7,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../helpers/browser.js';
+import { installStandInBridge, launchChromium } from '../helpers/browser.js';
 import { startServe, type ServeProcess } from '../helpers/serve.js';
 import { drawShape, writeShapesDataset } from '../helpers/shapes-dataset.js';
 import { artifactPath, repoRoot, tempDir } from '../helpers/temp.js';
@@ -254,34 +254,7 @@ describe('Classify with the desktop bridge', () => {
     const deskErrors: string[] = [];
     desk.on('pageerror', (err) => deskErrors.push(err.message));
     desk.on('console', (msg) => msg.type() === 'error' && deskErrors.push(msg.text()));
-    await desk.addInitScript(
-      ({ token, dropped }) => {
-        const listeners = new Set<(event: string, payload: unknown) => void>();
-        const ws = new WebSocket(`ws://${location.host}/ws?token=${token}`);
-        ws.onmessage = (m) => {
-          const data = JSON.parse(String(m.data));
-          if (data.type === 'event') {
-            listeners.forEach((l) => l(data.event, data.payload));
-          }
-        };
-        const api = new Proxy(
-          {},
-          {
-            get: (_t, method: string) => async (input: unknown) =>
-              (await fetch(`/api/${method}`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: JSON.stringify(input ?? {}) })).json(),
-          },
-        );
-        Object.assign(window, {
-          convnet: {
-            api,
-            onEvent: (l: (event: string, payload: unknown) => void) => (listeners.add(l), () => listeners.delete(l)),
-            pathsForFiles: (files: File[]) => files.map((f) => dropped[f.name] ?? '').filter(Boolean),
-            pickPaths: async () => [],
-          },
-        });
-      },
-      { token: serve!.token, dropped },
-    );
+    await installStandInBridge(desk, { token: serve!.token, dropped });
     await desk.goto(serve!.url);
     await desk.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Classify', exact: true }).click();
     await desk.getByTestId('classify-drop-zone').waitFor();

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../helpers/browser.js';
+import { installStandInBridge, launchChromium } from '../helpers/browser.js';
 import { makePicturesFolder, makeTinyFolder } from '../helpers/library-folder.js';
 import { startServe, type ServeProcess } from '../helpers/serve.js';
 import { artifactPath, tempDir } from '../helpers/temp.js';
@@ -273,34 +273,7 @@ describe('Library with the desktop bridge', () => {
     const desk = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     const deskErrors: string[] = [];
     desk.on('pageerror', (err) => deskErrors.push(err.message));
-    await desk.addInitScript(
-      ({ token, dropped, picked }) => {
-        const listeners = new Set<(event: string, payload: unknown) => void>();
-        const ws = new WebSocket(`ws://${location.host}/ws?token=${token}`);
-        ws.onmessage = (m) => {
-          const data = JSON.parse(String(m.data));
-          if (data.type === 'event') {
-            listeners.forEach((l) => l(data.event, data.payload));
-          }
-        };
-        const api = new Proxy(
-          {},
-          {
-            get: (_t, method: string) => async (input: unknown) =>
-              (await fetch(`/api/${method}`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: JSON.stringify(input ?? {}) })).json(),
-          },
-        );
-        Object.assign(window, {
-          convnet: {
-            api,
-            onEvent: (l: (event: string, payload: unknown) => void) => (listeners.add(l), () => listeners.delete(l)),
-            pathsForFiles: (files: File[]) => files.map((f) => (f.name === 'birds' ? dropped : '')).filter(Boolean),
-            pickPaths: async () => [picked],
-          },
-        });
-      },
-      { token: serve.token, dropped, picked },
-    );
+    await installStandInBridge(desk, { token: serve.token, dropped: { birds: dropped }, picked: [picked] });
     await desk.goto(serve.url);
     await desk.getByTestId('drop-zone').waitFor();
     expect(await desk.getByRole('button', { name: 'Choose folder…' }).isVisible()).toBe(true);
