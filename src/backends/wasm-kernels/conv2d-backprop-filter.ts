@@ -1,13 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
 import { callKernel, release, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo, type WasmKernelFunc } from './kernel-call.js';
+import { winogradFilterGrad, type ConvAttrs } from './winograd-conv.js';
 
 /**
- * Filter gradient of a 2-D convolution as one XNNPACK convolution: dW[kh,kw,ci,co] =
- * Σ_{b,oh,ow} x[b, oh·s+kh−pad, ow·s+kw−pad, ci] · dy[b,oh,ow,co] is a convolution of x seen as
- * [CI, H, W, B] (batch ↔ channels) with dy seen as a [OH, OW, B, CO] filter dilated by the stride.
+ * Filter gradient of a 2-D convolution: by Winograd for stride-1 3×3 and 5×5 filters where that pays,
+ * otherwise as one XNNPACK convolution: dW[kh,kw,ci,co] = Σ_{b,oh,ow} x[b, oh·s+kh−pad, ow·s+kw−pad, ci]
+ * · dy[b,oh,ow,co] is a convolution of x seen as [CI, H, W, B] (batch ↔ channels) with dy seen as a
+ * [OH, OW, B, CO] filter dilated by the stride.
  */
-export const conv2dBackpropFilter: WasmKernelFunc = ({ inputs, backend, attrs }) =>
-  filterGradAsConv(inputs.x as TensorInfo, inputs.dy as TensorInfo, attrs, (name, i, a) => callKernel(name, backend, i, a), (...infos) => release(backend, ...infos));
+export const conv2dBackpropFilter: WasmKernelFunc = ({ inputs, backend, attrs }) => {
+  const x = inputs.x as TensorInfo;
+  const dy = inputs.dy as TensorInfo;
+  const winograd = winogradFilterGrad(backend, x, dy, attrs.filterShape as number[], attrs as unknown as ConvAttrs);
+  return winograd ?? filterGradAsConv(x, dy, attrs, (name, i, a) => callKernel(name, backend, i, a), (...infos) => release(backend, ...infos));
+};
 
 /**
  * The filter gradient built from a backend's own Transpose, Conv2D and Slice kernels (`call`), freeing

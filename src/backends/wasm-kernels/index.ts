@@ -9,6 +9,7 @@ import { PAPER_SGD_KERNEL } from '../../train/sgd.js';
 import { maxPoolGrad } from './max-pool-grad.js';
 import { paperSgdUpdate } from './sgd-update.js';
 import { sumWith } from './sum.js';
+import { conv2dWith, fusedConv2dWith } from './winograd-conv.js';
 
 export { profileKernels, type KernelTime } from './kernel-profile.js';
 export { setSimdKernelsEnabled } from './simd-module.js';
@@ -20,6 +21,9 @@ const FACTORIES: Readonly<Record<string, (original: WasmKernelFunc) => WasmKerne
   Conv2DBackpropFilter: () => conv2dBackpropFilter,
   // Replacements: faster (XNNPACK instead of scalar loops) and, for MaxPoolGrad, correct.
   Conv2DBackpropInput: conv2dBackpropInputWith,
+  // 3×3 and 5×5 stride-1 convolutions by Winograd's F(4×4,3×3) / F(2×2,5×5) where that pays.
+  Conv2D: conv2dWith,
+  FusedConv2D: fusedConv2dWith,
   BatchMatMul: batchMatMulWith,
   _FusedMatMul: fusedMatMulWith,
   MaxPoolGrad: () => maxPoolGrad,

@@ -6,6 +6,53 @@ export interface SimdKernels {
   lrn_forward(x: number, y: number, pixels: number, channels: number, r: number, k: number, alpha: number, scratch: number): void;
   lrn_backward(x: number, y: number, dy: number, dx: number, pixels: number, channels: number, r: number, k: number, alpha: number, scratch: number): void;
   sum_rows(x: number, out: number, rows: number, cols: number, acc: number, part: number): void;
+  wino_filter(w: number, u: number, r: number, k: number, kp: number, n: number, np: number, scratch: number): void;
+  wino_conv(
+    x: number,
+    u: number,
+    y: number,
+    bias: number,
+    relu: number,
+    batch: number,
+    h: number,
+    w: number,
+    k: number,
+    kp: number,
+    outH: number,
+    outW: number,
+    n: number,
+    np: number,
+    m: number,
+    padTop: number,
+    padLeft: number,
+    chunk: number,
+    v: number,
+    mo: number,
+    scratch: number,
+  ): void;
+  wino_filter_grad(
+    x: number,
+    dy: number,
+    dw: number,
+    batch: number,
+    h: number,
+    w: number,
+    k: number,
+    kp: number,
+    outH: number,
+    outW: number,
+    n: number,
+    np: number,
+    r: number,
+    m: number,
+    padTop: number,
+    padLeft: number,
+    chunk: number,
+    v: number,
+    wd: number,
+    acc: number,
+    scratch: number,
+  ): void;
   sgd_update(v: number, g: number, w: number, vOut: number, wOut: number, n: number, momentum: number, lr: number, decay: number): void;
   max_pool_grad(
     x: number,
