@@ -21,8 +21,11 @@ const CHUNK_BYTES = 384 * 1024;
 /** Scratch floats wino_conv and wino_filter need (simd-kernels.c): 168, and 32 + 6·r·4 for r ≤ 5. */
 const SCRATCH_FLOATS = 168;
 
-/** How many convolutions and filter gradients the Winograd kernels computed (tests check that a shape took this path). */
-export const winogradCalls = { forward: 0, filterGrad: 0 };
+/**
+ * How many convolutions and filter gradients the Winograd kernels computed, and how many filters'
+ * transforms are kept now (tests check that a shape took this path, and that kept transforms are freed).
+ */
+export const winogradCalls = { forward: 0, filterGrad: 0, keptFilters: 0 };
 
 const ones = (v: number | [number, number] | undefined) => v === undefined || (Array.isArray(v) ? v.every((d) => d === 1) : v === 1);
 
@@ -41,7 +44,7 @@ export type WinogradUse = 'forward' | 'filterGrad';
  *   dy; the direct kernel there is a large-kernel convolution at about 60% of XNNPACK's usual speed,
  *   so no margin.
  */
-export function winogradPays(info: tf.backend_util.Conv2DInfo, use: WinogradUse): boolean {
+export function winogradPays(info: tf.backend_util.Conv2DInfo, use: WinogradUse, filterTransformed = false): boolean {
   const { batchSize, outHeight, outWidth, filterHeight: r, inChannels: k, outChannels: n } = info;
   const m = TILE[r] as number;
   const kp = Math.ceil(k / 4) * 4;
@@ -50,7 +53,7 @@ export function winogradPays(info: tf.backend_util.Conv2DInfo, use: WinogradUse)
   if (use === 'filterGrad') {
     return direct >= 36 * tiles * kp * n + tiles * (60 * kp + 80 * n);
   }
-  const winograd = 36 * tiles * n * (kp + 8) + tiles * (60 * kp + 25 * n) + k * n * (6 * r * r + 36 * r);
+  const winograd = 36 * tiles * n * (kp + 8) + tiles * (60 * kp + 25 * n) + (filterTransformed ? 0 : k * n * (6 * r * r + 36 * r));
   return direct >= 1.5 * winograd;
 }
 
@@ -74,7 +77,7 @@ interface Plan {
  * convolution with channels a multiple of 4, on the SIMD module, single-threaded (with several threads
  * XNNPACK uses them all, the Winograd kernels one), at a size where it beats the direct convolution.
  */
-function plan(backend: WasmBackendLike, xShape: number[], filterShape: number[], attrs: ConvAttrs, use: WinogradUse): Plan | null {
+function plan(backend: WasmBackendLike, xShape: number[], filterShape: number[], attrs: ConvAttrs, use: WinogradUse, filterTransformed = false): Plan | null {
   const [r, r2, k, n] = filterShape as [number, number, number, number];
   if (
     xShape.length !== 4 ||
@@ -90,12 +93,75 @@ function plan(backend: WasmBackendLike, xShape: number[], filterShape: number[],
     return null;
   }
   const info = tf.backend_util.computeConv2DInfo(xShape as [number, number, number, number], [r, r, k, n], 1, 1, attrs.pad, attrs.dimRoundingMode);
-  if (info.outHeight < 1 || info.outWidth < 1 || !winogradPays(info, use)) {
+  if (info.outHeight < 1 || info.outWidth < 1 || !winogradPays(info, use, filterTransformed)) {
     return null;
   }
   const np = Math.ceil(n / 8) * 8;
   const kp = Math.ceil(k / 4) * 4;
-  return { info, r, m: TILE[r] as number, k, kp, n, np, chunk: Math.max(4, Math.floor(CHUNK_BYTES / (36 * 4 * (kp + np)))) };
+  // Enough tiles per chunk for the L2 cache, and at least as many as make the chunk's transformed data
+  // as large as the transformed filter, which every chunk reads again (wide layers: alexnet's 384×256).
+  const chunk = Math.max(4, Math.floor(CHUNK_BYTES / (36 * 4 * (kp + np))), Math.ceil((kp * np) / (kp + np) / 4) * 4);
+  return { info, r, m: TILE[r] as number, k, kp, n, np, chunk };
+}
+
+interface WasmAllocator {
+  wasm: { _malloc(bytes: number): number; _free(ptr: number): void };
+}
+
+/**
+ * Filters in the products' form (wino_filter's output), kept while the filter tensor lives: inference
+ * multiplies by the same weights batch after batch, and at batch 1 the transform costs as much as
+ * the products. Per backend: filter dataId → the allocation (freed with the filter's data).
+ */
+const transformedFilters = new WeakMap<object, Map<object, { raw: number; ptr: number }>>();
+/** Filters seen once: a filter is transformed for keeps on its second use (training's weights change every step). */
+const seenFilters = new WeakSet<object>();
+
+function filterCache(backend: WasmBackendLike): Map<object, { raw: number; ptr: number }> {
+  let cache = transformedFilters.get(backend);
+  if (!cache) {
+    const entries = new Map<object, { raw: number; ptr: number }>();
+    cache = entries;
+    transformedFilters.set(backend, entries);
+    // Free a kept transform when its filter's data is freed (tensor disposed, variable reassigned).
+    const wasm = (backend as unknown as WasmAllocator).wasm;
+    const dispose = backend.disposeData.bind(backend);
+    backend.disposeData = (dataId, force) => {
+      const freed = dispose(dataId, force);
+      const entry = freed ? entries.get(dataId as object) : undefined;
+      if (entry) {
+        entries.delete(dataId as object);
+        wasm._free(entry.raw);
+        winogradCalls.keptFilters -= 1;
+      }
+      return freed;
+    };
+  }
+  return cache;
+}
+
+/** The filter's kept transform (null if none yet), and whether to make one now (its second use). */
+function keptFilter(backend: WasmBackendLike, filter: TensorInfo): { ptr: number | null; keep: boolean } {
+  const id = filter.dataId as object;
+  const kept = filterCache(backend).get(id);
+  if (kept) {
+    return { ptr: kept.ptr, keep: false };
+  }
+  const keep = seenFilters.has(id);
+  seenFilters.add(id);
+  return { ptr: null, keep };
+}
+
+/** Transforms `filter` into a new allocation kept until the filter's data is freed. */
+function keepFilter(backend: WasmBackendLike, simd: SimdKernels, filter: TensorInfo, p: Plan): number {
+  const wasm = (backend as unknown as WasmAllocator).wasm;
+  const floats = 36 * p.kp * p.np;
+  const raw = wasm._malloc(4 * (floats + SCRATCH_FLOATS) + 16) >>> 0;
+  const ptr = (raw + 15) & ~15;
+  simd.wino_filter(heapOffset(backend, filter), ptr, p.r, p.k, p.kp, p.n, p.np, ptr + 4 * floats);
+  filterCache(backend).set(filter.dataId as object, { raw, ptr });
+  winogradCalls.keptFilters += 1;
+  return ptr;
 }
 
 /**
@@ -125,19 +191,24 @@ function winogradConv(backend: WasmBackendLike, x: TensorInfo, filter: TensorInf
   if (x.dtype !== 'float32' || (activation !== 'linear' && activation !== 'relu')) {
     return null;
   }
-  const p = plan(backend, x.shape, filter.shape, attrs, 'forward');
-  if (!p || (bias !== undefined && (bias.shape.length !== 1 || bias.shape[0] !== p.n))) {
+  const simd = simdKernels(backend);
+  const kept = simd ? keptFilter(backend, filter) : { ptr: null, keep: false };
+  const p = plan(backend, x.shape, filter.shape, attrs, 'forward', kept.ptr !== null);
+  if (!simd || !p || (bias !== undefined && (bias.shape.length !== 1 || bias.shape[0] !== p.n))) {
     return null;
   }
-  const simd = simdKernels(backend) as SimdKernels;
   const { info, r, m, k, kp, n, np, chunk } = p;
+  const transformed = kept.ptr ?? (kept.keep ? keepFilter(backend, simd, filter, p) : null);
   const out = backend.makeOutput([info.batchSize, info.outHeight, info.outWidth, n], 'float32');
   winogradCalls.forward += 1;
-  withBuffers(backend, [36 * kp * np, 36 * chunk * kp, 36 * chunk * np], ([u, v, mo, scratch]) => {
-    simd.wino_filter(heapOffset(backend, filter), u!, r, k, kp, n, np, scratch!);
+  withBuffers(backend, [transformed === null ? 36 * kp * np : 0, 36 * chunk * kp, 36 * chunk * np], ([own, v, mo, scratch]) => {
+    const u = transformed ?? own!;
+    if (transformed === null) {
+      simd.wino_filter(heapOffset(backend, filter), u, r, k, kp, n, np, scratch!);
+    }
     const bp = bias ? heapOffset(backend, bias) : 0;
     const { batchSize, inHeight, inWidth, outHeight, outWidth, padInfo } = info;
-    simd.wino_conv(heapOffset(backend, x), u!, heapOffset(backend, out), bp, activation === 'relu' ? 1 : 0, batchSize, inHeight, inWidth, k, kp, outHeight, outWidth, n, np, m, padInfo.top, padInfo.left, chunk, v!, mo!, scratch!);
+    simd.wino_conv(heapOffset(backend, x), u, heapOffset(backend, out), bp, activation === 'relu' ? 1 : 0, batchSize, inHeight, inWidth, k, kp, outHeight, outWidth, n, np, m, padInfo.top, padInfo.left, chunk, v!, mo!, scratch!);
   });
   return out;
 }

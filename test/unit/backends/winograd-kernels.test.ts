@@ -86,6 +86,46 @@ describe('Winograd convolution kernels (wasm) match cpu', () => {
     expect(relativeError(cpu, wasm), label(c)).toBeLessThan(5e-5);
   });
 
+  it('keeps a filter transformed from its second use (inference), follows new weights, and frees it with the filter', async () => {
+    const c = { x: [8, 7, 7, 32] as Shape4, filter: [3, 3, 32, 48] as Shape4 };
+    const xv = randomValues(size(c.x), 11);
+    const first = randomValues(size(c.filter), 12);
+    const second = randomValues(size(c.filter), 13);
+    const reference = async (wv: Float32Array) => {
+      await tf.setBackend('cpu');
+      const y = tf.conv2d(tf.tensor(xv, c.x) as tf.Tensor4D, tf.tensor(wv, c.filter) as tf.Tensor4D, 1, 'same');
+      const values = y.dataSync() as Float32Array;
+      y.dispose();
+      await tf.setBackend('wasm');
+      return values;
+    };
+    const [want1, want2] = [await reference(first), await reference(second)];
+    const kept = winogradCalls.keptFilters;
+    const x = tf.tensor(xv, c.x) as tf.Tensor4D;
+    const init = tf.tensor(first, c.filter) as tf.Tensor4D;
+    const w = tf.variable(init) as tf.Variable<tf.Rank.R4>;
+    init.dispose();
+    const conv = () => tf.tidy(() => tf.conv2d(x, w, 1, 'same').dataSync() as Float32Array);
+    expect(relativeError(want1, conv())).toBeLessThan(2e-5);
+    expect(winogradCalls.keptFilters, 'first use: transformed, not kept').toBe(kept);
+    for (let i = 0; i < 3; i++) {
+      expect(relativeError(want1, conv())).toBeLessThan(2e-5);
+    }
+    expect(winogradCalls.keptFilters, 'kept from the second use').toBe(kept + 1);
+    // New weights (an optimizer step): a new tensor, so a new transform; the old one is freed with the old data.
+    const next = tf.tensor(second, c.filter) as tf.Tensor4D;
+    w.assign(next);
+    next.dispose();
+    expect(winogradCalls.keptFilters).toBe(kept);
+    for (let i = 0; i < 2; i++) {
+      expect(relativeError(want2, conv())).toBeLessThan(2e-5);
+    }
+    expect(winogradCalls.keptFilters).toBe(kept + 1);
+    w.dispose();
+    x.dispose();
+    expect(winogradCalls.keptFilters, 'freed with the filter').toBe(kept);
+  });
+
   it('a conv + ReLU layer trains the same: gradients of x, filter and bias through tf.grads', async () => {
     const c = { x: [16, 9, 9, 16] as Shape4, filter: [3, 3, 16, 24] as Shape4 };
     const values = [randomValues(size(c.x), 8), randomValues(size(c.filter), 9).map((v) => v * 0.3), randomValues(24, 10)];

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import type { EpochMetrics } from '../../../src/api/runs.js';
 import { activateBackend } from '../../../src/backends/index.js';
+import { winogradCalls } from '../../../src/backends/wasm-kernels/winograd-conv.js';
 import { buildModel } from '../../../src/model/index.js';
 import { keyedWeights, trainLoop, type LoopPosition } from '../../../src/train/loop.js';
 import { MemoryBatchSource } from '../../../src/train/memory-source.js';
@@ -21,13 +22,15 @@ describe('trainLoop', () => {
     const sgd = new PaperSgd(keyedWeights(model), { momentum: 0.9, weightDecay: 0.0005 });
     const epochs: EpochMetrics[] = [];
     const before = tf.memory().numTensors;
+    const kept = winogradCalls.keptFilters;
     const { outcome, position } = await trainLoop({
       model,
       sgd,
       config: { epochs: 4, lr: 0.01, schedule: { kind: 'plateau', patience: 2, factor: 0.1, minLr: 1e-6 }, timeLimitSeconds: null },
       numClasses: classes,
       train: new MemoryBatchSource(train.x, train.labels, 32, 32, 7),
-      val: new MemoryBatchSource(val.x, val.labels, 32, 64),
+      // Two validation batches: the second reuses the weights, so the Winograd convolutions keep their transforms.
+      val: new MemoryBatchSource(val.x, val.labels, 32, 32),
       start: start(0.01),
       hooks: {
         progress: () => undefined,
@@ -46,6 +49,9 @@ describe('trainLoop', () => {
     expect(epochs[3]!.valTop1Error!).toBeLessThan(0.35);
     // no tensors leak per step (momentum buffers and weights are the only long-lived ones)
     expect(tf.memory().numTensors - before).toBeLessThan(10);
+    // Transforms kept by an evaluation are freed at the next step (new weights): at most the last evaluation's.
+    expect(winogradCalls.keptFilters - kept).toBeGreaterThan(0);
+    expect(winogradCalls.keptFilters - kept).toBeLessThanOrEqual(5);
   });
 
   it('stops between batches when asked and reports the exact position', async () => {
