@@ -215,11 +215,13 @@ void sgd_update(const float* restrict v, const float* restrict g, const float* r
 }
 
 // ---- Winograd convolution F(m×m, r×r) with m + r − 1 = 6: F(4×4, 3×3) and F(2×2, 5×5) ----
-// Stride 1, NHWC, HWIO filters, channels a multiple of 4. Points 0, ±1, ±2, ∞ (Lavin & Gray, "Fast
-// Algorithms for Convolutional Neural Networks", 2016): Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A over 6×6 input
-// tiles, with one 6×6 data transform Bᵀ for both sizes. The 36 products ⊙, summed over input
-// channels, are 36 matrix products [tiles × K]·[K × N]: 36 instead of m²·r² multiply-adds per tile
-// and channel pair (2.25× fewer for 3×3, 2.8× for 5×5). Vectors run across four channels.
+// Stride 1, NHWC, HWIO filters, output channels a multiple of 4 (input channels are padded to one).
+// Points 0, ±1, ±2, ∞ (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016):
+// Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A over 6×6 input tiles, with one 6×6 data transform Bᵀ for both sizes.
+// The 36 products ⊙, summed over input channels, are 36 matrix products [tiles × K]·[K × N]: 36
+// instead of m²·r² multiply-adds per tile and channel pair (2.25× fewer for 3×3, 2.8× for 5×5).
+// Vectors run across four channels. Small arrays of vectors below (f4 v[6]) are indexed by
+// constants once loops are unrolled, so they live in locals, not on a stack (build-simd.sh checks).
 
 typedef v128_t f4;
 // Inlined into each exported entry point, so that r and m are constants there (loops unrolled).
@@ -229,33 +231,58 @@ typedef v128_t f4;
 #define MUL wasm_f32x4_mul
 #define K4(v) wasm_f32x4_splat(v)
 
-// o = Bᵀ·(d0..d5), each a vector of four channels.
-#define BT6(d0, d1, d2, d3, d4, d5, o0, o1, o2, o3, o4, o5)                  \
-  do {                                                                        \
-    const f4 s12_ = ADD(d1, d2), s34_ = ADD(d3, d4);                          \
-    const f4 d42_ = SUB(d4, d2), d31_ = SUB(d3, d1);                          \
-    o0 = ADD(SUB(MUL(K4(4.f), d0), MUL(K4(5.f), d2)), d4);                    \
-    o1 = SUB(s34_, MUL(K4(4.f), s12_));                                       \
-    o2 = ADD(SUB(d4, d3), MUL(K4(4.f), SUB(d1, d2)));                          \
-    o3 = ADD(d42_, MUL(K4(2.f), d31_));                                       \
-    o4 = SUB(d42_, MUL(K4(2.f), d31_));                                       \
-    o5 = ADD(SUB(MUL(K4(4.f), d1), MUL(K4(5.f), d3)), d5);                    \
-  } while (0)
+// v[i] = p[i·step], i < n.
+INLINE void load_n(f4* v, const float* p, unsigned long step, u32 n) {
+#pragma clang loop unroll(full)
+  for (u32 i = 0; i < n; i++) v[i] = wasm_v128_load(p + i * step);
+}
 
-// o = Aᵀ·(v0..v5) for m = 4 (o0..o3) or m = 2 (o0, o1; v5 lands on the last output).
-#define AT6(m, v0, v1, v2, v3, v4, v5, o0, o1, o2, o3)                        \
-  do {                                                                        \
-    const f4 s12_ = ADD(v1, v2), d12_ = SUB(v1, v2);                          \
-    const f4 s34_ = ADD(v3, v4), d34_ = SUB(v3, v4);                          \
-    o0 = ADD(ADD(v0, s12_), s34_);                                            \
-    o1 = ADD(d12_, MUL(K4(2.f), d34_));                                       \
-    o2 = ADD(s12_, MUL(K4(4.f), s34_));                                       \
-    o3 = ADD(ADD(d12_, MUL(K4(8.f), d34_)), v5);                              \
-    if (m == 2) o1 = ADD(o1, v5);                                             \
-  } while (0)
+// p[i·step] = v[i], i < n.
+INLINE void store_n(float* p, unsigned long step, const f4* v, u32 n) {
+  for (u32 i = 0; i < n; i++) wasm_v128_store(p + i * step, v[i]);
+}
+
+// o = Bᵀ·d (6 → 6).
+INLINE void bt6(const f4* d, f4* o) {
+  const f4 s12 = ADD(d[1], d[2]), s34 = ADD(d[3], d[4]);
+  const f4 d42 = SUB(d[4], d[2]), d31 = SUB(d[3], d[1]);
+  o[0] = ADD(SUB(MUL(K4(4.f), d[0]), MUL(K4(5.f), d[2])), d[4]);
+  o[1] = SUB(s34, MUL(K4(4.f), s12));
+  o[2] = ADD(SUB(d[4], d[3]), MUL(K4(4.f), SUB(d[1], d[2])));
+  o[3] = ADD(d42, MUL(K4(2.f), d31));
+  o[4] = SUB(d42, MUL(K4(2.f), d31));
+  o[5] = ADD(SUB(MUL(K4(4.f), d[1]), MUL(K4(5.f), d[3])), d[5]);
+}
+
+// o = Aᵀ·v (6 → n) with Aᵀ[i][j] = p_j^i (j < 5) and Aᵀ[i][5] = [i = n − 1]: the output transform
+// of F(n, ·) for n = 4 or 2, and of the filter gradient's F(n, ·) for n = 3 or 5.
+INLINE void at6(const f4* v, f4* o, u32 n) {
+  const f4 s12 = ADD(v[1], v[2]), d12 = SUB(v[1], v[2]);
+  const f4 s34 = ADD(v[3], v[4]), d34 = SUB(v[3], v[4]);
+  o[0] = ADD(ADD(v[0], s12), s34);
+  if (n > 1) o[1] = ADD(d12, MUL(K4(2.f), d34));
+  if (n > 2) o[2] = ADD(s12, MUL(K4(4.f), s34));
+  if (n > 3) o[3] = ADD(d12, MUL(K4(8.f), d34));
+  if (n > 4) o[4] = ADD(s12, MUL(K4(16.f), s34));
+  o[n - 1] = ADD(o[n - 1], v[5]);
+}
+
+// o = G'·g (n → 6) with G'[j][a] = c_j·p_j^a (j < 5) and G'[5][a] = [a = n − 1], n = 4 or 2: the
+// transform of a block of dy in the filter gradient.
+INLINE void g6(const f4* g, f4* o, u32 n) {
+  const f4 e = n == 4 ? ADD(g[0], g[2]) : g[0], od = n == 4 ? ADD(g[1], g[3]) : g[1];
+  const f4 e2 = n == 4 ? ADD(g[0], MUL(K4(4.f), g[2])) : g[0];
+  const f4 od2 = n == 4 ? ADD(MUL(K4(2.f), g[1]), MUL(K4(8.f), g[3])) : MUL(K4(2.f), g[1]);
+  o[0] = MUL(K4(0.25f), g[0]);
+  o[1] = MUL(K4(-1.f / 6.f), ADD(e, od));
+  o[2] = MUL(K4(-1.f / 6.f), SUB(e, od));
+  o[3] = MUL(K4(1.f / 24.f), ADD(e2, od2));
+  o[4] = MUL(K4(1.f / 24.f), SUB(e2, od2));
+  o[5] = g[n - 1];
+}
 
 // G (6×r): row j < 5 is c_j·p_j^a with p = 0, 1, −1, 2, −2 and c = 1/4, −1/6, −1/6, 1/24, 1/24; row 5 picks g_{r−1}.
-static inline float gcoef(u32 j, u32 a, u32 r) {
+INLINE float gcoef(u32 j, u32 a, u32 r) {
   if (j == 5) return a == r - 1 ? 1.f : 0.f;
   const float c = j == 0 ? 0.25f : j < 3 ? -1.f / 6.f : 1.f / 24.f;
   const float p = j == 0 ? 0.f : j == 1 ? 1.f : j == 2 ? -1.f : j == 3 ? 2.f : -2.f;
@@ -266,39 +293,42 @@ static inline float gcoef(u32 j, u32 a, u32 r) {
 
 // U = G g Gᵀ for every (k, n) of an HWIO filter [r][r][K][N], packed for wino_conv's products as
 // u[ξ][n / 8][k][n % 8] with K rounded up to KP (a multiple of 4) and N to NP (of 8), the padding zero.
-// `scratch` holds 32 + 6·r·4 floats (16-byte aligned): G, then one (k, n..n+3) block of G g.
-INLINE void filter_transform(const float* restrict w, float* restrict u, u32 r, u32 K, u32 KP, u32 N, u32 NP, float* restrict scratch) {
+INLINE void filter_transform(const float* restrict w, float* restrict u, u32 r, u32 K, u32 KP, u32 N, u32 NP) {
   const unsigned long xiStride = (unsigned long)NP * KP;
   if (N != NP || K != KP) {
     for (unsigned long i = 0; i < 36 * xiStride; i++) u[i] = 0.f;
   }
-  float* G = scratch;
-  float* tb = scratch + 32;
-  for (u32 j = 0; j < 6; j++) {
-    for (u32 a = 0; a < r; a++) G[j * r + a] = gcoef(j, a, r);
-  }
   // n outer, k inner: each ξ's packed block is then written in order.
   for (u32 n = 0; n < N; n += 4) {
     for (u32 k = 0; k < K; k++) {
-      // t[j][b] = Σ_a G[j][a] g[a][b], four output channels at a time.
-      for (u32 b = 0; b < r; b++) {
-        for (u32 j = 0; j < 6; j++) {
-          f4 s = K4(0.f);
+      // t[j][b] = Σ_a G[j][a] g[a][b], then U[j][i] = Σ_b t[j][b] G[i][b]; four output channels at a time.
+      f4 g[25], t[30];
+      load_n(g, w + (unsigned long)k * N + n, (unsigned long)K * N, r * r);
+#pragma clang loop unroll(full)
+      for (u32 j = 0; j < 6; j++) {
+#pragma clang loop unroll(full)
+        for (u32 b = 0; b < r; b++) {
+          f4 sum = K4(0.f);
+#pragma clang loop unroll(full)
           for (u32 a = 0; a < r; a++) {
-            s = ADD(s, MUL(K4(G[j * r + a]), wasm_v128_load(w + ((unsigned long)(a * r + b) * K + k) * N + n)));
+            const float c = gcoef(j, a, r);
+            if (c != 0.f) sum = ADD(sum, MUL(K4(c), g[a * r + b]));
           }
-          wasm_v128_store(tb + (j * r + b) * 4, s);
+          t[j * r + b] = sum;
         }
       }
-      // U[j][i] = Σ_b t[j][b] G[i][b].
       float* dst = u + ((unsigned long)(n / 8) * KP + k) * 8 + n % 8;
+#pragma clang loop unroll(full)
       for (u32 j = 0; j < 6; j++) {
+#pragma clang loop unroll(full)
         for (u32 i = 0; i < 6; i++) {
-          f4 s = K4(0.f);
+          f4 sum = K4(0.f);
+#pragma clang loop unroll(full)
           for (u32 b = 0; b < r; b++) {
-            s = ADD(s, MUL(K4(G[i * r + b]), wasm_v128_load(tb + (j * r + b) * 4)));
+            const float c = gcoef(i, b, r);
+            if (c != 0.f) sum = ADD(sum, MUL(K4(c), t[j * r + b]));
           }
-          wasm_v128_store(dst + (j * 6 + i) * xiStride, s);
+          wasm_v128_store(dst + (j * 6 + i) * xiStride, sum);
         }
       }
     }
@@ -306,85 +336,72 @@ INLINE void filter_transform(const float* restrict w, float* restrict u, u32 r, 
 }
 
 EXPORT(wino_filter)
-void wino_filter(const float* restrict w, float* restrict u, u32 r, u32 K, u32 KP, u32 N, u32 NP, float* restrict scratch) {
+void wino_filter(const float* restrict w, float* restrict u, u32 r, u32 K, u32 KP, u32 N, u32 NP) {
   if (r == 3) {
-    filter_transform(w, u, 3, K, KP, N, NP, scratch);
+    filter_transform(w, u, 3, K, KP, N, NP);
   } else {
-    filter_transform(w, u, 5, K, KP, N, NP, scratch);
+    filter_transform(w, u, 5, K, KP, N, NP);
   }
 }
 
 // Four channels from c of a pixel: all four below K, else the first K − c and zeros.
-static inline f4 load_channels(const float* p, u32 c, u32 K) {
+INLINE f4 load_channels(const float* p, u32 c, u32 K) {
   if (c + 4 <= K) return wasm_v128_load(p);
   const u32 left = K - c;
   return wasm_f32x4_make(p[0], left > 1 ? p[1] : 0.f, left > 2 ? p[2] : 0.f, 0.f);
 }
 
-// Bᵀ d B for tiles [t0, t0 + tc) (numbered over batch × tilesH × tilesW), into v[ξ][t − t0][KP]
-// (channels K..KP zero).
-// `scratch` holds 42 vectors.
+// Where tile g (numbered over batch × tilesH × tilesW) lies: its image, and its first row and column
+// in units of m.
+typedef struct {
+  u32 image, th, tw;
+} tile_at;
+
+INLINE tile_at locate(u32 g, u32 tilesH, u32 tilesW) {
+  const u32 perImage = tilesH * tilesW;
+  const tile_at at = {g / perImage, (g % perImage) / tilesW, g % tilesW};
+  return at;
+}
+
+// Bᵀ d B for tiles [t0, t0 + tc), into v[ξ][t − t0][KP] (channels K..KP zero). `scratch` holds 36 vectors.
 INLINE void wino_input(const float* restrict x, float* restrict v, u32 t0, u32 tc, u32 H, u32 W, u32 K, u32 KP, u32 tilesH, u32 tilesW, u32 m, int padT, int padL,
                        float* restrict scratch) {
   const unsigned long plane = (unsigned long)tc * KP;
-  const u32 perImage = tilesH * tilesW;
   for (u32 t = 0; t < tc; t++) {
-    const u32 g = t0 + t;
-    const u32 b = g / perImage, th = (g % perImage) / tilesW, tw = g % tilesW;
-    const int h0 = (int)(th * m) - padT, w0 = (int)(tw * m) - padL;
-    const float* image = x + (unsigned long)b * H * W * K;
+    const tile_at at = locate(t0 + t, tilesH, tilesW);
+    const int h0 = (int)(at.th * m) - padT, w0 = (int)(at.tw * m) - padL;
+    const float* image = x + (unsigned long)at.image * H * W * K;
     const int inside = h0 >= 0 && w0 >= 0 && h0 + 6 <= (int)H && w0 + 6 <= (int)W;
     for (u32 c = 0; c < KP; c += 4) {
+      // Rows: each row of d through Bᵀ, into scratch[i][·].
       for (u32 i = 0; i < 6; i++) {
         const int h = h0 + (int)i;
-        f4 d0, d1, d2, d3, d4, d5;
+        f4 d[6], o[6];
         if (inside && c + 4 <= K) {
-          const float* row = image + ((unsigned long)h * W + w0) * K + c;
-          d0 = wasm_v128_load(row);
-          d1 = wasm_v128_load(row + K);
-          d2 = wasm_v128_load(row + 2 * K);
-          d3 = wasm_v128_load(row + 3 * K);
-          d4 = wasm_v128_load(row + 4 * K);
-          d5 = wasm_v128_load(row + 5 * K);
+          load_n(d, image + ((unsigned long)h * W + w0) * K + c, K, 6);
         } else {
-          // A tile over the border: the padding is zeros.
-          float* row = scratch + 144;
+          // A tile over the border (or the last, partial group of channels): the padding is zeros.
           for (u32 j = 0; j < 6; j++) {
             const int ww = w0 + (int)j;
-            wasm_v128_store(row + 4 * j, h >= 0 && h < (int)H && ww >= 0 && ww < (int)W ? load_channels(image + ((unsigned long)h * W + ww) * K + c, c, K) : K4(0.f));
+            d[j] = h >= 0 && h < (int)H && ww >= 0 && ww < (int)W ? load_channels(image + ((unsigned long)h * W + ww) * K + c, c, K) : K4(0.f);
           }
-          d0 = wasm_v128_load(row), d1 = wasm_v128_load(row + 4), d2 = wasm_v128_load(row + 8);
-          d3 = wasm_v128_load(row + 12), d4 = wasm_v128_load(row + 16), d5 = wasm_v128_load(row + 20);
         }
-        f4 o0, o1, o2, o3, o4, o5;
-        BT6(d0, d1, d2, d3, d4, d5, o0, o1, o2, o3, o4, o5);
-        float* s = scratch + i * 24;
-        wasm_v128_store(s, o0);
-        wasm_v128_store(s + 4, o1);
-        wasm_v128_store(s + 8, o2);
-        wasm_v128_store(s + 12, o3);
-        wasm_v128_store(s + 16, o4);
-        wasm_v128_store(s + 20, o5);
+        bt6(d, o);
+        store_n(scratch + i * 24, 4, o, 6);
       }
-      float* out = v + (unsigned long)t * KP + c;
+      // Columns: ξ = 6·(column transform) + row transform.
       for (u32 j = 0; j < 6; j++) {
-        const float* s = scratch + j * 4;
-        f4 o0, o1, o2, o3, o4, o5;
-        BT6(wasm_v128_load(s), wasm_v128_load(s + 24), wasm_v128_load(s + 48), wasm_v128_load(s + 72), wasm_v128_load(s + 96), wasm_v128_load(s + 120), o0, o1, o2,
-            o3, o4, o5);
-        wasm_v128_store(out + (0 * 6 + j) * plane, o0);
-        wasm_v128_store(out + (1 * 6 + j) * plane, o1);
-        wasm_v128_store(out + (2 * 6 + j) * plane, o2);
-        wasm_v128_store(out + (3 * 6 + j) * plane, o3);
-        wasm_v128_store(out + (4 * 6 + j) * plane, o4);
-        wasm_v128_store(out + (5 * 6 + j) * plane, o5);
+        f4 d[6], o[6];
+        load_n(d, scratch + j * 4, 24, 6);
+        bt6(d, o);
+        store_n(v + (unsigned long)t * KP + c + j * plane, 6 * plane, o, 6);
       }
     }
   }
 }
 
 // mo[ξ][t][NP] = v[ξ][t][K] · u[ξ] for every ξ, four tiles by eight channels at a time.
-static void wino_products(const float* restrict v, const float* restrict u, float* restrict mo, u32 tc, u32 K, u32 NP) {
+INLINE void wino_products(const float* restrict v, const float* restrict u, float* restrict mo, u32 tc, u32 K, u32 NP) {
   const u32 panels = NP / 8;
   for (u32 xi = 0; xi < 36; xi++) {
     const float* A = v + (unsigned long)xi * tc * K;
@@ -393,95 +410,76 @@ static void wino_products(const float* restrict v, const float* restrict u, floa
     u32 t = 0;
     for (; t + 4 <= tc; t += 4) {
       const float* a0 = A + (unsigned long)t * K;
-      const float* a1 = a0 + K;
-      const float* a2 = a1 + K;
-      const float* a3 = a2 + K;
       for (u32 p = 0; p < panels; p++) {
         const float* bp = B + (unsigned long)p * K * 8;
-        f4 c00 = K4(0.f), c01 = K4(0.f), c10 = K4(0.f), c11 = K4(0.f), c20 = K4(0.f), c21 = K4(0.f), c30 = K4(0.f), c31 = K4(0.f);
+        f4 c0[4], c1[4];
+        for (u32 i = 0; i < 4; i++) c0[i] = c1[i] = K4(0.f);
         for (u32 k = 0; k < K; k++) {
           const f4 b0 = wasm_v128_load(bp + k * 8), b1 = wasm_v128_load(bp + k * 8 + 4);
-          f4 a = wasm_v128_load32_splat(a0 + k);
-          c00 = ADD(c00, MUL(a, b0)), c01 = ADD(c01, MUL(a, b1));
-          a = wasm_v128_load32_splat(a1 + k);
-          c10 = ADD(c10, MUL(a, b0)), c11 = ADD(c11, MUL(a, b1));
-          a = wasm_v128_load32_splat(a2 + k);
-          c20 = ADD(c20, MUL(a, b0)), c21 = ADD(c21, MUL(a, b1));
-          a = wasm_v128_load32_splat(a3 + k);
-          c30 = ADD(c30, MUL(a, b0)), c31 = ADD(c31, MUL(a, b1));
+          for (u32 i = 0; i < 4; i++) {
+            const f4 a = wasm_v128_load32_splat(a0 + i * K + k);
+            c0[i] = ADD(c0[i], MUL(a, b0)), c1[i] = ADD(c1[i], MUL(a, b1));
+          }
         }
         float* c = C + (unsigned long)t * NP + p * 8;
-        wasm_v128_store(c, c00), wasm_v128_store(c + 4, c01);
-        wasm_v128_store(c + NP, c10), wasm_v128_store(c + NP + 4, c11);
-        wasm_v128_store(c + 2 * NP, c20), wasm_v128_store(c + 2 * NP + 4, c21);
-        wasm_v128_store(c + 3 * NP, c30), wasm_v128_store(c + 3 * NP + 4, c31);
+        store_n(c, NP, c0, 4);
+        store_n(c + 4, NP, c1, 4);
       }
     }
     for (; t < tc; t++) {
       const float* a0 = A + (unsigned long)t * K;
       for (u32 p = 0; p < panels; p++) {
         const float* bp = B + (unsigned long)p * K * 8;
-        f4 c00 = K4(0.f), c01 = K4(0.f);
+        f4 c0 = K4(0.f), c1 = K4(0.f);
         for (u32 k = 0; k < K; k++) {
           const f4 a = wasm_v128_load32_splat(a0 + k);
-          c00 = ADD(c00, MUL(a, wasm_v128_load(bp + k * 8))), c01 = ADD(c01, MUL(a, wasm_v128_load(bp + k * 8 + 4)));
+          c0 = ADD(c0, MUL(a, wasm_v128_load(bp + k * 8))), c1 = ADD(c1, MUL(a, wasm_v128_load(bp + k * 8 + 4)));
         }
         float* c = C + (unsigned long)t * NP + p * 8;
-        wasm_v128_store(c, c00), wasm_v128_store(c + 4, c01);
+        wasm_v128_store(c, c0), wasm_v128_store(c + 4, c1);
       }
     }
+  }
+}
+
+// The row pass of Aᵀ M A (n×n from 6×6): s[k][·] = Aᵀ·M[k][·] for the 36 vectors M[ξ] at p + ξ·plane,
+// into scratch (row k at k·4n floats); the column pass loads column j from scratch + 4j, step 4n.
+INLINE void at_rows(const float* p, unsigned long plane, u32 n, float* scratch) {
+  for (u32 k = 0; k < 6; k++) {
+    f4 q[6], o[5];
+    load_n(q, p + k * 6 * plane, plane, 6);
+    at6(q, o, n);
+    store_n(scratch + k * 4 * n, 4, o, n);
   }
 }
 
 // Aᵀ M A (+ bias, ReLU) for tiles [t0, t0 + tc), written where the m×m block lies inside the output.
-// `scratch` holds 28 vectors.
+// `scratch` holds 24 vectors.
 INLINE void wino_output(const float* restrict mo, float* restrict y, const float* restrict bias, u32 relu, u32 t0, u32 tc, u32 outH, u32 outW, u32 N, u32 NP, u32 tilesH,
                         u32 tilesW, u32 m, float* restrict scratch) {
   const unsigned long plane = (unsigned long)tc * NP;
-  const u32 perImage = tilesH * tilesW;
   for (u32 t = 0; t < tc; t++) {
-    const u32 g = t0 + t;
-    const u32 b = g / perImage, th = (g % perImage) / tilesW, tw = g % tilesW;
-    const u32 h0 = th * m, w0 = tw * m;
+    const tile_at at = locate(t0 + t, tilesH, tilesW);
+    const u32 h0 = at.th * m, w0 = at.tw * m;
     const u32 rows = outH - h0 < m ? outH - h0 : m, cols = outW - w0 < m ? outW - w0 : m;
-    float* image = y + (unsigned long)b * outH * outW * N;
+    float* image = y + (unsigned long)at.image * outH * outW * N;
     for (u32 c = 0; c < N; c += 4) {
-      const float* in = mo + (unsigned long)t * NP + c;
-      // Rows: s[k][i] = Σ_j Aᵀ[i][j] M[k][j].
-      for (u32 k = 0; k < 6; k++) {
-        const float* q = in + k * 6 * plane;
-        f4 o0, o1, o2, o3;
-        AT6(m, wasm_v128_load(q), wasm_v128_load(q + plane), wasm_v128_load(q + 2 * plane), wasm_v128_load(q + 3 * plane), wasm_v128_load(q + 4 * plane),
-            wasm_v128_load(q + 5 * plane), o0, o1, o2, o3);
-        float* s = scratch + k * 16;
-        wasm_v128_store(s, o0);
-        wasm_v128_store(s + 4, o1);
-        wasm_v128_store(s + 8, o2);
-        wasm_v128_store(s + 12, o3);
-      }
+      at_rows(mo + (unsigned long)t * NP + c, plane, m, scratch);
       const f4 bv = bias ? wasm_v128_load(bias + c) : K4(0.f);
       for (u32 j = 0; j < cols; j++) {
-        const float* s = scratch + j * 4;
-        f4 o0, o1, o2, o3;
-        AT6(m, wasm_v128_load(s), wasm_v128_load(s + 16), wasm_v128_load(s + 32), wasm_v128_load(s + 48), wasm_v128_load(s + 64), wasm_v128_load(s + 80), o0, o1, o2,
-            o3);
-        float* col = scratch + 96;
-        wasm_v128_store(col, o0);
-        wasm_v128_store(col + 4, o1);
-        wasm_v128_store(col + 8, o2);
-        wasm_v128_store(col + 12, o3);
-        for (u32 i = 0; i < rows; i++) {
-          f4 val = ADD(wasm_v128_load(col + 4 * i), bv);
+        f4 q[6], o[4];
+        load_n(q, scratch + j * 4, 4 * m, 6);
+        at6(q, o, m);
+        for (u32 i = 0; i < m; i++) {
+          f4 val = ADD(o[i], bv);
           if (relu) val = wasm_f32x4_max(val, K4(0.f));
-          wasm_v128_store(image + ((unsigned long)(h0 + i) * outW + w0 + j) * N + c, val);
+          if (i < rows) wasm_v128_store(image + ((unsigned long)(h0 + i) * outW + w0 + j) * N + c, val);
         }
       }
     }
   }
 }
 
-// A whole stride-1 convolution by F(m×m, r×r), tc tiles at a time (v: 36·tc·KP floats, mo: 36·tc·NP,
-// scratch: 42 vectors = 168 floats), from filters already transformed by wino_filter. bias may be 0 (none).
 INLINE void conv_tiles(const float* restrict x, const float* restrict u, float* restrict y, const float* restrict bias, u32 relu, u32 batch, u32 H, u32 W, u32 K, u32 KP,
                        u32 outH, u32 outW, u32 N, u32 NP, u32 m, int padT, int padL, u32 chunk, float* restrict v, float* restrict mo, float* restrict scratch) {
   const u32 tilesH = (outH + m - 1) / m, tilesW = (outW + m - 1) / m;
@@ -494,6 +492,8 @@ INLINE void conv_tiles(const float* restrict x, const float* restrict u, float* 
   }
 }
 
+// A whole stride-1 convolution by F(m×m, r×r), tc tiles at a time (v: 36·tc·KP floats, mo: 36·tc·NP,
+// scratch: 36 vectors), from filters already transformed by wino_filter. bias may be 0 (none).
 EXPORT(wino_conv)
 void wino_conv(const float* restrict x, const float* restrict u, float* restrict y, const float* restrict bias, u32 relu, u32 batch, u32 H, u32 W, u32 K, u32 KP, u32 outH,
                u32 outW, u32 N, u32 NP, u32 m, int padT, int padL, u32 chunk, float* restrict v, float* restrict mo, float* restrict scratch) {
@@ -509,30 +509,15 @@ void wino_conv(const float* restrict x, const float* restrict u, float* restrict
 // a correlation of d with dy: A'ᵀ[(G' dy G'ᵀ) ⊙ (Bᵀ d B)]A', where G' (6×m) and A'ᵀ (r×6) are G and
 // Aᵀ with m and r swapped. Summed over tiles, the 36 sums are 36 matrix products [K × tiles]·[tiles × N].
 
-// o = G'·(g0..g3) for an m-point dy row (m = 4, or 2 with g2 = g3 unused).
-#define GT6(m, g0, g1, g2, g3, o0, o1, o2, o3, o4, o5)                              \
-  do {                                                                               \
-    const f4 e_ = m == 4 ? ADD(g0, g2) : g0, od_ = m == 4 ? ADD(g1, g3) : g1;         \
-    const f4 e2_ = m == 4 ? ADD(g0, MUL(K4(4.f), g2)) : g0;                           \
-    const f4 od2_ = m == 4 ? ADD(MUL(K4(2.f), g1), MUL(K4(8.f), g3)) : MUL(K4(2.f), g1); \
-    o0 = MUL(K4(0.25f), g0);                                                         \
-    o1 = MUL(K4(-1.f / 6.f), ADD(e_, od_));                                          \
-    o2 = MUL(K4(-1.f / 6.f), SUB(e_, od_));                                          \
-    o3 = MUL(K4(1.f / 24.f), ADD(e2_, od2_));                                        \
-    o4 = MUL(K4(1.f / 24.f), SUB(e2_, od2_));                                        \
-    o5 = m == 4 ? g3 : g1;                                                           \
-  } while (0)
-
 // G' dy G'ᵀ for tiles [t0, t0 + tc), into wd[ξ][t − t0][NP] (columns N..NP zero). `scratch` holds 24 vectors.
 INLINE void wino_dy(const float* restrict dy, float* restrict wd, u32 t0, u32 tc, u32 outH, u32 outW, u32 N, u32 NP, u32 tilesH, u32 tilesW, u32 m,
                     float* restrict scratch) {
   const unsigned long plane = (unsigned long)tc * NP;
-  const u32 perImage = tilesH * tilesW;
   for (u32 t = 0; t < tc; t++) {
-    const u32 g = t0 + t;
-    const u32 b = g / perImage, th = (g % perImage) / tilesW, tw = g % tilesW;
-    const u32 h0 = th * m, w0 = tw * m;
-    const float* image = dy + (unsigned long)b * outH * outW * N;
+    const tile_at at = locate(t0 + t, tilesH, tilesW);
+    const u32 h0 = at.th * m, w0 = at.tw * m;
+    const u32 cols = outW - w0 < m ? outW - w0 : m;
+    const float* image = dy + (unsigned long)at.image * outH * outW * N;
     float* out = wd + (unsigned long)t * NP;
     for (u32 n = N; n < NP; n += 4) {
       for (u32 xi = 0; xi < 36; xi++) wasm_v128_store(out + xi * plane + n, K4(0.f));
@@ -540,44 +525,24 @@ INLINE void wino_dy(const float* restrict dy, float* restrict wd, u32 t0, u32 tc
     for (u32 n = 0; n < N; n += 4) {
       // Rows: the m values of each dy row → 6, zeros past the output's edge.
       for (u32 i = 0; i < m; i++) {
-        f4 q0 = K4(0.f), q1 = K4(0.f), q2 = K4(0.f), q3 = K4(0.f);
-        if (h0 + i < outH) {
-          const float* row = image + ((unsigned long)(h0 + i) * outW + w0) * N + n;
-          const u32 cols = outW - w0 < m ? outW - w0 : m;
-          if (cols > 0) q0 = wasm_v128_load(row);
-          if (cols > 1) q1 = wasm_v128_load(row + N);
-          if (cols > 2) q2 = wasm_v128_load(row + 2 * N);
-          if (cols > 3) q3 = wasm_v128_load(row + 3 * N);
-        }
-        f4 o0, o1, o2, o3, o4, o5;
-        GT6(m, q0, q1, q2, q3, o0, o1, o2, o3, o4, o5);
-        float* s = scratch + i * 24;
-        wasm_v128_store(s, o0);
-        wasm_v128_store(s + 4, o1);
-        wasm_v128_store(s + 8, o2);
-        wasm_v128_store(s + 12, o3);
-        wasm_v128_store(s + 16, o4);
-        wasm_v128_store(s + 20, o5);
+        f4 q[4], o[6];
+        for (u32 j = 0; j < m; j++) q[j] = h0 + i < outH && j < cols ? wasm_v128_load(image + ((unsigned long)(h0 + i) * outW + w0 + j) * N + n) : K4(0.f);
+        g6(q, o, m);
+        store_n(scratch + i * 24, 4, o, 6);
       }
       // Columns: the m rows → 6.
       for (u32 j = 0; j < 6; j++) {
-        const float* s = scratch + j * 4;
-        const f4 z = K4(0.f);
-        f4 o0, o1, o2, o3, o4, o5;
-        GT6(m, wasm_v128_load(s), wasm_v128_load(s + 24), m == 4 ? wasm_v128_load(s + 48) : z, m == 4 ? wasm_v128_load(s + 72) : z, o0, o1, o2, o3, o4, o5);
-        wasm_v128_store(out + (0 * 6 + j) * plane + n, o0);
-        wasm_v128_store(out + (1 * 6 + j) * plane + n, o1);
-        wasm_v128_store(out + (2 * 6 + j) * plane + n, o2);
-        wasm_v128_store(out + (3 * 6 + j) * plane + n, o3);
-        wasm_v128_store(out + (4 * 6 + j) * plane + n, o4);
-        wasm_v128_store(out + (5 * 6 + j) * plane + n, o5);
+        f4 q[4], o[6];
+        load_n(q, scratch + j * 4, 24, m);
+        g6(q, o, m);
+        store_n(out + n + j * plane, 6 * plane, o, 6);
       }
     }
   }
 }
 
 // acc[ξ][K][NP] += v[ξ]ᵀ · wd[ξ] (v: [tc][K], wd: [tc][NP]), four input by eight output channels at a time.
-static void wino_grad_products(const float* restrict v, const float* restrict wd, float* restrict acc, u32 tc, u32 K, u32 NP) {
+INLINE void wino_grad_products(const float* restrict v, const float* restrict wd, float* restrict acc, u32 tc, u32 K, u32 NP) {
   const u32 panels = NP / 8;
   for (u32 xi = 0; xi < 36; xi++) {
     const float* A = v + (unsigned long)xi * tc * K;
@@ -585,49 +550,27 @@ static void wino_grad_products(const float* restrict v, const float* restrict wd
     float* C = acc + (unsigned long)xi * K * NP;
     for (u32 k = 0; k < K; k += 4) {
       for (u32 p = 0; p < panels; p++) {
-        f4 c00 = K4(0.f), c01 = K4(0.f), c10 = K4(0.f), c11 = K4(0.f), c20 = K4(0.f), c21 = K4(0.f), c30 = K4(0.f), c31 = K4(0.f);
+        f4 c0[4], c1[4];
+        for (u32 i = 0; i < 4; i++) c0[i] = c1[i] = K4(0.f);
         const float* a = A + k;
         const float* bp = B + p * 8;
         for (u32 t = 0; t < tc; t++, a += K, bp += NP) {
           const f4 b0 = wasm_v128_load(bp), b1 = wasm_v128_load(bp + 4);
-          f4 s = wasm_v128_load32_splat(a);
-          c00 = ADD(c00, MUL(s, b0)), c01 = ADD(c01, MUL(s, b1));
-          s = wasm_v128_load32_splat(a + 1);
-          c10 = ADD(c10, MUL(s, b0)), c11 = ADD(c11, MUL(s, b1));
-          s = wasm_v128_load32_splat(a + 2);
-          c20 = ADD(c20, MUL(s, b0)), c21 = ADD(c21, MUL(s, b1));
-          s = wasm_v128_load32_splat(a + 3);
-          c30 = ADD(c30, MUL(s, b0)), c31 = ADD(c31, MUL(s, b1));
+          for (u32 i = 0; i < 4; i++) {
+            const f4 s = wasm_v128_load32_splat(a + i);
+            c0[i] = ADD(c0[i], MUL(s, b0)), c1[i] = ADD(c1[i], MUL(s, b1));
+          }
         }
         float* c = C + (unsigned long)k * NP + p * 8;
-        wasm_v128_store(c, ADD(wasm_v128_load(c), c00)), wasm_v128_store(c + 4, ADD(wasm_v128_load(c + 4), c01));
-        c += NP;
-        wasm_v128_store(c, ADD(wasm_v128_load(c), c10)), wasm_v128_store(c + 4, ADD(wasm_v128_load(c + 4), c11));
-        c += NP;
-        wasm_v128_store(c, ADD(wasm_v128_load(c), c20)), wasm_v128_store(c + 4, ADD(wasm_v128_load(c + 4), c21));
-        c += NP;
-        wasm_v128_store(c, ADD(wasm_v128_load(c), c30)), wasm_v128_store(c + 4, ADD(wasm_v128_load(c + 4), c31));
+        for (u32 i = 0; i < 4; i++, c += NP) {
+          wasm_v128_store(c, ADD(wasm_v128_load(c), c0[i]));
+          wasm_v128_store(c + 4, ADD(wasm_v128_load(c + 4), c1[i]));
+        }
       }
     }
   }
 }
 
-// o = A'ᵀ·(v0..v5) for r = 3 (o0..o2) or r = 5 (o0..o4); v5 lands on the last output.
-#define ATR6(r, v0, v1, v2, v3, v4, v5, o0, o1, o2, o3, o4)                   \
-  do {                                                                        \
-    const f4 s12_ = ADD(v1, v2), d12_ = SUB(v1, v2);                          \
-    const f4 s34_ = ADD(v3, v4), d34_ = SUB(v3, v4);                          \
-    o0 = ADD(ADD(v0, s12_), s34_);                                            \
-    o1 = ADD(d12_, MUL(K4(2.f), d34_));                                       \
-    o2 = ADD(s12_, MUL(K4(4.f), s34_));                                       \
-    o3 = ADD(d12_, MUL(K4(8.f), d34_));                                       \
-    o4 = ADD(ADD(s12_, MUL(K4(16.f), s34_)), v5);                             \
-    if (r == 3) o2 = ADD(o2, v5);                                             \
-  } while (0)
-
-// The filter gradient dW [r][r][K][N] of a stride-1 convolution of x [batch, H, W, K] giving dy
-// [batch, outH, outW, N], tc tiles at a time (v: 36·chunk·KP floats, wd: 36·chunk·NP, acc: 36·KP·NP,
-// scratch: 42 vectors).
 INLINE void filter_grad_tiles(const float* restrict x, const float* restrict dy, float* restrict dw, u32 batch, u32 H, u32 W, u32 K, u32 KP, u32 outH, u32 outW, u32 N,
                               u32 NP, u32 r, u32 m, int padT, int padL, u32 chunk, float* restrict v, float* restrict wd, float* restrict acc, float* restrict scratch) {
   const u32 tilesH = (outH + m - 1) / m, tilesW = (outW + m - 1) / m;
@@ -643,40 +586,21 @@ INLINE void filter_grad_tiles(const float* restrict x, const float* restrict dy,
   const unsigned long plane = (unsigned long)KP * NP;
   for (u32 k = 0; k < K; k++) {
     for (u32 n = 0; n < N; n += 4) {
-      const float* in = acc + (unsigned long)k * NP + n;
-      // Rows: s[j0][kw] = Σ_j1 A'ᵀ[kw][j1] M[j0][j1].
-      for (u32 j0 = 0; j0 < 6; j0++) {
-        const float* q = in + j0 * 6 * plane;
-        f4 o0, o1, o2, o3, o4;
-        ATR6(r, wasm_v128_load(q), wasm_v128_load(q + plane), wasm_v128_load(q + 2 * plane), wasm_v128_load(q + 3 * plane), wasm_v128_load(q + 4 * plane),
-             wasm_v128_load(q + 5 * plane), o0, o1, o2, o3, o4);
-        float* s = scratch + j0 * 20;
-        wasm_v128_store(s, o0);
-        wasm_v128_store(s + 4, o1);
-        wasm_v128_store(s + 8, o2);
-        wasm_v128_store(s + 12, o3);
-        wasm_v128_store(s + 16, o4);
-      }
-      // Columns: dW[kh][kw] = Σ_j0 A'ᵀ[kh][j0] s[j0][kw].
+      // dW = A'ᵀ M A': rows, then each column kw through A'ᵀ gives dW[·][kw].
+      at_rows(acc + (unsigned long)k * NP + n, plane, r, scratch);
       for (u32 kw = 0; kw < r; kw++) {
-        const float* s = scratch + kw * 4;
-        f4 o0, o1, o2, o3, o4;
-        ATR6(r, wasm_v128_load(s), wasm_v128_load(s + 20), wasm_v128_load(s + 40), wasm_v128_load(s + 60), wasm_v128_load(s + 80), wasm_v128_load(s + 100), o0, o1,
-             o2, o3, o4);
-        float* col = scratch + 120;
-        wasm_v128_store(col, o0);
-        wasm_v128_store(col + 4, o1);
-        wasm_v128_store(col + 8, o2);
-        wasm_v128_store(col + 12, o3);
-        wasm_v128_store(col + 16, o4);
-        for (u32 kh = 0; kh < r; kh++) {
-          wasm_v128_store(dw + ((unsigned long)(kh * r + kw) * K + k) * N + n, wasm_v128_load(col + 4 * kh));
-        }
+        f4 q[6], o[5];
+        load_n(q, scratch + kw * 4, 4 * r, 6);
+        at6(q, o, r);
+        store_n(dw + ((unsigned long)kw * K + k) * N + n, (unsigned long)r * K * N, o, r);
       }
     }
   }
 }
 
+// The filter gradient dW [r][r][K][N] of a stride-1 convolution of x [batch, H, W, K] giving dy
+// [batch, outH, outW, N], tc tiles at a time (v: 36·chunk·KP floats, wd: 36·chunk·NP, acc: 36·KP·NP,
+// scratch: 36 vectors).
 EXPORT(wino_filter_grad)
 void wino_filter_grad(const float* restrict x, const float* restrict dy, float* restrict dw, u32 batch, u32 H, u32 W, u32 K, u32 KP, u32 outH, u32 outW, u32 N, u32 NP, u32 r,
                       u32 m, int padT, int padL, u32 chunk, float* restrict v, float* restrict wd, float* restrict acc, float* restrict scratch) {

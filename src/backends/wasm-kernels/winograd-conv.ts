@@ -18,8 +18,8 @@ export interface ConvAttrs {
 const TILE: Readonly<Record<number, number>> = { 3: 4, 5: 2 };
 /** Bytes of transformed inputs and products per chunk of tiles: small enough to stay in the L2 cache. */
 const CHUNK_BYTES = 384 * 1024;
-/** Scratch floats wino_conv and wino_filter need (simd-kernels.c): 168, and 32 + 6·r·4 for r ≤ 5. */
-const SCRATCH_FLOATS = 168;
+/** Scratch floats wino_conv and wino_filter_grad need (simd-kernels.c): 36 vectors. */
+const SCRATCH_FLOATS = 144;
 
 /**
  * How many convolutions and filter gradients the Winograd kernels computed, and how many filters'
@@ -156,9 +156,9 @@ function keptFilter(backend: WasmBackendLike, filter: TensorInfo): { ptr: number
 function keepFilter(backend: WasmBackendLike, simd: SimdKernels, filter: TensorInfo, p: Plan): number {
   const wasm = (backend as unknown as WasmAllocator).wasm;
   const floats = 36 * p.kp * p.np;
-  const raw = wasm._malloc(4 * (floats + SCRATCH_FLOATS) + 16) >>> 0;
+  const raw = wasm._malloc(4 * floats + 16) >>> 0;
   const ptr = (raw + 15) & ~15;
-  simd.wino_filter(heapOffset(backend, filter), ptr, p.r, p.k, p.kp, p.n, p.np, ptr + 4 * floats);
+  simd.wino_filter(heapOffset(backend, filter), ptr, p.r, p.k, p.kp, p.n, p.np);
   filterCache(backend).set(filter.dataId as object, { raw, ptr });
   winogradCalls.keptFilters += 1;
   return ptr;
@@ -204,7 +204,7 @@ function winogradConv(backend: WasmBackendLike, x: TensorInfo, filter: TensorInf
   withBuffers(backend, [transformed === null ? 36 * kp * np : 0, 36 * chunk * kp, 36 * chunk * np], ([own, v, mo, scratch]) => {
     const u = transformed ?? own!;
     if (transformed === null) {
-      simd.wino_filter(heapOffset(backend, filter), u, r, k, kp, n, np, scratch!);
+      simd.wino_filter(heapOffset(backend, filter), u, r, k, kp, n, np);
     }
     const bp = bias ? heapOffset(backend, bias) : 0;
     const { batchSize, inHeight, inWidth, outHeight, outWidth, padInfo } = info;
