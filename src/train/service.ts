@@ -75,11 +75,14 @@ export class RunManager {
       return undefined;
     }
     const host = this.computeHost;
-    this.ctx.events.emit('train.progress', {
-      runId, phase: 'preparing', epoch: 0, epochs: 0, batch: 0, batches: 0, loss: null, imagesPerSecond: null, etaSeconds: null, lr: 0,
-      message: 'Choosing a backend: timing a short training step on webgpu and on the CPU…',
-    });
-    this.autoDecision ??= decideAutoBackend({ computeHost: host, measureNode: (b) => measureNodeBackend(b), skipWebgpu: this.webgpuFailure });
+    // Measured once per session: later runs reuse the decision, with nothing to time (and no such message).
+    if (!this.autoDecision) {
+      this.ctx.events.emit('train.progress', {
+        runId, phase: 'preparing', epoch: 0, epochs: 0, batch: 0, batches: 0, loss: null, imagesPerSecond: null, etaSeconds: null, lr: 0,
+        message: 'Choosing a backend: timing a short training step on webgpu and on the CPU…',
+      });
+      this.autoDecision = decideAutoBackend({ computeHost: host, measureNode: (b) => measureNodeBackend(b), skipWebgpu: this.webgpuFailure });
+    }
     let decision: AutoDecision;
     try {
       decision = await this.autoDecision;

@@ -96,8 +96,17 @@ describe.skipIf(!built)(`runs in compute windows (headless Chromium, SwiftShader
 
   it('auto times the same probe step on webgpu and on wasm, and trains on the one measured faster', async () => {
     runManagerOf(studio).setComputeHost(chromiumComputeHost(browser, server.origin));
+    const messages = new Map<number, string[]>();
+    const off = studio.events.on('train.progress', (p) => p.message !== null && messages.set(p.runId, [...(messages.get(p.runId) ?? []), p.message]));
     const { id } = await studio.call('runs.start', { datasetId, ...RUN, backend: 'auto' });
     await runManagerOf(studio).settled(id);
+    // A second auto run in the session reuses the decision: nothing is timed, and the Train view does not say so.
+    const second = (await studio.call('runs.start', { datasetId, ...RUN, backend: 'auto' })).id;
+    await runManagerOf(studio).settled(second);
+    off();
+    const timing = /timing a short training step/;
+    expect(messages.get(id)!.some((m) => timing.test(m))).toBe(true);
+    expect(messages.get(second)!.some((m) => timing.test(m))).toBe(false);
     const run = await studio.call('runs.get', { id });
     expect(run.status).toBe('completed');
     const decision = await runManagerOf(studio).lastAutoDecision();
