@@ -74,8 +74,9 @@ interface Plan {
 
 /**
  * Checks the shapes and attributes the Winograd kernels take: a stride-1, undilated NHWC 3×3 or 5×5
- * convolution with channels a multiple of 4, on the SIMD module, single-threaded (with several threads
- * XNNPACK uses them all, the Winograd kernels one), at a size where it beats the direct convolution.
+ * convolution with output channels a multiple of 4 (input channels are padded), on the SIMD module,
+ * single-threaded (with several threads XNNPACK uses them all, the Winograd kernels one), at a size
+ * where it beats the direct convolution.
  */
 function plan(backend: WasmBackendLike, xShape: number[], filterShape: number[], attrs: ConvAttrs, use: WinogradUse, filterTransformed = false): Plan | null {
   const [r, r2, k, n] = filterShape as [number, number, number, number];
