@@ -21,7 +21,7 @@ const FACTORIES: Readonly<Record<string, (original: WasmKernelFunc) => WasmKerne
   Conv2DBackpropFilter: () => conv2dBackpropFilter,
   // Replacements: faster (XNNPACK instead of scalar loops) and, for MaxPoolGrad, correct.
   Conv2DBackpropInput: conv2dBackpropInputWith,
-  // 3×3 and 5×5 stride-1 convolutions by Winograd's F(4×4,3×3) / F(2×2,5×5) where that pays.
+  // 3×3 and 5×5 stride-1 convolutions by Winograd's F(4×4,3×3) / F(4×4,5×5) where that pays.
   Conv2D: conv2dWith,
   FusedConv2D: fusedConv2dWith,
   BatchMatMul: batchMatMulWith,

@@ -214,22 +214,24 @@ void sgd_update(const float* restrict v, const float* restrict g, const float* r
   }
 }
 
-// ---- Winograd convolution F(m×m, r×r) with m + r − 1 = 6: F(4×4, 3×3) and F(2×2, 5×5) ----
+// ---- Winograd convolution F(4×4, r×r) on α×α tiles: F(4×4, 3×3) (α = 6) and F(4×4, 5×5) (α = 8) ----
 // Stride 1, NHWC, HWIO filters, output channels a multiple of 4 (input channels are padded to one).
-// Points 0, ±1, ±2, ∞ (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016):
-// Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A over 6×6 input tiles, with one 6×6 data transform Bᵀ for both sizes.
-// The 36 products ⊙, summed over input channels, are 36 matrix products [tiles × K]·[K × N]: 36
-// instead of m²·r² multiply-adds per tile and channel pair (2.25× fewer for 3×3, 2.8× for 5×5).
-// Vectors run across four channels. Small arrays of vectors below (f4 v[6]) are indexed by
-// constants once loops are unrolled, so they live in locals, not on a stack (build-simd.sh checks).
+// Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks",
+// 2016) with the points 0, ±1, ±2 and ∞ (α = 6) and also ±1/2 (α = 8; float32 error measured like
+// α = 6's). The α² products ⊙, summed over input channels, are α² matrix products [tiles × K]·[K × N]:
+// α²/16 instead of r² multiply-adds per output and channel pair (2.25× fewer for 3×3, 6.25× for 5×5).
+// Vectors run across four channels. Small arrays of vectors below (f4 v[8]) are indexed by constants
+// once loops are unrolled, so they live in locals, not on a stack (build-simd.sh checks).
 
 typedef v128_t f4;
-// Inlined into each exported entry point, so that r and m are constants there (loops unrolled).
+// Inlined into each exported entry point, so that α and r are constants there (loops unrolled).
 #define INLINE static inline __attribute__((always_inline))
 #define ADD wasm_f32x4_add
 #define SUB wasm_f32x4_sub
 #define MUL wasm_f32x4_mul
 #define K4(v) wasm_f32x4_splat(v)
+// Output tile side.
+#define TM 4u
 
 // v[i] = p[i·step], i < n.
 INLINE void load_n(f4* v, const float* p, unsigned long step, u32 n) {
@@ -239,109 +241,160 @@ INLINE void load_n(f4* v, const float* p, unsigned long step, u32 n) {
 
 // p[i·step] = v[i], i < n.
 INLINE void store_n(float* p, unsigned long step, const f4* v, u32 n) {
+#pragma clang loop unroll(full)
   for (u32 i = 0; i < n; i++) wasm_v128_store(p + i * step, v[i]);
 }
 
-// o = Bᵀ·d (6 → 6).
-INLINE void bt6(const f4* d, f4* o) {
-  const f4 s12 = ADD(d[1], d[2]), s34 = ADD(d[3], d[4]);
-  const f4 d42 = SUB(d[4], d[2]), d31 = SUB(d[3], d[1]);
-  o[0] = ADD(SUB(MUL(K4(4.f), d[0]), MUL(K4(5.f), d[2])), d[4]);
-  o[1] = SUB(s34, MUL(K4(4.f), s12));
-  o[2] = ADD(SUB(d[4], d[3]), MUL(K4(4.f), SUB(d[1], d[2])));
-  o[3] = ADD(d42, MUL(K4(2.f), d31));
-  o[4] = SUB(d42, MUL(K4(2.f), d31));
-  o[5] = ADD(SUB(MUL(K4(4.f), d[1]), MUL(K4(5.f), d[3])), d[5]);
+// o = Bᵀ·d (α → α).
+INLINE void bt(const f4* d, f4* o, u32 a) {
+  if (a == 6) {
+    const f4 s12 = ADD(d[1], d[2]), s34 = ADD(d[3], d[4]);
+    const f4 d42 = SUB(d[4], d[2]), d31 = SUB(d[3], d[1]);
+    o[0] = ADD(SUB(MUL(K4(4.f), d[0]), MUL(K4(5.f), d[2])), d[4]);
+    o[1] = SUB(s34, MUL(K4(4.f), s12));
+    o[2] = ADD(SUB(d[4], d[3]), MUL(K4(4.f), SUB(d[1], d[2])));
+    o[3] = ADD(d42, MUL(K4(2.f), d31));
+    o[4] = SUB(d42, MUL(K4(2.f), d31));
+    o[5] = ADD(SUB(MUL(K4(4.f), d[1]), MUL(K4(5.f), d[3])), d[5]);
+  } else {
+    const f4 e1 = SUB(ADD(d[2], d[6]), MUL(K4(4.25f), d[4])), o1 = SUB(ADD(d[1], d[5]), MUL(K4(4.25f), d[3]));
+    const f4 e2 = ADD(SUB(MUL(K4(0.25f), d[2]), MUL(K4(1.25f), d[4])), d[6]);
+    const f4 o2 = ADD(SUB(MUL(K4(0.5f), d[1]), MUL(K4(2.5f), d[3])), MUL(K4(2.f), d[5]));
+    const f4 e3 = ADD(SUB(MUL(K4(4.f), d[2]), MUL(K4(5.f), d[4])), d[6]);
+    const f4 o3 = ADD(SUB(MUL(K4(2.f), d[1]), MUL(K4(2.5f), d[3])), MUL(K4(0.5f), d[5]));
+    o[0] = ADD(SUB(d[6], d[0]), MUL(K4(5.25f), SUB(d[2], d[4])));
+    o[1] = ADD(e1, o1);
+    o[2] = SUB(e1, o1);
+    o[3] = ADD(e2, o2);
+    o[4] = SUB(e2, o2);
+    o[5] = ADD(e3, o3);
+    o[6] = SUB(e3, o3);
+    o[7] = ADD(SUB(d[7], d[1]), MUL(K4(5.25f), SUB(d[3], d[5])));
+  }
 }
 
-// o = Aᵀ·v (6 → n) with Aᵀ[i][j] = p_j^i (j < 5) and Aᵀ[i][5] = [i = n − 1]: the output transform
-// of F(n, ·) for n = 4 or 2, and of the filter gradient's F(n, ·) for n = 3 or 5.
-INLINE void at6(const f4* v, f4* o, u32 n) {
+// o = Aᵀ·v (α → n) with Aᵀ[i][j] = p_j^i over the finite points p = 0, 1, −1, 2, −2 (, 1/2, −1/2) and
+// Aᵀ[i][α−1] = [i = n − 1]: the output transform (n = 4), and the filter gradient's last step (n = r).
+INLINE void at(const f4* v, f4* o, u32 n, u32 a) {
   const f4 s12 = ADD(v[1], v[2]), d12 = SUB(v[1], v[2]);
   const f4 s34 = ADD(v[3], v[4]), d34 = SUB(v[3], v[4]);
-  o[0] = ADD(ADD(v[0], s12), s34);
-  if (n > 1) o[1] = ADD(d12, MUL(K4(2.f), d34));
-  if (n > 2) o[2] = ADD(s12, MUL(K4(4.f), s34));
-  if (n > 3) o[3] = ADD(d12, MUL(K4(8.f), d34));
-  if (n > 4) o[4] = ADD(s12, MUL(K4(16.f), s34));
-  o[n - 1] = ADD(o[n - 1], v[5]);
+  const f4 s56 = a == 8 ? ADD(v[5], v[6]) : K4(0.f), d56 = a == 8 ? SUB(v[5], v[6]) : K4(0.f);
+  f4 r[5];
+  r[0] = ADD(ADD(v[0], s12), s34);
+  r[1] = ADD(d12, MUL(K4(2.f), d34));
+  r[2] = ADD(s12, MUL(K4(4.f), s34));
+  r[3] = ADD(d12, MUL(K4(8.f), d34));
+  r[4] = ADD(s12, MUL(K4(16.f), s34));
+  if (a == 8) {
+    r[0] = ADD(r[0], s56);
+    r[1] = ADD(r[1], MUL(K4(0.5f), d56));
+    r[2] = ADD(r[2], MUL(K4(0.25f), s56));
+    r[3] = ADD(r[3], MUL(K4(0.125f), d56));
+    r[4] = ADD(r[4], MUL(K4(0.0625f), s56));
+  }
+  r[n - 1] = ADD(r[n - 1], v[a - 1]);
+#pragma clang loop unroll(full)
+  for (u32 i = 0; i < n; i++) o[i] = r[i];
 }
 
-// o = G'·g (n → 6) with G'[j][a] = c_j·p_j^a (j < 5) and G'[5][a] = [a = n − 1], n = 4 or 2: the
-// transform of a block of dy in the filter gradient.
-INLINE void g6(const f4* g, f4* o, u32 n) {
-  const f4 e = n == 4 ? ADD(g[0], g[2]) : g[0], od = n == 4 ? ADD(g[1], g[3]) : g[1];
-  const f4 e2 = n == 4 ? ADD(g[0], MUL(K4(4.f), g[2])) : g[0];
-  const f4 od2 = n == 4 ? ADD(MUL(K4(2.f), g[1]), MUL(K4(8.f), g[3])) : MUL(K4(2.f), g[1]);
-  o[0] = MUL(K4(0.25f), g[0]);
-  o[1] = MUL(K4(-1.f / 6.f), ADD(e, od));
-  o[2] = MUL(K4(-1.f / 6.f), SUB(e, od));
-  o[3] = MUL(K4(1.f / 24.f), ADD(e2, od2));
-  o[4] = MUL(K4(1.f / 24.f), SUB(e2, od2));
-  o[5] = g[n - 1];
+// The finite interpolation points, and the normalisation of G's row j: 1 / Π_{l≠j} (p_j − p_l).
+INLINE float point(u32 j) {
+  return j == 0 ? 0.f : j == 1 ? 1.f : j == 2 ? -1.f : j == 3 ? 2.f : j == 4 ? -2.f : j == 5 ? 0.5f : -0.5f;
 }
 
-// G (6×r): row j < 5 is c_j·p_j^a with p = 0, 1, −1, 2, −2 and c = 1/4, −1/6, −1/6, 1/24, 1/24; row 5 picks g_{r−1}.
-INLINE float gcoef(u32 j, u32 a, u32 r) {
-  if (j == 5) return a == r - 1 ? 1.f : 0.f;
-  const float c = j == 0 ? 0.25f : j < 3 ? -1.f / 6.f : 1.f / 24.f;
-  const float p = j == 0 ? 0.f : j == 1 ? 1.f : j == 2 ? -1.f : j == 3 ? 2.f : -2.f;
-  float v = c;
-  for (u32 i = 0; i < a; i++) v *= p;
+INLINE float gnorm(u32 j, u32 a) {
+  float prod = 1.f;
+  for (u32 l = 0; l + 1 < a; l++) {
+    if (l != j) prod *= point(j) - point(l);
+  }
+  return 1.f / prod;
+}
+
+// G (α×n): G[j][c] = p_j^c / Π_{l≠j}(p_j − p_l) for j < α − 1, and G[α−1][c] = [c = n − 1].
+INLINE float gcoef(u32 j, u32 c, u32 n, u32 a) {
+  if (j == a - 1) return c == n - 1 ? 1.f : 0.f;
+  float v = gnorm(j, a);
+  for (u32 i = 0; i < c; i++) v *= point(j);
   return v;
 }
 
-// U = G g Gᵀ for every (k, n) of an HWIO filter [r][r][K][N], packed for wino_conv's products as
-// u[ξ][n / 8][k][n % 8] with K rounded up to KP (a multiple of 4) and N to NP (of 8), the padding zero.
-INLINE void filter_transform(const float* restrict w, float* restrict u, u32 r, u32 K, u32 KP, u32 N, u32 NP) {
+// o = G·g (4 → α): a block of dy in the filter gradient (G for n = 4).
+INLINE void g4(const f4* g, f4* o, u32 a) {
+  const f4 e1 = ADD(g[0], g[2]), od1 = ADD(g[1], g[3]);
+  const f4 e2 = ADD(g[0], MUL(K4(4.f), g[2])), od2 = ADD(MUL(K4(2.f), g[1]), MUL(K4(8.f), g[3]));
+  o[0] = MUL(K4(gnorm(0, a)), g[0]);
+  o[1] = MUL(K4(gnorm(1, a)), ADD(e1, od1));
+  o[2] = MUL(K4(gnorm(2, a)), SUB(e1, od1));
+  o[3] = MUL(K4(gnorm(3, a)), ADD(e2, od2));
+  o[4] = MUL(K4(gnorm(4, a)), SUB(e2, od2));
+  if (a == 8) {
+    const f4 eh = ADD(g[0], MUL(K4(0.25f), g[2])), odh = ADD(MUL(K4(0.5f), g[1]), MUL(K4(0.125f), g[3]));
+    o[5] = MUL(K4(gnorm(5, a)), ADD(eh, odh));
+    o[6] = MUL(K4(gnorm(6, a)), SUB(eh, odh));
+  }
+  o[a - 1] = g[3];
+}
+
+// U = G g Gᵀ for every (k, n) of an HWIO filter [r][r][K][N] (r = α − 3), packed for wino_conv's
+// products as u[ξ][n / 8][k][n % 8] with K rounded up to KP (a multiple of 4) and N to NP (of 8), the
+// padding zero. `scratch` holds α·r vectors.
+INLINE void filter_transform(const float* restrict w, float* restrict u, u32 a, u32 K, u32 KP, u32 N, u32 NP, float* restrict scratch) {
+  const u32 r = a - 3;
   const unsigned long xiStride = (unsigned long)NP * KP;
   if (N != NP || K != KP) {
-    for (unsigned long i = 0; i < 36 * xiStride; i++) u[i] = 0.f;
+    for (unsigned long i = 0; i < a * a * xiStride; i++) u[i] = 0.f;
   }
   // n outer, k inner: each ξ's packed block is then written in order.
   for (u32 n = 0; n < N; n += 4) {
     for (u32 k = 0; k < K; k++) {
-      // t[j][b] = Σ_a G[j][a] g[a][b], then U[j][i] = Σ_b t[j][b] G[i][b]; four output channels at a time.
-      f4 g[25], t[30];
-      load_n(g, w + (unsigned long)k * N + n, (unsigned long)K * N, r * r);
+      // t[j][b] = Σ_c G[j][c] g[c][b], then U[j][i] = Σ_b t[j][b] G[i][b]; four output channels at a time.
+      const float* g = w + (unsigned long)k * N + n;
+      const unsigned long tap = (unsigned long)K * N;
+      float* t = scratch;
 #pragma clang loop unroll(full)
-      for (u32 j = 0; j < 6; j++) {
+      for (u32 j = 0; j < a; j++) {
 #pragma clang loop unroll(full)
         for (u32 b = 0; b < r; b++) {
           f4 sum = K4(0.f);
 #pragma clang loop unroll(full)
-          for (u32 a = 0; a < r; a++) {
-            const float c = gcoef(j, a, r);
-            if (c != 0.f) sum = ADD(sum, MUL(K4(c), g[a * r + b]));
+          for (u32 c = 0; c < r; c++) {
+            const float coef = gcoef(j, c, r, a);
+            if (coef != 0.f) sum = ADD(sum, MUL(K4(coef), wasm_v128_load(g + (c * r + b) * tap)));
           }
-          t[j * r + b] = sum;
+          wasm_v128_store(t + (j * r + b) * 4, sum);
         }
       }
       float* dst = u + ((unsigned long)(n / 8) * KP + k) * 8 + n % 8;
 #pragma clang loop unroll(full)
-      for (u32 j = 0; j < 6; j++) {
+      for (u32 j = 0; j < a; j++) {
 #pragma clang loop unroll(full)
-        for (u32 i = 0; i < 6; i++) {
+        for (u32 i = 0; i < a; i++) {
           f4 sum = K4(0.f);
 #pragma clang loop unroll(full)
           for (u32 b = 0; b < r; b++) {
-            const float c = gcoef(i, b, r);
-            if (c != 0.f) sum = ADD(sum, MUL(K4(c), t[j * r + b]));
+            const float coef = gcoef(i, b, r, a);
+            if (coef != 0.f) sum = ADD(sum, MUL(K4(coef), wasm_v128_load(t + (j * r + b) * 4)));
           }
-          wasm_v128_store(dst + (j * 6 + i) * xiStride, sum);
+          wasm_v128_store(dst + (j * a + i) * xiStride, sum);
         }
       }
     }
   }
 }
 
+// r = 3 → α = 6, r = 5 → α = 8.
+#define DISPATCH(a, call3, call5) \
+  do {                            \
+    if ((a) == 6) {               \
+      call3;                      \
+    } else {                      \
+      call5;                      \
+    }                             \
+  } while (0)
+
 EXPORT(wino_filter)
-void wino_filter(const float* restrict w, float* restrict u, u32 r, u32 K, u32 KP, u32 N, u32 NP) {
-  if (r == 3) {
-    filter_transform(w, u, 3, K, KP, N, NP);
-  } else {
-    filter_transform(w, u, 5, K, KP, N, NP);
-  }
+void wino_filter(const float* restrict w, float* restrict u, u32 a, u32 K, u32 KP, u32 N, u32 NP, float* restrict scratch) {
+  DISPATCH(a, filter_transform(w, u, 6, K, KP, N, NP, scratch), filter_transform(w, u, 8, K, KP, N, NP, scratch));
 }
 
 // Four channels from c of a pixel: all four below K, else the first K − c and zeros.
@@ -351,59 +404,61 @@ INLINE f4 load_channels(const float* p, u32 c, u32 K) {
   return wasm_f32x4_make(p[0], left > 1 ? p[1] : 0.f, left > 2 ? p[2] : 0.f, 0.f);
 }
 
-// Where tile g (numbered over batch × tilesH × tilesW) lies: its image, and its first row and column
-// in units of m.
+// Where tile g (numbered over batch × tilesH × tilesW) lies: its image, and its row and column of tiles.
 typedef struct {
   u32 image, th, tw;
 } tile_at;
 
 INLINE tile_at locate(u32 g, u32 tilesH, u32 tilesW) {
   const u32 perImage = tilesH * tilesW;
-  const tile_at at = {g / perImage, (g % perImage) / tilesW, g % tilesW};
-  return at;
+  const tile_at tl = {g / perImage, (g % perImage) / tilesW, g % tilesW};
+  return tl;
 }
 
-// Bᵀ d B for tiles [t0, t0 + tc), into v[ξ][t − t0][KP] (channels K..KP zero). `scratch` holds 36 vectors.
-INLINE void wino_input(const float* restrict x, float* restrict v, u32 t0, u32 tc, u32 H, u32 W, u32 K, u32 KP, u32 tilesH, u32 tilesW, u32 m, int padT, int padL,
+// Bᵀ d B for tiles [t0, t0 + tc), into v[ξ][t − t0][KP] (channels K..KP zero). `scratch` holds α² vectors.
+INLINE void wino_input(const float* restrict x, float* restrict v, u32 t0, u32 tc, u32 H, u32 W, u32 K, u32 KP, u32 tilesH, u32 tilesW, u32 a, int padT, int padL,
                        float* restrict scratch) {
   const unsigned long plane = (unsigned long)tc * KP;
   for (u32 t = 0; t < tc; t++) {
-    const tile_at at = locate(t0 + t, tilesH, tilesW);
-    const int h0 = (int)(at.th * m) - padT, w0 = (int)(at.tw * m) - padL;
-    const float* image = x + (unsigned long)at.image * H * W * K;
-    const int inside = h0 >= 0 && w0 >= 0 && h0 + 6 <= (int)H && w0 + 6 <= (int)W;
+    const tile_at tl = locate(t0 + t, tilesH, tilesW);
+    const int h0 = (int)(tl.th * TM) - padT, w0 = (int)(tl.tw * TM) - padL;
+    const float* image = x + (unsigned long)tl.image * H * W * K;
+    const int inside = h0 >= 0 && w0 >= 0 && h0 + (int)a <= (int)H && w0 + (int)a <= (int)W;
     for (u32 c = 0; c < KP; c += 4) {
       // Rows: each row of d through Bᵀ, into scratch[i][·].
-      for (u32 i = 0; i < 6; i++) {
+#pragma clang loop unroll(full)
+      for (u32 i = 0; i < a; i++) {
         const int h = h0 + (int)i;
-        f4 d[6], o[6];
+        f4 d[8], o[8];
         if (inside && c + 4 <= K) {
-          load_n(d, image + ((unsigned long)h * W + w0) * K + c, K, 6);
+          load_n(d, image + ((unsigned long)h * W + w0) * K + c, K, a);
         } else {
           // A tile over the border (or the last, partial group of channels): the padding is zeros.
-          for (u32 j = 0; j < 6; j++) {
+#pragma clang loop unroll(full)
+          for (u32 j = 0; j < a; j++) {
             const int ww = w0 + (int)j;
             d[j] = h >= 0 && h < (int)H && ww >= 0 && ww < (int)W ? load_channels(image + ((unsigned long)h * W + ww) * K + c, c, K) : K4(0.f);
           }
         }
-        bt6(d, o);
-        store_n(scratch + i * 24, 4, o, 6);
+        bt(d, o, a);
+        store_n(scratch + i * 4 * a, 4, o, a);
       }
-      // Columns: ξ = 6·(column transform) + row transform.
-      for (u32 j = 0; j < 6; j++) {
-        f4 d[6], o[6];
-        load_n(d, scratch + j * 4, 24, 6);
-        bt6(d, o);
-        store_n(v + (unsigned long)t * KP + c + j * plane, 6 * plane, o, 6);
+      // Columns: ξ = α·(column transform) + row transform.
+#pragma clang loop unroll(full)
+      for (u32 j = 0; j < a; j++) {
+        f4 d[8], o[8];
+        load_n(d, scratch + j * 4, 4 * a, a);
+        bt(d, o, a);
+        store_n(v + (unsigned long)t * KP + c + j * plane, a * plane, o, a);
       }
     }
   }
 }
 
-// mo[ξ][t][NP] = v[ξ][t][K] · u[ξ] for every ξ, four tiles by eight channels at a time.
-INLINE void wino_products(const float* restrict v, const float* restrict u, float* restrict mo, u32 tc, u32 K, u32 NP) {
+// mo[ξ][t][NP] = v[ξ][t][K] · u[ξ] for every ξ < xis, four tiles by eight channels at a time.
+INLINE void wino_products(const float* restrict v, const float* restrict u, float* restrict mo, u32 xis, u32 tc, u32 K, u32 NP) {
   const u32 panels = NP / 8;
-  for (u32 xi = 0; xi < 36; xi++) {
+  for (u32 xi = 0; xi < xis; xi++) {
     const float* A = v + (unsigned long)xi * tc * K;
     const float* B = u + (unsigned long)xi * NP * K;
     float* C = mo + (unsigned long)xi * tc * NP;
@@ -417,8 +472,8 @@ INLINE void wino_products(const float* restrict v, const float* restrict u, floa
         for (u32 k = 0; k < K; k++) {
           const f4 b0 = wasm_v128_load(bp + k * 8), b1 = wasm_v128_load(bp + k * 8 + 4);
           for (u32 i = 0; i < 4; i++) {
-            const f4 a = wasm_v128_load32_splat(a0 + i * K + k);
-            c0[i] = ADD(c0[i], MUL(a, b0)), c1[i] = ADD(c1[i], MUL(a, b1));
+            const f4 s = wasm_v128_load32_splat(a0 + i * K + k);
+            c0[i] = ADD(c0[i], MUL(s, b0)), c1[i] = ADD(c1[i], MUL(s, b1));
           }
         }
         float* c = C + (unsigned long)t * NP + p * 8;
@@ -432,8 +487,8 @@ INLINE void wino_products(const float* restrict v, const float* restrict u, floa
         const float* bp = B + (unsigned long)p * K * 8;
         f4 c0 = K4(0.f), c1 = K4(0.f);
         for (u32 k = 0; k < K; k++) {
-          const f4 a = wasm_v128_load32_splat(a0 + k);
-          c0 = ADD(c0, MUL(a, wasm_v128_load(bp + k * 8))), c1 = ADD(c1, MUL(a, wasm_v128_load(bp + k * 8 + 4)));
+          const f4 s = wasm_v128_load32_splat(a0 + k);
+          c0 = ADD(c0, MUL(s, wasm_v128_load(bp + k * 8))), c1 = ADD(c1, MUL(s, wasm_v128_load(bp + k * 8 + 4)));
         }
         float* c = C + (unsigned long)t * NP + p * 8;
         wasm_v128_store(c, c0), wasm_v128_store(c + 4, c1);
@@ -442,35 +497,37 @@ INLINE void wino_products(const float* restrict v, const float* restrict u, floa
   }
 }
 
-// The row pass of Aᵀ M A (n×n from 6×6): s[k][·] = Aᵀ·M[k][·] for the 36 vectors M[ξ] at p + ξ·plane,
+// The row pass of Aᵀ M A (n×n from α×α): s[k][·] = Aᵀ·M[k][·] for the α² vectors M[ξ] at p + ξ·plane,
 // into scratch (row k at k·4n floats); the column pass loads column j from scratch + 4j, step 4n.
-INLINE void at_rows(const float* p, unsigned long plane, u32 n, float* scratch) {
-  for (u32 k = 0; k < 6; k++) {
-    f4 q[6], o[5];
-    load_n(q, p + k * 6 * plane, plane, 6);
-    at6(q, o, n);
+INLINE void at_rows(const float* p, unsigned long plane, u32 n, u32 a, float* scratch) {
+#pragma clang loop unroll(full)
+  for (u32 k = 0; k < a; k++) {
+    f4 q[8], o[5];
+    load_n(q, p + k * a * plane, plane, a);
+    at(q, o, n, a);
     store_n(scratch + k * 4 * n, 4, o, n);
   }
 }
 
-// Aᵀ M A (+ bias, ReLU) for tiles [t0, t0 + tc), written where the m×m block lies inside the output.
-// `scratch` holds 24 vectors.
+// Aᵀ M A (+ bias, ReLU) for tiles [t0, t0 + tc), written where the 4×4 block lies inside the output.
+// `scratch` holds 4α vectors.
 INLINE void wino_output(const float* restrict mo, float* restrict y, const float* restrict bias, u32 relu, u32 t0, u32 tc, u32 outH, u32 outW, u32 N, u32 NP, u32 tilesH,
-                        u32 tilesW, u32 m, float* restrict scratch) {
+                        u32 tilesW, u32 a, float* restrict scratch) {
   const unsigned long plane = (unsigned long)tc * NP;
   for (u32 t = 0; t < tc; t++) {
-    const tile_at at = locate(t0 + t, tilesH, tilesW);
-    const u32 h0 = at.th * m, w0 = at.tw * m;
-    const u32 rows = outH - h0 < m ? outH - h0 : m, cols = outW - w0 < m ? outW - w0 : m;
-    float* image = y + (unsigned long)at.image * outH * outW * N;
+    const tile_at tl = locate(t0 + t, tilesH, tilesW);
+    const u32 h0 = tl.th * TM, w0 = tl.tw * TM;
+    const u32 rows = outH - h0 < TM ? outH - h0 : TM, cols = outW - w0 < TM ? outW - w0 : TM;
+    float* image = y + (unsigned long)tl.image * outH * outW * N;
     for (u32 c = 0; c < N; c += 4) {
-      at_rows(mo + (unsigned long)t * NP + c, plane, m, scratch);
+      at_rows(mo + (unsigned long)t * NP + c, plane, TM, a, scratch);
       const f4 bv = bias ? wasm_v128_load(bias + c) : K4(0.f);
       for (u32 j = 0; j < cols; j++) {
-        f4 q[6], o[4];
-        load_n(q, scratch + j * 4, 4 * m, 6);
-        at6(q, o, m);
-        for (u32 i = 0; i < m; i++) {
+        f4 q[8], o[4];
+        load_n(q, scratch + j * 4, 4 * TM, a);
+        at(q, o, TM, a);
+#pragma clang loop unroll(full)
+        for (u32 i = 0; i < TM; i++) {
           f4 val = ADD(o[i], bv);
           if (relu) val = wasm_f32x4_max(val, K4(0.f));
           if (i < rows) wasm_v128_store(image + ((unsigned long)(h0 + i) * outW + w0 + j) * N + c, val);
@@ -481,70 +538,70 @@ INLINE void wino_output(const float* restrict mo, float* restrict y, const float
 }
 
 INLINE void conv_tiles(const float* restrict x, const float* restrict u, float* restrict y, const float* restrict bias, u32 relu, u32 batch, u32 H, u32 W, u32 K, u32 KP,
-                       u32 outH, u32 outW, u32 N, u32 NP, u32 m, int padT, int padL, u32 chunk, float* restrict v, float* restrict mo, float* restrict scratch) {
-  const u32 tilesH = (outH + m - 1) / m, tilesW = (outW + m - 1) / m;
+                       u32 outH, u32 outW, u32 N, u32 NP, u32 a, int padT, int padL, u32 chunk, float* restrict v, float* restrict mo, float* restrict scratch) {
+  const u32 tilesH = (outH + TM - 1) / TM, tilesW = (outW + TM - 1) / TM;
   const u32 tiles = batch * tilesH * tilesW;
   for (u32 t0 = 0; t0 < tiles; t0 += chunk) {
     const u32 tc = tiles - t0 < chunk ? tiles - t0 : chunk;
-    wino_input(x, v, t0, tc, H, W, K, KP, tilesH, tilesW, m, padT, padL, scratch);
-    wino_products(v, u, mo, tc, KP, NP);
-    wino_output(mo, y, bias, relu, t0, tc, outH, outW, N, NP, tilesH, tilesW, m, scratch);
+    wino_input(x, v, t0, tc, H, W, K, KP, tilesH, tilesW, a, padT, padL, scratch);
+    wino_products(v, u, mo, a * a, tc, KP, NP);
+    wino_output(mo, y, bias, relu, t0, tc, outH, outW, N, NP, tilesH, tilesW, a, scratch);
   }
 }
 
-// A whole stride-1 convolution by F(m×m, r×r), tc tiles at a time (v: 36·tc·KP floats, mo: 36·tc·NP,
-// scratch: 36 vectors), from filters already transformed by wino_filter. bias may be 0 (none).
+// A whole stride-1 convolution by F(4×4, r×r) on α×α tiles, `chunk` tiles at a time (v: α²·chunk·KP
+// floats, mo: α²·chunk·NP, scratch: 64 vectors), from filters transformed by wino_filter. bias may be 0 (none).
 EXPORT(wino_conv)
 void wino_conv(const float* restrict x, const float* restrict u, float* restrict y, const float* restrict bias, u32 relu, u32 batch, u32 H, u32 W, u32 K, u32 KP, u32 outH,
-               u32 outW, u32 N, u32 NP, u32 m, int padT, int padL, u32 chunk, float* restrict v, float* restrict mo, float* restrict scratch) {
-  if (m == 4) {
-    conv_tiles(x, u, y, bias, relu, batch, H, W, K, KP, outH, outW, N, NP, 4, padT, padL, chunk, v, mo, scratch);
-  } else {
-    conv_tiles(x, u, y, bias, relu, batch, H, W, K, KP, outH, outW, N, NP, 2, padT, padL, chunk, v, mo, scratch);
-  }
+               u32 outW, u32 N, u32 NP, u32 a, int padT, int padL, u32 chunk, float* restrict v, float* restrict mo, float* restrict scratch) {
+  DISPATCH(a, conv_tiles(x, u, y, bias, relu, batch, H, W, K, KP, outH, outW, N, NP, 6, padT, padL, chunk, v, mo, scratch),
+           conv_tiles(x, u, y, bias, relu, batch, H, W, K, KP, outH, outW, N, NP, 8, padT, padL, chunk, v, mo, scratch));
 }
 
-// ---- The filter gradient of the same convolutions, by F(r×r, m×m) ----
-// dW[kh][kw] = Σ_tiles Σ_{i,j<m} d[i+kh][j+kw]·dy[i][j] is, per 6×6 input tile d and m×m block of dy,
-// a correlation of d with dy: A'ᵀ[(G' dy G'ᵀ) ⊙ (Bᵀ d B)]A', where G' (6×m) and A'ᵀ (r×6) are G and
-// Aᵀ with m and r swapped. Summed over tiles, the 36 sums are 36 matrix products [K × tiles]·[tiles × N].
+// ---- The filter gradient of the same convolutions, by F(r×r, 4×4) ----
+// dW[kh][kw] = Σ_tiles Σ_{i,j<4} d[i+kh][j+kw]·dy[i][j] is, per α×α input tile d and 4×4 block of dy,
+// a correlation of d with dy: A'ᵀ[(G' dy G'ᵀ) ⊙ (Bᵀ d B)]A', where G' (α×4) and A'ᵀ (r×α) are G and
+// Aᵀ with 4 and r swapped. Summed over tiles, the α² sums are α² matrix products [K × tiles]·[tiles × N].
 
-// G' dy G'ᵀ for tiles [t0, t0 + tc), into wd[ξ][t − t0][NP] (columns N..NP zero). `scratch` holds 24 vectors.
-INLINE void wino_dy(const float* restrict dy, float* restrict wd, u32 t0, u32 tc, u32 outH, u32 outW, u32 N, u32 NP, u32 tilesH, u32 tilesW, u32 m,
+// G' dy G'ᵀ for tiles [t0, t0 + tc), into wd[ξ][t − t0][NP] (columns N..NP zero). `scratch` holds 4α vectors.
+INLINE void wino_dy(const float* restrict dy, float* restrict wd, u32 t0, u32 tc, u32 outH, u32 outW, u32 N, u32 NP, u32 tilesH, u32 tilesW, u32 a,
                     float* restrict scratch) {
   const unsigned long plane = (unsigned long)tc * NP;
   for (u32 t = 0; t < tc; t++) {
-    const tile_at at = locate(t0 + t, tilesH, tilesW);
-    const u32 h0 = at.th * m, w0 = at.tw * m;
-    const u32 cols = outW - w0 < m ? outW - w0 : m;
-    const float* image = dy + (unsigned long)at.image * outH * outW * N;
+    const tile_at tl = locate(t0 + t, tilesH, tilesW);
+    const u32 h0 = tl.th * TM, w0 = tl.tw * TM;
+    const u32 cols = outW - w0 < TM ? outW - w0 : TM;
+    const float* image = dy + (unsigned long)tl.image * outH * outW * N;
     float* out = wd + (unsigned long)t * NP;
     for (u32 n = N; n < NP; n += 4) {
-      for (u32 xi = 0; xi < 36; xi++) wasm_v128_store(out + xi * plane + n, K4(0.f));
+      for (u32 xi = 0; xi < a * a; xi++) wasm_v128_store(out + xi * plane + n, K4(0.f));
     }
     for (u32 n = 0; n < N; n += 4) {
-      // Rows: the m values of each dy row → 6, zeros past the output's edge.
-      for (u32 i = 0; i < m; i++) {
-        f4 q[4], o[6];
-        for (u32 j = 0; j < m; j++) q[j] = h0 + i < outH && j < cols ? wasm_v128_load(image + ((unsigned long)(h0 + i) * outW + w0 + j) * N + n) : K4(0.f);
-        g6(q, o, m);
-        store_n(scratch + i * 24, 4, o, 6);
+      // Rows: the 4 values of each dy row → α, zeros past the output's edge.
+#pragma clang loop unroll(full)
+      for (u32 i = 0; i < TM; i++) {
+        f4 q[4], o[8];
+#pragma clang loop unroll(full)
+        for (u32 j = 0; j < TM; j++) q[j] = h0 + i < outH && j < cols ? wasm_v128_load(image + ((unsigned long)(h0 + i) * outW + w0 + j) * N + n) : K4(0.f);
+        g4(q, o, a);
+        store_n(scratch + i * 4 * a, 4, o, a);
       }
-      // Columns: the m rows → 6.
-      for (u32 j = 0; j < 6; j++) {
-        f4 q[4], o[6];
-        load_n(q, scratch + j * 4, 24, m);
-        g6(q, o, m);
-        store_n(out + n + j * plane, 6 * plane, o, 6);
+      // Columns: the 4 rows → α.
+#pragma clang loop unroll(full)
+      for (u32 j = 0; j < a; j++) {
+        f4 q[4], o[8];
+        load_n(q, scratch + j * 4, 4 * a, TM);
+        g4(q, o, a);
+        store_n(out + n + j * plane, a * plane, o, a);
       }
     }
   }
 }
 
-// acc[ξ][K][NP] += v[ξ]ᵀ · wd[ξ] (v: [tc][K], wd: [tc][NP]), four input by eight output channels at a time.
-INLINE void wino_grad_products(const float* restrict v, const float* restrict wd, float* restrict acc, u32 tc, u32 K, u32 NP) {
+// acc[ξ][K][NP] += v[ξ]ᵀ · wd[ξ] (v: [tc][K], wd: [tc][NP]) for ξ < xis, four input by eight output channels at a time.
+INLINE void wino_grad_products(const float* restrict v, const float* restrict wd, float* restrict acc, u32 xis, u32 tc, u32 K, u32 NP) {
   const u32 panels = NP / 8;
-  for (u32 xi = 0; xi < 36; xi++) {
+  for (u32 xi = 0; xi < xis; xi++) {
     const float* A = v + (unsigned long)xi * tc * K;
     const float* B = wd + (unsigned long)xi * tc * NP;
     float* C = acc + (unsigned long)xi * K * NP;
@@ -552,12 +609,12 @@ INLINE void wino_grad_products(const float* restrict v, const float* restrict wd
       for (u32 p = 0; p < panels; p++) {
         f4 c0[4], c1[4];
         for (u32 i = 0; i < 4; i++) c0[i] = c1[i] = K4(0.f);
-        const float* a = A + k;
+        const float* ap = A + k;
         const float* bp = B + p * 8;
-        for (u32 t = 0; t < tc; t++, a += K, bp += NP) {
+        for (u32 t = 0; t < tc; t++, ap += K, bp += NP) {
           const f4 b0 = wasm_v128_load(bp), b1 = wasm_v128_load(bp + 4);
           for (u32 i = 0; i < 4; i++) {
-            const f4 s = wasm_v128_load32_splat(a + i);
+            const f4 s = wasm_v128_load32_splat(ap + i);
             c0[i] = ADD(c0[i], MUL(s, b0)), c1[i] = ADD(c1[i], MUL(s, b1));
           }
         }
@@ -572,26 +629,28 @@ INLINE void wino_grad_products(const float* restrict v, const float* restrict wd
 }
 
 INLINE void filter_grad_tiles(const float* restrict x, const float* restrict dy, float* restrict dw, u32 batch, u32 H, u32 W, u32 K, u32 KP, u32 outH, u32 outW, u32 N,
-                              u32 NP, u32 r, u32 m, int padT, int padL, u32 chunk, float* restrict v, float* restrict wd, float* restrict acc, float* restrict scratch) {
-  const u32 tilesH = (outH + m - 1) / m, tilesW = (outW + m - 1) / m;
+                              u32 NP, u32 a, int padT, int padL, u32 chunk, float* restrict v, float* restrict wd, float* restrict acc, float* restrict scratch) {
+  const u32 r = a - 3;
+  const u32 tilesH = (outH + TM - 1) / TM, tilesW = (outW + TM - 1) / TM;
   const u32 tiles = batch * tilesH * tilesW;
-  const unsigned long accFloats = 36ul * KP * NP;
+  const unsigned long accFloats = (unsigned long)a * a * KP * NP;
   for (unsigned long i = 0; i < accFloats; i++) acc[i] = 0.f;
   for (u32 t0 = 0; t0 < tiles; t0 += chunk) {
     const u32 tc = tiles - t0 < chunk ? tiles - t0 : chunk;
-    wino_input(x, v, t0, tc, H, W, K, KP, tilesH, tilesW, m, padT, padL, scratch);
-    wino_dy(dy, wd, t0, tc, outH, outW, N, NP, tilesH, tilesW, m, scratch);
-    wino_grad_products(v, wd, acc, tc, KP, NP);
+    wino_input(x, v, t0, tc, H, W, K, KP, tilesH, tilesW, a, padT, padL, scratch);
+    wino_dy(dy, wd, t0, tc, outH, outW, N, NP, tilesH, tilesW, a, scratch);
+    wino_grad_products(v, wd, acc, a * a, tc, KP, NP);
   }
   const unsigned long plane = (unsigned long)KP * NP;
   for (u32 k = 0; k < K; k++) {
     for (u32 n = 0; n < N; n += 4) {
       // dW = A'ᵀ M A': rows, then each column kw through A'ᵀ gives dW[·][kw].
-      at_rows(acc + (unsigned long)k * NP + n, plane, r, scratch);
+      at_rows(acc + (unsigned long)k * NP + n, plane, r, a, scratch);
+#pragma clang loop unroll(full)
       for (u32 kw = 0; kw < r; kw++) {
-        f4 q[6], o[5];
-        load_n(q, scratch + kw * 4, 4 * r, 6);
-        at6(q, o, r);
+        f4 q[8], o[5];
+        load_n(q, scratch + kw * 4, 4 * r, a);
+        at(q, o, r, a);
         store_n(dw + ((unsigned long)kw * K + k) * N + n, (unsigned long)r * K * N, o, r);
       }
     }
@@ -599,14 +658,11 @@ INLINE void filter_grad_tiles(const float* restrict x, const float* restrict dy,
 }
 
 // The filter gradient dW [r][r][K][N] of a stride-1 convolution of x [batch, H, W, K] giving dy
-// [batch, outH, outW, N], tc tiles at a time (v: 36·chunk·KP floats, wd: 36·chunk·NP, acc: 36·KP·NP,
-// scratch: 36 vectors).
+// [batch, outH, outW, N], `chunk` tiles at a time (v: α²·chunk·KP floats, wd: α²·chunk·NP,
+// acc: α²·KP·NP, scratch: 64 vectors).
 EXPORT(wino_filter_grad)
-void wino_filter_grad(const float* restrict x, const float* restrict dy, float* restrict dw, u32 batch, u32 H, u32 W, u32 K, u32 KP, u32 outH, u32 outW, u32 N, u32 NP, u32 r,
-                      u32 m, int padT, int padL, u32 chunk, float* restrict v, float* restrict wd, float* restrict acc, float* restrict scratch) {
-  if (r == 3) {
-    filter_grad_tiles(x, dy, dw, batch, H, W, K, KP, outH, outW, N, NP, 3, 4, padT, padL, chunk, v, wd, acc, scratch);
-  } else {
-    filter_grad_tiles(x, dy, dw, batch, H, W, K, KP, outH, outW, N, NP, 5, 2, padT, padL, chunk, v, wd, acc, scratch);
-  }
+void wino_filter_grad(const float* restrict x, const float* restrict dy, float* restrict dw, u32 batch, u32 H, u32 W, u32 K, u32 KP, u32 outH, u32 outW, u32 N, u32 NP, u32 a,
+                      int padT, int padL, u32 chunk, float* restrict v, float* restrict wd, float* restrict acc, float* restrict scratch) {
+  DISPATCH(a, filter_grad_tiles(x, dy, dw, batch, H, W, K, KP, outH, outW, N, NP, 6, padT, padL, chunk, v, wd, acc, scratch),
+           filter_grad_tiles(x, dy, dw, batch, H, W, K, KP, outH, outW, N, NP, 8, padT, padL, chunk, v, wd, acc, scratch));
 }

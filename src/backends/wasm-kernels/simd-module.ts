@@ -6,7 +6,7 @@ export interface SimdKernels {
   lrn_forward(x: number, y: number, pixels: number, channels: number, r: number, k: number, alpha: number, scratch: number): void;
   lrn_backward(x: number, y: number, dy: number, dx: number, pixels: number, channels: number, r: number, k: number, alpha: number, scratch: number): void;
   sum_rows(x: number, out: number, rows: number, cols: number, acc: number, part: number): void;
-  wino_filter(w: number, u: number, r: number, k: number, kp: number, n: number, np: number): void;
+  wino_filter(w: number, u: number, alpha: number, k: number, kp: number, n: number, np: number, scratch: number): void;
   wino_conv(
     x: number,
     u: number,
@@ -22,7 +22,7 @@ export interface SimdKernels {
     outW: number,
     n: number,
     np: number,
-    m: number,
+    alpha: number,
     padTop: number,
     padLeft: number,
     chunk: number,
@@ -43,8 +43,7 @@ export interface SimdKernels {
     outW: number,
     n: number,
     np: number,
-    r: number,
-    m: number,
+    alpha: number,
     padTop: number,
     padLeft: number,
     chunk: number,

@@ -14,12 +14,13 @@ export interface ConvAttrs {
   activation?: string;
 }
 
-/** Output tile side m for each filter side r: F(4×4, 3×3) and F(2×2, 5×5), both on 6×6 input tiles. */
-const TILE: Readonly<Record<number, number>> = { 3: 4, 5: 2 };
+/** Input tile side α for each filter side r: F(4×4, 3×3) on 6×6 tiles, F(4×4, 5×5) on 8×8 (4×4 outputs each). */
+const ALPHA: Readonly<Record<number, number>> = { 3: 6, 5: 8 };
+const M = 4;
 /** Bytes of transformed inputs and products per chunk of tiles: small enough to stay in the L2 cache. */
 const CHUNK_BYTES = 384 * 1024;
-/** Scratch floats wino_conv and wino_filter_grad need (simd-kernels.c): 36 vectors. */
-const SCRATCH_FLOATS = 144;
+/** Scratch floats the SIMD module's Winograd functions need (simd-kernels.c): 64 vectors. */
+const SCRATCH_FLOATS = 256;
 
 /**
  * How many convolutions and filter gradients the Winograd kernels computed, and how many filters'
@@ -35,33 +36,34 @@ export type WinogradUse = 'forward' | 'filterGrad';
 /**
  * Whether Winograd beats the backend's direct kernel (XNNPACK) for this shape, counting
  * multiply-adds and their equivalents:
- * - forward: 36 products per tile and channel pair, plus about 8 per tile and output channel for
+ * - forward: α² products per tile and channel pair, plus about α²/4.5 per tile and output channel for
  *   storing them (which dominates when there are few input channels, e.g. RGB), the data transforms
- *   (about 60 per tile and input channel, 25 per tile and output channel) and the filter transform,
- *   paid on every call (6r² + 36r per channel pair). It must beat the direct count by 1.5×: small
- *   batches and RGB first layers stay direct (measured slower).
+ *   (about 60 per tile and input channel, 25 per tile and output channel for α = 6; more for α = 8)
+ *   and the filter transform, paid on every call unless kept (αr² + α²r per channel pair). It must
+ *   beat the direct count by 1.5×: small batches and RGB first layers stay direct (measured slower).
  * - filter gradient: the products (summed over tiles, no store per tile) and the transforms of x and
  *   dy; the direct kernel there is a large-kernel convolution at about 60% of XNNPACK's usual speed,
  *   so no margin.
  */
 export function winogradPays(info: tf.backend_util.Conv2DInfo, use: WinogradUse, filterTransformed = false): boolean {
   const { batchSize, outHeight, outWidth, filterHeight: r, inChannels: k, outChannels: n } = info;
-  const m = TILE[r] as number;
+  const a = ALPHA[r] as number;
+  const scale = (a * a) / 36;
   const kp = Math.ceil(k / 4) * 4;
-  const tiles = batchSize * Math.ceil(outHeight / m) * Math.ceil(outWidth / m);
+  const tiles = batchSize * Math.ceil(outHeight / M) * Math.ceil(outWidth / M);
   const direct = batchSize * outHeight * outWidth * r * r * k * n;
   if (use === 'filterGrad') {
-    return direct >= 36 * tiles * kp * n + tiles * (60 * kp + 80 * n);
+    return direct >= a * a * tiles * kp * n + scale * tiles * (60 * kp + 80 * n);
   }
-  const winograd = 36 * tiles * n * (kp + 8) + tiles * (60 * kp + 25 * n) + (filterTransformed ? 0 : k * n * (6 * r * r + 36 * r));
+  const winograd = a * a * tiles * n * (kp + 8 * scale) + scale * tiles * (60 * kp + 25 * n) + (filterTransformed ? 0 : k * n * (a * r * r + a * a * r));
   return direct >= 1.5 * winograd;
 }
 
 /** What the Winograd kernels need to know of a convolution, or null where they do not apply or would not pay. */
 interface Plan {
   info: tf.backend_util.Conv2DInfo;
-  r: number;
-  m: number;
+  /** Input tile side: 6 for 3×3 filters, 8 for 5×5. */
+  a: number;
   k: number;
   /** k rounded up to a multiple of 4 (the SIMD width), the padding zero. */
   kp: number;
@@ -83,7 +85,7 @@ function plan(backend: WasmBackendLike, xShape: number[], filterShape: number[],
   if (
     xShape.length !== 4 ||
     r !== r2 ||
-    TILE[r] === undefined ||
+    ALPHA[r] === undefined ||
     n % 4 !== 0 ||
     (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') ||
     !ones(attrs.dilations) ||
@@ -101,8 +103,9 @@ function plan(backend: WasmBackendLike, xShape: number[], filterShape: number[],
   const kp = Math.ceil(k / 4) * 4;
   // Enough tiles per chunk for the L2 cache, and at least as many as make the chunk's transformed data
   // as large as the transformed filter, which every chunk reads again (wide layers: alexnet's 384×256).
-  const chunk = Math.max(4, Math.floor(CHUNK_BYTES / (36 * 4 * (kp + np))), Math.ceil((kp * np) / (kp + np) / 4) * 4);
-  return { info, r, m: TILE[r] as number, k, kp, n, np, chunk };
+  const a = ALPHA[r] as number;
+  const chunk = Math.max(4, Math.floor(CHUNK_BYTES / (a * a * 4 * (kp + np))), Math.ceil((kp * np) / (kp + np) / 4) * 4);
+  return { info, a, k, kp, n, np, chunk };
 }
 
 interface WasmAllocator {
@@ -156,10 +159,10 @@ function keptFilter(backend: WasmBackendLike, filter: TensorInfo): { ptr: number
 /** Transforms `filter` into a new allocation kept until the filter's data is freed. */
 function keepFilter(backend: WasmBackendLike, simd: SimdKernels, filter: TensorInfo, p: Plan): number {
   const wasm = (backend as unknown as WasmAllocator).wasm;
-  const floats = 36 * p.kp * p.np;
+  const floats = p.a * p.a * p.kp * p.np;
   const raw = wasm._malloc(4 * floats + 16) >>> 0;
   const ptr = (raw + 15) & ~15;
-  simd.wino_filter(heapOffset(backend, filter), ptr, p.r, p.k, p.kp, p.n, p.np);
+  withBuffers(backend, [], ([scratch]) => simd.wino_filter(heapOffset(backend, filter), ptr, p.a, p.k, p.kp, p.n, p.np, scratch!));
   filterCache(backend).set(filter.dataId as object, { raw, ptr });
   winogradCalls.keptFilters += 1;
   return ptr;
@@ -198,18 +201,18 @@ function winogradConv(backend: WasmBackendLike, x: TensorInfo, filter: TensorInf
   if (!simd || !p || (bias !== undefined && (bias.shape.length !== 1 || bias.shape[0] !== p.n))) {
     return null;
   }
-  const { info, r, m, k, kp, n, np, chunk } = p;
+  const { info, a, k, kp, n, np, chunk } = p;
   const transformed = kept.ptr ?? (kept.keep ? keepFilter(backend, simd, filter, p) : null);
   const out = backend.makeOutput([info.batchSize, info.outHeight, info.outWidth, n], 'float32');
   winogradCalls.forward += 1;
-  withBuffers(backend, [transformed === null ? 36 * kp * np : 0, 36 * chunk * kp, 36 * chunk * np], ([own, v, mo, scratch]) => {
+  withBuffers(backend, [transformed === null ? a * a * kp * np : 0, a * a * chunk * kp, a * a * chunk * np], ([own, v, mo, scratch]) => {
     const u = transformed ?? own!;
     if (transformed === null) {
-      simd.wino_filter(heapOffset(backend, filter), u, r, k, kp, n, np);
+      simd.wino_filter(heapOffset(backend, filter), u, a, k, kp, n, np, scratch!);
     }
     const bp = bias ? heapOffset(backend, bias) : 0;
     const { batchSize, inHeight, inWidth, outHeight, outWidth, padInfo } = info;
-    simd.wino_conv(heapOffset(backend, x), u, heapOffset(backend, out), bp, activation === 'relu' ? 1 : 0, batchSize, inHeight, inWidth, k, kp, outHeight, outWidth, n, np, m, padInfo.top, padInfo.left, chunk, v!, mo!, scratch!);
+    simd.wino_conv(heapOffset(backend, x), u, heapOffset(backend, out), bp, activation === 'relu' ? 1 : 0, batchSize, inHeight, inWidth, k, kp, outHeight, outWidth, n, np, a, padInfo.top, padInfo.left, chunk, v!, mo!, scratch!);
   });
   return out;
 }
@@ -227,12 +230,12 @@ export function winogradFilterGrad(backend: WasmBackendLike, x: TensorInfo, dy: 
     return null;
   }
   const simd = simdKernels(backend) as SimdKernels;
-  const { info, r, m, k, kp, n, np, chunk } = p;
-  const out = backend.makeOutput([r, r, k, n], 'float32');
+  const { info, a, k, kp, n, np, chunk } = p;
+  const out = backend.makeOutput(filterShape, 'float32');
   winogradCalls.filterGrad += 1;
-  withBuffers(backend, [36 * chunk * kp, 36 * chunk * np, 36 * kp * np], ([v, wd, acc, scratch]) => {
+  withBuffers(backend, [a * a * chunk * kp, a * a * chunk * np, a * a * kp * np], ([v, wd, acc, scratch]) => {
     const { batchSize, inHeight, inWidth, outHeight, outWidth, padInfo } = info;
-    simd.wino_filter_grad(heapOffset(backend, x), heapOffset(backend, dy), heapOffset(backend, out), batchSize, inHeight, inWidth, k, kp, outHeight, outWidth, n, np, r, m, padInfo.top, padInfo.left, chunk, v!, wd!, acc!, scratch!);
+    simd.wino_filter_grad(heapOffset(backend, x), heapOffset(backend, dy), heapOffset(backend, out), batchSize, inHeight, inWidth, k, kp, outHeight, outWidth, n, np, a, padInfo.top, padInfo.left, chunk, v!, wd!, acc!, scratch!);
   });
   return out;
 }
