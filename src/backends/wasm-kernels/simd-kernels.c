@@ -13,6 +13,23 @@ typedef unsigned int u32;
 
 static inline float sqrtf_(float v) { return __builtin_sqrtf(v); }
 
+// Sums over the LRN window of a padded row (r zeros either side): channels c..c+3, and channel c alone.
+static inline v128_t window_sum4(const float* pad, u32 c, u32 window) {
+  v128_t s = wasm_v128_load(pad + c);
+  for (u32 j = 1; j < window; j++) {
+    s = wasm_f32x4_add(s, wasm_v128_load(pad + c + j));
+  }
+  return s;
+}
+
+static inline float window_sum1(const float* pad, u32 c, u32 window) {
+  float s = 0.f;
+  for (u32 j = 0; j < window; j++) {
+    s += pad[c + j];
+  }
+  return s;
+}
+
 // Local response normalisation across the last axis, β = 0.75 (the paper's):
 // y = x · N^−0.75, N = k + α Σ_{|j−c|≤r} x_j². `scratch` holds channels + 2r floats.
 EXPORT(lrn_forward)
@@ -31,20 +48,13 @@ void lrn_forward(const float* restrict x, float* restrict y, u32 pixels, u32 cha
     u32 c = 0;
     // Four channels at a time: the window sums are unaligned loads of the padded squares.
     for (; c + 4 <= channels; c += 4) {
-      v128_t s = wasm_v128_load(scratch + c);
-      for (u32 j = 1; j < window; j++) {
-        s = wasm_f32x4_add(s, wasm_v128_load(scratch + c + j));
-      }
+      const v128_t s = window_sum4(scratch, c, window);
       const v128_t n = wasm_f32x4_add(wasm_f32x4_splat(k), wasm_f32x4_mul(wasm_f32x4_splat(alpha), s));
       const v128_t q = wasm_f32x4_sqrt(n);
       wasm_v128_store(yp + c, wasm_f32x4_div(wasm_v128_load(xp + c), wasm_f32x4_mul(q, wasm_f32x4_sqrt(q))));
     }
     for (; c < channels; c++) {
-      float s = 0.f;
-      for (u32 j = 0; j < window; j++) {
-        s += scratch[c + j];
-      }
-      const float n = k + alpha * s;
+      const float n = k + alpha * window_sum1(scratch, c, window);
       const float q = sqrtf_(n);
       yp[c] = xp[c] / (q * sqrtf_(q));
     }
@@ -80,40 +90,26 @@ void lrn_backward(const float* restrict x, const float* restrict y, const float*
     }
     u32 c = 0;
     for (; c + 4 <= channels; c += 4) {
-      v128_t s = wasm_v128_load(sqPad + c);
-      for (u32 j = 1; j < window; j++) {
-        s = wasm_f32x4_add(s, wasm_v128_load(sqPad + c + j));
-      }
+      const v128_t s = window_sum4(sqPad, c, window);
       const v128_t n = wasm_f32x4_add(wasm_f32x4_splat(k), wasm_f32x4_mul(wasm_f32x4_splat(alpha), s));
       const v128_t q = wasm_f32x4_sqrt(n);
       wasm_v128_store(pw + c, wasm_f32x4_div(wasm_f32x4_splat(1.f), wasm_f32x4_mul(q, wasm_f32x4_sqrt(q))));
       wasm_v128_store(tPad + r + c, wasm_f32x4_div(wasm_f32x4_mul(wasm_v128_load(dyp + c), wasm_v128_load(yp + c)), n));
     }
     for (; c < channels; c++) {
-      float s = 0.f;
-      for (u32 j = 0; j < window; j++) {
-        s += sqPad[c + j];
-      }
-      const float n = k + alpha * s;
+      const float n = k + alpha * window_sum1(sqPad, c, window);
       const float q = sqrtf_(n);
       pw[c] = 1.f / (q * sqrtf_(q));
       tPad[r + c] = dyp[c] * yp[c] / n;
     }
     c = 0;
     for (; c + 4 <= channels; c += 4) {
-      v128_t s = wasm_v128_load(tPad + c);
-      for (u32 j = 1; j < window; j++) {
-        s = wasm_f32x4_add(s, wasm_v128_load(tPad + c + j));
-      }
+      const v128_t s = window_sum4(tPad, c, window);
       const v128_t a = wasm_f32x4_mul(wasm_v128_load(dyp + c), wasm_v128_load(pw + c));
       wasm_v128_store(dxp + c, wasm_f32x4_add(a, wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_splat(scale), wasm_v128_load(xp + c)), s)));
     }
     for (; c < channels; c++) {
-      float s = 0.f;
-      for (u32 j = 0; j < window; j++) {
-        s += tPad[c + j];
-      }
-      dxp[c] = dyp[c] * pw[c] + scale * xp[c] * s;
+      dxp[c] = dyp[c] * pw[c] + scale * xp[c] * window_sum1(tPad, c, window);
     }
   }
 }
