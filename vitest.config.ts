@@ -18,6 +18,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/helpers/test-browser-setup.ts'],
           environment: 'node',
           pool: 'forks',
           fileParallelism: false,

@@ -2,6 +2,7 @@
 // next to wasm in Node and PyTorch on the CPU, same network, input and batch, in the same run. On a
 // machine without a GPU, Chromium's adapter is SwiftShader (software): the row says so.
 import { measureWebgpuTraining } from '../src/backends/webgpu-bench.js';
+import { resolveTestChromium } from '../test/helpers/test-browser.js';
 import { makeRow, median, skippedRow, type Row } from './results.js';
 import { compareSteps, torchName, type PeerEnv, type StepCase } from './steps.js';
 
@@ -29,7 +30,7 @@ export async function webgpuFigure(o: { full: boolean; peer: PeerEnv; log: (s: s
   let measured: Awaited<ReturnType<typeof measureWebgpuTraining>>;
   try {
     o.log(`  ${backends.join(' and ')} in headless Chromium's compute page`);
-    measured = await measureWebgpuTraining({ backends, ...spec, wasm: false });
+    measured = await measureWebgpuTraining({ backends, ...spec, wasm: false, chromiumPath: await resolveTestChromium() });
   } catch (err) {
     const reason = `Chromium's compute page could not run: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
     return backends.map((b) => skippedRow(base(b), reason));

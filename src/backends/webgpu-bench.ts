@@ -51,8 +51,9 @@ export async function measureWebgpuTraining(options: WebgpuBenchOptions = {}): P
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { chromium } = await import('playwright-core');
-  const executablePath = options.chromiumPath ?? process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => fs.existsSync(p));
-  const browser = await chromium.launch({ ...(executablePath ? { executablePath } : {}), args: WEBGPU_CHROMIUM_ARGS, headless: true });
+  const executablePath = options.chromiumPath ?? process.env.CHROMIUM_PATH;
+  const env = { ...process.env, LANG: 'en_US.UTF-8', LC_ALL: 'en_US.UTF-8' };
+  const browser = await chromium.launch({ ...(executablePath ? { executablePath } : {}), args: [...WEBGPU_CHROMIUM_ARGS, '--no-zygote'], headless: true, env });
   try {
     for (const backend of options.backends ?? ['webgpu', 'webgl']) {
       const page = await browser.newPage();

@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
-/** Flags for headless Chromium on a machine without GPU, sandbox or network. */
+/** Flags for headless Chromium on a machine without GPU, sandbox or network (root in CI: no sandbox, no zygote). */
 export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
+  '--no-zygote',
   '--disable-gpu',
   '--disable-background-networking',
   '--disable-component-update',
@@ -12,19 +13,21 @@ export const CHROMIUM_ARGS = [
   '--no-first-run',
 ];
 
-/** The Chromium to drive: CHROMIUM_PATH, else the system's (Debian's `chromium` package). */
+/** The Chromium to drive: set by the e2e project's globalSetup (test-browser-setup.ts), or CHROMIUM_PATH. */
 export function chromiumPath(): string {
-  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
-  const found = candidates.find((p): p is string => !!p && fs.existsSync(p));
-  if (!found) {
-    throw new Error('No Chromium found for end-to-end tests: install Debian\'s `chromium` (apt-get install chromium) or set CHROMIUM_PATH.');
+  const found = process.env.CHROMIUM_PATH;
+  if (!found || !fs.existsSync(found)) {
+    throw new Error('No Chromium for end-to-end tests: run them through vitest\'s e2e project (it unpacks @sparticuz/chromium) or set CHROMIUM_PATH.');
   }
   return found;
 }
 
 /** Launches headless Chromium with the flags this project's tests need. */
 export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
-  return chromium.launch({ executablePath: chromiumPath(), args: [...CHROMIUM_ARGS, ...extraArgs], headless: true });
+  // The packaged headless shell takes its locale from LANG; under LANG=C(.UTF-8) it reports
+  // "en-US@posix", which Intl (and so uPlot at load) rejects. Users' browsers report a real locale.
+  const env = { ...process.env, LANG: 'en_US.UTF-8', LC_ALL: 'en_US.UTF-8' };
+  return chromium.launch({ executablePath: chromiumPath(), args: [...CHROMIUM_ARGS, ...extraArgs], headless: true, env });
 }
 
 /**
