@@ -148,7 +148,7 @@ const SPLIT_WORDS: Record<Split, string> = { train: 'training', val: 'validation
 
 /** The progress line of the prediction pass after training: what it is, not more training. */
 export function predictingMessage(split: Split, done: number, total: number): string {
-  return `Testing the trained model: predicting the ${SPLIT_WORDS[split]} images, ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')}`;
+  return `Evaluating the trained model on the ${SPLIT_WORDS[split]} images: ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')}`;
 }
 
 /**

@@ -74,7 +74,7 @@ describe('validation split and test results in browser mode', () => {
     await page.screenshot({ path: artifactPath('e2e', 'validation-carved.png') });
   });
 
-  it('labels the prediction pass after training as testing, and the finished card shows the test error', async () => {
+  it('labels the prediction pass after training as evaluation, not training, and the finished card shows the test error', async () => {
     await page.evaluate(() => {
       const w = window as unknown as { phases: string[] };
       w.phases = [];
@@ -96,9 +96,9 @@ describe('validation split and test results in browser mode', () => {
     await page.getByRole('button', { name: 'Start training' }).click();
     await page.getByTestId('train-finished').waitFor({ timeout: 180_000 });
     const phases = await page.evaluate(() => (window as unknown as { phases: string[] }).phases);
-    const predicting = phases.filter((p) => p.startsWith('Training done (2 epochs); testing the trained model…'));
+    const predicting = phases.filter((p) => p.startsWith('Training done (2 epochs); evaluating the trained model…'));
     expect(predicting.length, phases.join('\n')).toBeGreaterThan(0);
-    expect(predicting.some((p) => /Testing the trained model: predicting the test images, \d+ \/ 24$/.test(p)), phases.join('\n')).toBe(true);
+    expect(predicting.some((p) => /Evaluating the trained model on the test images: \d+ \/ 24$/.test(p)), phases.join('\n')).toBe(true);
 
     expect(await page.getByTestId('best-top1').textContent()).toMatch(ERROR);
     await expect.poll(() => page.getByTestId('test-top1').textContent(), { timeout: 10_000 }).toMatch(ERROR);
