@@ -17,6 +17,7 @@ let serve: ServeProcess;
 let browser: Browser;
 let page: Page;
 let cleanup: () => void;
+let secondSource: string;
 const errors: string[] = [];
 const ERROR = /^\d+\.\d%$/;
 
@@ -27,6 +28,9 @@ beforeAll(async () => {
   const classes = ['circle', 'square', 'hstripes'];
   await writeShapesDataset(path.join(shapes, 'train'), 24, 32, 1, classes);
   await writeShapesDataset(path.join(shapes, 'test'), 8, 32, 2, classes);
+  secondSource = path.join(t.dir, 'more-shapes');
+  await writeShapesDataset(path.join(secondSource, 'train'), 24, 32, 3, classes);
+  await writeShapesDataset(path.join(secondSource, 'test'), 8, 32, 4, classes);
   const library = path.join(t.dir, 'library');
   fs.mkdirSync(library);
   const convnet = (...args: string[]): string =>
@@ -157,6 +161,20 @@ describe('validation split and test results in browser mode', () => {
     await expect.poll(() => page.getByTestId('model-test').textContent()).toMatch(/^\d+\.\d% \/ 0\.0%$/);
     expect(await page.getByTestId('model-top1').textContent()).toBe('—');
     await page.screenshot({ path: artifactPath('e2e', 'validation-classify.png') });
+  });
+
+  it('an import from the Library of train/ + test/ folders carves val and says it is small, with the fix', async () => {
+    await nav('Library').click();
+    await page.getByLabel('Folder or CSV path on the server').fill(secondSource);
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await page.getByTestId('import-summary').waitFor({ timeout: 60_000 });
+    // 10 % of 24 training images per class: 2 each.
+    await expect.poll(() => page.getByTestId('import-summary-counts').textContent()).toMatch(/train 66, val 6, test 24/);
+    expect(await page.getByTestId('import-summary-validation').textContent()).toBe(
+      'Only 6 validation images (at least 20 are useful for 3 classes): validation error moves in steps of 16.7 %, too coarse to choose the best epoch or to lower the learning rate on a plateau. ' +
+        'Carve a validation split out of the training images: Re-split… on the dataset in the Library (Validation from train: 28 %), or `convnet resplit 2 --val-from-train 28`.',
+    );
+    await page.screenshot({ path: artifactPath('e2e', 'validation-import-summary.png') });
     expect(errors).toEqual([]);
   });
 });
