@@ -64,8 +64,12 @@ export type ColourStats = z.infer<typeof ColourStats>;
 /** Everything about one dataset: its summary plus classes, split settings and counts of what was left out. */
 export const DatasetDetail = DatasetSummary.extend({
   classList: z.array(ClassSummary),
-  /** The split fractions and seed; `given` when the source fixed the splits (train/val/test folders or a CSV split column). */
-  split: z.object({ train: z.number(), val: z.number(), test: z.number(), seed: z.number().int(), given: z.boolean() }),
+  /**
+   * The split fractions and seed; `given` when the source fixed the splits (train/val/test folders or a CSV split column);
+   * `valFromTrain`: the share of each class's given training images carved out as validation (the source gave none;
+   * its test split is kept as given), null when the validation split was not carved.
+   */
+  split: z.object({ train: z.number(), val: z.number(), test: z.number(), seed: z.number().int(), given: z.boolean(), valFromTrain: z.number().nullable() }),
   colourStats: ColourStats.nullable(),
   /** Files the last import(s) skipped (see `datasets.skipped`); duplicates are counted among them. */
   skipped: Count,
@@ -118,6 +122,11 @@ export const ImportRequest = z.object({
   name: z.string().trim().min(1).max(200).optional(),
   /** Fractions for a stratified split when the source gives none (default 80/10/10, seed 0). */
   split: SplitRequest.optional(),
+  /**
+   * When the source gives training (and test) images but no validation split: the share of each class's training
+   * images carved out, stratified and seeded, as validation (default 0.1; 0 = none). Kept for later re-imports.
+   */
+  valFromTrain: z.number().min(0).max(0.5).optional(),
   /** Re-import into this dataset; by default a dataset with the same source paths is updated, else a new one is made. */
   datasetId: Id.optional(),
 });
@@ -231,8 +240,14 @@ export const datasetMethods = {
   'datasets.rename': method('Rename a dataset.', z.object({ id: Id, name: z.string().trim().min(1).max(200) }), DatasetSummary),
   'datasets.delete': method('Remove a dataset from the library (source files are never touched).', DatasetRef, z.object({ deleted: z.boolean() })),
   'datasets.resplit': method(
-    'Reassign train/val/test by a deterministic stratified split (replaces given and edited splits).',
-    SplitFields.extend({ id: Id }).refine(splitAddsUp, SPLIT_MESSAGE),
+    'Reassign train/val/test by a deterministic stratified split (replaces given and edited splits); with keepTest, only train and val are re-split and the test split stays as it is (carving validation out of train).',
+    SplitFields.extend({
+      id: Id,
+      /** Keep every test image where it is and split the others into train/val (test must then be 0). */
+      keepTest: z.boolean().default(false),
+    })
+      .refine(splitAddsUp, SPLIT_MESSAGE)
+      .refine((s) => !s.keepTest || s.test === 0, { message: 'with keepTest the test images stay as they are: test must be 0' }),
     DatasetDetail,
   ),
   'images.list': method(

@@ -95,6 +95,9 @@ export const RunSummary = z.object({
   epochs: z.number().int(),
   bestValTop1Error: z.number().nullable(),
   bestValTop5Error: z.number().nullable(),
+  /** Top-1/top-5 error on the held-out test split, from the predictions stored after training; null until then or without test images. */
+  testTop1Error: z.number().nullable(),
+  testTop5Error: z.number().nullable(),
   createdAt: z.number(),
   startedAt: z.number().nullable(),
   finishedAt: z.number().nullable(),
@@ -124,7 +127,8 @@ const RunId = z.object({ id: z.number().int().positive() });
 /** Live progress of a training run, several times a second at most. */
 export const TrainProgress = z.object({
   runId: z.number().int(),
-  phase: z.enum(['preparing', 'training', 'evaluating']),
+  /** evaluating: the validation pass after an epoch; predicting: the pass over every split after training that stores predictions (and the test error). */
+  phase: z.enum(['preparing', 'training', 'evaluating', 'predicting']),
   epoch: z.number().int(),
   epochs: z.number().int(),
   batch: z.number().int(),

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { ImportFinished, ImportProgress } from '../api/datasets.js';
+import type { DatasetDetail, ImportFinished, ImportProgress } from '../api/datasets.js';
 import { parseSplitSpec } from '../datasets/split.js';
 import { LIBRARY_OPTIONS, printJson, UsageError, withStudio, type Command, type CliIO } from './command.js';
 
@@ -7,8 +7,8 @@ import { LIBRARY_OPTIONS, printJson, UsageError, withStudio, type Command, type 
 export const importCommand: Command = {
   name: 'import',
   summary: 'Import image folders, files or a CSV/TSV of path,label[,split] as a dataset',
-  usage: 'convnet import DIR|FILE|CSV... [--library DIR] [--name NAME] [--split 80/10/10] [--seed N] [--json]',
-  options: { ...LIBRARY_OPTIONS, name: { type: 'string' }, split: { type: 'string' }, seed: { type: 'string' } },
+  usage: 'convnet import DIR|FILE|CSV... [--library DIR] [--name NAME] [--split 80/10/10] [--val-from-train PERCENT] [--seed N] [--json]',
+  options: { ...LIBRARY_OPTIONS, name: { type: 'string' }, split: { type: 'string' }, seed: { type: 'string' }, 'val-from-train': { type: 'string' } },
   async run(args, io) {
     if (args.positionals.length === 0) {throw new UsageError(`Name at least one folder, image file or CSV.\nUsage: ${this.usage}`);}
     const paths = args.positionals.map((p) => path.resolve(p));
@@ -20,6 +20,12 @@ export const importCommand: Command = {
     if (!Number.isInteger(seed) || seed < 0) {throw new UsageError(`--seed must be a non-negative integer, got "${String(args.values.seed)}".`);}
     const split = fractions || args.values.seed !== undefined ? { ...(fractions ?? { train: 0.8, val: 0.1, test: 0.1 }), seed } : undefined;
     const name = typeof args.values.name === 'string' ? args.values.name : undefined;
+    const carveText = args.values['val-from-train'];
+    const carvePercent = carveText === undefined ? undefined : Number(String(carveText).replace(/%$/, ''));
+    if (carvePercent !== undefined && (!Number.isFinite(carvePercent) || carvePercent < 0 || carvePercent > 50)) {
+      throw new UsageError(`--val-from-train must be a percentage from 0 to 50 (0: carve none), got "${String(carveText)}".`);
+    }
+    const valFromTrain = carvePercent === undefined ? {} : { valFromTrain: carvePercent / 100 };
 
     return withStudio(args, io, async (studio) => {
       let jobId: string | null = null;
@@ -34,10 +40,12 @@ export const importCommand: Command = {
       };
       process.once('SIGINT', interrupt);
       try {
-        jobId = (await studio.call('datasets.import', { paths, ...(name ? { name } : {}), ...(split ? { split } : {}) })).jobId;
+        jobId = (await studio.call('datasets.import', { paths, ...(name ? { name } : {}), ...(split ? { split } : {}), ...valFromTrain })).jobId;
         const finished = early.find((f) => f.jobId === jobId) ?? (await end);
         if (showProgress) {io.err('\r\x1b[K');}
-        return report(finished, io, Boolean(args.values.json));
+        const code = report(finished, io, Boolean(args.values.json));
+        if (finished.result && !args.values.json) {reportValidation(await studio.call('datasets.get', { id: finished.result.dataset.id }), io);}
+        return code;
       } finally {
         process.off('SIGINT', interrupt);
         offEnd();
@@ -56,6 +64,14 @@ export function progressLine(p: ImportProgress): string {
 
 function formatSeconds(s: number): string {
   return s < 60 ? `${Math.ceil(s)} s` : `${Math.floor(s / 60)} min ${Math.ceil(s % 60)} s`;
+}
+
+/** Where the validation split came from when it was carved, and any warning that it is missing or too small. */
+function reportValidation(detail: DatasetDetail, io: CliIO): void {
+  if (detail.split.valFromTrain !== null) {
+    io.out(`Validation: ${detail.splits.val} images carved out of train (${Math.round(detail.split.valFromTrain * 1000) / 10} % of each class, seed ${detail.split.seed}); the given test split is untouched. --val-from-train changes the share, 0 turns it off.\n`);
+  }
+  for (const warning of detail.warnings.filter((w) => /validation image/.test(w))) {io.out(`! ${warning}\n`);}
 }
 
 function report(finished: ImportFinished, io: CliIO, json: boolean): number {

@@ -4,12 +4,13 @@ import { datasetsCommand } from './datasets.js';
 import { exportCommand, modelsCommand } from './export.js';
 import { importCommand } from './import.js';
 import { infoCommand } from './info.js';
+import { resplitCommand } from './resplit.js';
 import { serveCommand } from './serve.js';
 import { evalCommand, resumeCommand, trainCommand } from './train.js';
 import { pkg } from '../version.js';
 
 /** Every `convnet` sub-command, in the order `--help` lists them. */
-export const commands: Command[] = [infoCommand, importCommand, datasetsCommand, trainCommand, resumeCommand, evalCommand, classifyCommand, exportCommand, modelsCommand, serveCommand];
+export const commands: Command[] = [infoCommand, importCommand, datasetsCommand, resplitCommand, trainCommand, resumeCommand, evalCommand, classifyCommand, exportCommand, modelsCommand, serveCommand];
 
 /** The top-level help text. */
 export function helpText(): string {

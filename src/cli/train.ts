@@ -1,10 +1,10 @@
-import type { EpochMetrics, TrainConfigInput } from '../api/runs.js';
+import type { EpochMetrics, RunSummary, TrainConfigInput } from '../api/runs.js';
 import type { Studio } from '../studio.js';
 import { runManagerOf } from '../train/service.js';
 import { LIBRARY_OPTIONS, printJson, UsageError, withStudio, type CliIO, type Command, type ParsedArgs } from './command.js';
 
 /** Resolves `--dataset ID|NAME` to a dataset id. */
-async function datasetIdOf(studio: Studio, ref: string): Promise<number> {
+export async function datasetIdOf(studio: Studio, ref: string): Promise<number> {
   const list = await studio.call('datasets.list');
   const byId = /^\d+$/.test(ref) ? list.find((d) => d.id === Number(ref)) : undefined;
   const byName = list.filter((d) => d.name === ref);
@@ -37,6 +37,22 @@ function bar(fraction: number, width = 24): string {
   return `[${'#'.repeat(full)}${'.'.repeat(width - full)}]`;
 }
 
+function percent(x: number | null): string {
+  return x === null ? 'n/a' : `${(100 * x).toFixed(1)}%`;
+}
+
+/** The run's result in words: best validation error, then the held-out test error (or why there is none). */
+export function resultSentence(run: RunSummary): string {
+  const val = `Best validation top-1 error ${percent(run.bestValTop1Error)}, top-5 ${percent(run.bestValTop5Error)}.`;
+  const test =
+    run.testTop1Error === null
+      ? run.status === 'completed'
+        ? 'No test result (the dataset has no test images).'
+        : 'No test result (evaluated when a run completes).'
+      : `Test top-1 error ${percent(run.testTop1Error)}, top-5 ${percent(run.testTop5Error)}.`;
+  return `${val} ${test}`;
+}
+
 /** Streams a run's epochs (JSON lines or a progress bar) until it finishes; SIGINT stops it cleanly. */
 export async function followRun(studio: Studio, runId: number, io: CliIO, json: boolean): Promise<number> {
   const offEpoch = studio.events.on('train.epoch', (e) => {
@@ -59,7 +75,9 @@ export async function followRun(studio: Studio, runId: number, io: CliIO, json: 
     const text =
       p.phase === 'preparing'
         ? p.message ?? 'Preparing…'
-        : `epoch ${p.epoch}/${p.epochs} ${bar(p.batch / Math.max(1, p.batches))} ${p.batch}/${p.batches}  loss ${p.loss?.toFixed(4) ?? '…'}  ${p.imagesPerSecond?.toFixed(1) ?? '…'} img/s  ETA ${p.etaSeconds === null ? '…' : `${Math.round(p.etaSeconds)} s`}`;
+        : p.phase === 'predicting'
+          ? `${bar(p.batch / Math.max(1, p.batches))} ${p.message ?? `predicting ${p.batch}/${p.batches}`}`
+          : `epoch ${p.epoch}/${p.epochs} ${bar(p.batch / Math.max(1, p.batches))} ${p.batch}/${p.batches}  loss ${p.loss?.toFixed(4) ?? '…'}  ${p.imagesPerSecond?.toFixed(1) ?? '…'} img/s  ETA ${p.etaSeconds === null ? '…' : `${Math.round(p.etaSeconds)} s`}`;
     io.out(`\r\x1b[K${text}`);
   });
   const offLog = studio.events.on('app.log', (l) => {
@@ -82,9 +100,9 @@ export async function followRun(studio: Studio, runId: number, io: CliIO, json: 
   }
   const run = await studio.call('runs.get', { id: runId });
   if (json) {
-    printJson(io, { run: { id: run.id, status: run.status, bestValTop1Error: run.bestValTop1Error, bestValTop5Error: run.bestValTop5Error, ...(run.error ? { error: run.error } : {}) } });
+    printJson(io, { run: { id: run.id, status: run.status, bestValTop1Error: run.bestValTop1Error, bestValTop5Error: run.bestValTop5Error, testTop1Error: run.testTop1Error, testTop5Error: run.testTop5Error, ...(run.error ? { error: run.error } : {}) } });
   } else {
-    io.out(`${io.isTTY ? '\r\x1b[K' : ''}Run ${run.id} ${run.status}${run.error ? `: ${run.error}` : ''}. Best validation top-1 error ${run.bestValTop1Error === null ? 'n/a' : `${(100 * run.bestValTop1Error).toFixed(1)}%`}, top-5 ${run.bestValTop5Error === null ? 'n/a' : `${(100 * run.bestValTop5Error).toFixed(1)}%`}.\n`);
+    io.out(`${io.isTTY ? '\r\x1b[K' : ''}Run ${run.id} ${run.status}${run.error ? `: ${run.error}` : ''}. ${resultSentence(run)}\n`);
   }
   return run.status === 'completed' || run.status === 'stopped' ? 0 : 1;
 }

@@ -82,14 +82,24 @@ export function datasetHandlers(ctx: StudioContext, options: DatasetServiceOptio
       }).immediate();
       return { deleted: true };
     },
-    'datasets.resplit': async ({ id, train, val, test, seed }) => {
+    'datasets.resplit': async ({ id, train, val, test, seed, keepTest }) => {
       detail(id);
       idle(id);
       db.transaction(() => {
-        db.prepare('UPDATE datasets SET split_train = ?, split_val = ?, split_test = ?, split_seed = ?, updated_at = ? WHERE id = ?').run(train, val, test, seed, Date.now(), id);
-        db.prepare(`UPDATE images SET split_source = 'auto' WHERE dataset_id = ?`).run(id);
+        if (keepTest) {
+          // Test images assigned by an earlier stratified split would be re-split with the rest: refuse rather than lose them.
+          const drawn = db.prepare(`SELECT COUNT(*) AS n FROM images WHERE dataset_id = ? AND split = 'test' AND split_source = 'auto'`).get(id) as { n: number };
+          if (drawn.n > 0) {
+            throw new ApiError('conflict', `This dataset's test split was drawn by a stratified split, not given by its source; re-split train/val/test together instead (for example 80/10/10).`);
+          }
+        }
+        db.prepare('UPDATE datasets SET split_train = ?, split_val = ?, split_test = ?, split_seed = ?, val_carved = ?, val_from_train = CASE WHEN ? THEN ? ELSE val_from_train END, updated_at = ? WHERE id = ?')
+          .run(train, val, test, seed, keepTest && val > 0 ? 1 : 0, keepTest ? 1 : 0, val, Date.now(), id);
+        db.prepare(`UPDATE images SET split_source = 'auto' WHERE dataset_id = ? ${keepTest ? "AND split != 'test'" : ''}`).run(id);
         applyAutoSplits(db, id);
-        journal(db, 'datasets.resplit', `dataset ${id}: stratified ${fmt(train)}/${fmt(val)}/${fmt(test)}, seed ${seed}`);
+        journal(db, 'datasets.resplit', keepTest
+          ? `dataset ${id}: ${fmt(val)}% of train carved out as validation (stratified, seed ${seed}); test kept`
+          : `dataset ${id}: stratified ${fmt(train)}/${fmt(val)}/${fmt(test)}, seed ${seed}`);
       }).immediate();
       return detail(id);
     },

@@ -5,7 +5,7 @@ import { ProbePool } from './probe-pool.js';
 import type { ProbedImage } from './probe.js';
 import { importResult } from './summaries.js';
 import { scanSources, type Candidate } from './scan.js';
-import { applyAutoSplits, beginImportDataset, journal, pruneEmptyClasses } from './store.js';
+import { applyAutoSplits, beginImportDataset, carveValidation, journal, pruneEmptyClasses } from './store.js';
 
 /** What an import reports to whoever runs it (the worker relays both to the main thread). */
 export interface IndexerHooks {
@@ -205,6 +205,7 @@ async function importWith(pool: ProbePool, db: Database, jobId: string, request:
   db.transaction(() => {
     if (!cancelled) {writer.finishComplete(seenOk, seenSkips, existing);}
     pruneEmptyClasses(db, datasetId);
+    carveValidation(db, datasetId);
     applyAutoSplits(db, datasetId);
     db.prepare('UPDATE datasets SET state = ?, updated_at = ? WHERE id = ?').run(cancelled ? 'incomplete' : 'ready', Date.now(), datasetId);
   })();

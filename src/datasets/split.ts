@@ -11,6 +11,9 @@ export interface SplitFractions {
 /** The split a dataset gets when its source gives none. */
 export const DEFAULT_SPLIT: SplitFractions & { seed: number } = { train: 0.8, val: 0.1, test: 0.1, seed: 0 };
 
+/** Share of each class's given training images carved out as validation when a source gives train/test but no val. */
+export const DEFAULT_VAL_FROM_TRAIN = 0.1;
+
 /** One image the stratified split assigns. */
 export interface SplitItem {
   id: number;

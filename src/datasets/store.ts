@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { SplitName } from '../api/datasets.js';
-import { DEFAULT_SPLIT, stratifiedSplit, type SplitFractions } from './split.js';
+import { DEFAULT_SPLIT, DEFAULT_VAL_FROM_TRAIN, stratifiedSplit, type SplitFractions } from './split.js';
 
 /** The dataset row as the engine reads it. */
 export interface DatasetRow {
@@ -16,6 +16,10 @@ export interface DatasetRow {
   split_test: number;
   split_seed: number;
   split_given: number;
+  /** Share of given training images carved out as validation when the source gives none (0: never). */
+  val_from_train: number;
+  /** 1 when the validation split was carved from the given training split. */
+  val_carved: number;
   colour_stats: string | null;
 }
 
@@ -32,7 +36,13 @@ export function datasetRow(db: Database, id: number): DatasetRow | undefined {
 /** Creates (or reopens for re-import) the dataset an import writes into, marked 'importing'. */
 export function beginImportDataset(
   db: Database,
-  request: { paths: string[]; name?: string | undefined; split?: (SplitFractions & { seed: number }) | undefined; datasetId?: number | undefined },
+  request: {
+    paths: string[];
+    name?: string | undefined;
+    split?: (SplitFractions & { seed: number }) | undefined;
+    valFromTrain?: number | undefined;
+    datasetId?: number | undefined;
+  },
 ): { row: DatasetRow; created: boolean } {
   return db.transaction(() => {
     const now = Date.now();
@@ -47,19 +57,20 @@ export function beginImportDataset(
       const split = request.split;
       db.prepare(
         `UPDATE datasets SET state = 'importing', updated_at = ?, name = COALESCE(?, name),
-           split_train = COALESCE(?, split_train), split_val = COALESCE(?, split_val), split_test = COALESCE(?, split_test), split_seed = COALESCE(?, split_seed)
+           split_train = COALESCE(?, split_train), split_val = COALESCE(?, split_val), split_test = COALESCE(?, split_test), split_seed = COALESCE(?, split_seed),
+           val_from_train = COALESCE(?, val_from_train)
          WHERE id = ?`,
-      ).run(now, request.name ?? null, split?.train ?? null, split?.val ?? null, split?.test ?? null, split?.seed ?? null, existing.id);
+      ).run(now, request.name ?? null, split?.train ?? null, split?.val ?? null, split?.test ?? null, split?.seed ?? null, request.valFromTrain ?? null, existing.id);
       return { row: datasetRow(db, existing.id)!, created: false };
     }
     const split = request.split ?? DEFAULT_SPLIT;
     const name = request.name ?? defaultName(request.paths);
     const info = db
       .prepare(
-        `INSERT INTO datasets (name, created_at, updated_at, source_paths, source_key, state, split_train, split_val, split_test, split_seed)
-         VALUES (?, ?, ?, ?, ?, 'importing', ?, ?, ?, ?)`,
+        `INSERT INTO datasets (name, created_at, updated_at, source_paths, source_key, state, split_train, split_val, split_test, split_seed, val_from_train)
+         VALUES (?, ?, ?, ?, ?, 'importing', ?, ?, ?, ?, ?)`,
       )
-      .run(name, now, now, JSON.stringify(request.paths), key, split.train, split.val, split.test, split.seed);
+      .run(name, now, now, JSON.stringify(request.paths), key, split.train, split.val, split.test, split.seed, request.valFromTrain ?? DEFAULT_VAL_FROM_TRAIN);
     return { row: datasetRow(db, Number(info.lastInsertRowid))!, created: true };
   }).immediate();
 }
@@ -69,6 +80,31 @@ function defaultName(paths: readonly string[]): string {
   const base = first.replace(/[\\/]+$/, '').split(/[\\/]/).pop() || 'dataset';
   const name = base.replace(/\.(csv|tsv)$/i, '');
   return paths.length > 1 ? `${name} + ${paths.length - 1} more` : name;
+}
+
+/**
+ * Carves the validation split out of the given training split when the source gives train (and maybe test) but
+ * no validation images, and every usable image's split came from the source or a user: the given training images
+ * become 'auto' and the dataset's fractions train/val/test = (1 − share)/share/0, so applyAutoSplits (which must
+ * follow, in the same transaction) assigns a seeded, stratified share of each class to val. Given test images are
+ * never touched. Records whether it applies (`val_carved`); returns true when it does.
+ */
+export function carveValidation(db: Database, datasetId: number): boolean {
+  const row = datasetRow(db, datasetId);
+  if (!row) {return false;}
+  const counts = db
+    .prepare(`SELECT split_source AS source, split, COUNT(*) AS n FROM images WHERE dataset_id = ? AND status = 'ok' GROUP BY split_source, split`)
+    .all(datasetId) as Array<{ source: 'given' | 'auto' | 'manual'; split: SplitName; n: number }>;
+  const count = (source: string, split?: SplitName): number =>
+    counts.filter((c) => c.source === source && (split === undefined || c.split === split)).reduce((sum, c) => sum + c.n, 0);
+  const carve = row.val_from_train > 0 && count('given', 'train') > 0 && count('given', 'val') === 0 && count('auto') === 0;
+  if (!carve) {
+    if (row.val_carved) {db.prepare('UPDATE datasets SET val_carved = 0 WHERE id = ?').run(datasetId);}
+    return false;
+  }
+  db.prepare(`UPDATE images SET split_source = 'auto' WHERE dataset_id = ? AND split_source = 'given' AND split = 'train'`).run(datasetId);
+  db.prepare('UPDATE datasets SET split_train = ?, split_val = ?, split_test = 0, val_carved = 1 WHERE id = ?').run(1 - row.val_from_train, row.val_from_train, datasetId);
+  return true;
 }
 
 /** Re-runs the stratified split for every image whose split is 'auto'; returns how many moved. */

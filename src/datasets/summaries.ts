@@ -6,6 +6,24 @@ import { datasetRow, type DatasetRow } from './store.js';
 export const FEW_IMAGES = 10;
 /** Largest/smallest class ratio above which the dataset gets an imbalance warning. */
 export const IMBALANCE_RATIO = 10;
+/** Validation images per class below which the validation error is too coarse to choose a best epoch or a plateau. */
+export const VAL_PER_CLASS = 5;
+/** And the fewest validation images in all (a 2-class set still needs steps finer than 10 %). */
+export const MIN_VAL_IMAGES = 20;
+
+/** The smallest validation split that counts as useful for a dataset of `classes` classes. */
+export function usefulValidationSize(classes: number): number {
+  return Math.max(MIN_VAL_IMAGES, VAL_PER_CLASS * classes);
+}
+
+/** What fixes a missing or too small validation split, in the UI and the CLI: the share of train+val that gives `needed` images. */
+function validationFix(datasetId: number, needed: number, pool: number): string {
+  const percent = Math.max(10, Math.ceil((100 * needed) / Math.max(1, pool)));
+  if (percent > 50) {
+    return `Add images: with ${plural(pool, 'training image')} no validation share gives ${needed}.`;
+  }
+  return `Carve a validation split out of the training images: Re-split… on the dataset in the Library (Validation from train: ${percent} %), or \`convnet resplit ${datasetId} --val-from-train ${percent}\`.`;
+}
 
 interface ClassCount {
   classId: number;
@@ -55,7 +73,13 @@ function plural(n: number, word: string): string {
 }
 
 /** Sentences a user should read before training on this dataset. */
-export function datasetWarnings(classes: ReadonlyArray<{ name: string; count: number }>, splits: SplitCounts, state: DatasetSummary['state'], counts: { skipped: number; missing: number }): string[] {
+export function datasetWarnings(
+  datasetId: number,
+  classes: ReadonlyArray<{ name: string; count: number }>,
+  splits: SplitCounts,
+  state: DatasetSummary['state'],
+  counts: { skipped: number; missing: number },
+): string[] {
   const warnings: string[] = [];
   if (state === 'incomplete') {warnings.push('The last import did not finish; import the same sources again to complete it.');}
   const used = classes.filter((c) => c.count > 0).sort((a, b) => a.count - b.count);
@@ -74,7 +98,14 @@ export function datasetWarnings(classes: ReadonlyArray<{ name: string; count: nu
   }
   const total = splits.train + splits.val + splits.test;
   if (total > 0 && splits.train === 0) {warnings.push('No training images.');}
-  if (total > 0 && splits.val === 0) {warnings.push('No validation images: training cannot measure validation error.');}
+  if (total > 0 && splits.val === 0) {
+    warnings.push(`No validation images: training cannot measure validation error, so the learning rate is never lowered on a plateau and no best epoch is chosen. ${validationFix(datasetId, usefulValidationSize(used.length), splits.train)}`);
+  } else if (total > 0 && splits.val < usefulValidationSize(used.length)) {
+    const step = Math.round(1000 / splits.val) / 10;
+    warnings.push(
+      `Only ${plural(splits.val, 'validation image')} (at least ${usefulValidationSize(used.length)} are useful for ${plural(used.length, 'class')}): validation error moves in steps of ${step} %, too coarse to choose the best epoch or to lower the learning rate on a plateau. ${validationFix(datasetId, usefulValidationSize(used.length), splits.train + splits.val)}`,
+    );
+  }
   if (counts.missing > 0) {warnings.push(`${plural(counts.missing, 'source file')} ${counts.missing === 1 ? 'is' : 'are'} missing or broken (gone at the last import, or found not to decode); they are left out of training.`);}
   if (counts.skipped > 0) {warnings.push(`${plural(counts.skipped, 'file')} skipped by the import (see the list).`);}
   return warnings;
@@ -124,7 +155,7 @@ function summarise(row: DatasetRow, rows: readonly ClassCount[], counts: { skipp
     balance: { smallest: sizes.length ? Math.min(...sizes) : 0, largest: sizes.length ? Math.max(...sizes) : 0 },
     sizeBytes: bytes,
     state,
-    warnings: datasetWarnings(classes, splits, state, counts),
+    warnings: datasetWarnings(row.id, classes, splits, state, counts),
   };
 }
 
@@ -149,7 +180,7 @@ export function datasetDetail(db: Database, id: number, running: RunningImports)
   return {
     ...summarise(row, rows, status, running),
     classList,
-    split: { train: row.split_train, val: row.split_val, test: row.split_test, seed: row.split_seed, given: row.split_given === 1 },
+    split: { train: row.split_train, val: row.split_val, test: row.split_test, seed: row.split_seed, given: row.split_given === 1, valFromTrain: row.val_carved ? row.val_from_train : null },
     colourStats: row.colour_stats ? (JSON.parse(row.colour_stats) as ColourStats) : null,
     ...status,
   };

@@ -144,6 +144,13 @@ export async function computePredictions(
   }
 }
 
+const SPLIT_WORDS: Record<Split, string> = { train: 'training', val: 'validation', test: 'test' };
+
+/** The progress line of the prediction pass after training: what it is, not more training. */
+export function predictingMessage(split: Split, done: number, total: number): string {
+  return `Evaluating the trained model on the ${SPLIT_WORDS[split]} images: ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')}`;
+}
+
 /**
  * After a run completes: predictions and features for every non-empty split (val and test for the
  * evaluation views, train for the neighbour search). Best-effort: a failure is reported, never thrown,

@@ -7,7 +7,7 @@ import type { Database } from 'better-sqlite3';
 import type { BackendName } from '../api/app.js';
 import type { TrainConfig } from '../api/runs.js';
 import { adapterLabelOf } from '../backends/webgpu-host.js';
-import { predictAfterTraining } from '../evaluate/run-eval.js';
+import { predictAfterTraining, predictingMessage } from '../evaluate/run-eval.js';
 import type { ColorStats } from '../images/color-stats.js';
 import { ARCHS, type ArchName } from '../model/index.js';
 import { loadComputeCheckpoint, saveComputeCheckpoint } from './compute-checkpoint.js';
@@ -125,7 +125,7 @@ export async function trainRunInWindow(db: Database, libraryDir: string, runId: 
         log,
         shouldStop: stopRequested,
         onProgress: (done, total, split) =>
-          send({ type: 'progress', phase: 'evaluating', epoch: position.epoch, epochs: config.epochs, batch: done, batches: total, loss: null, imagesPerSecond: null, etaSeconds: null, lr: config.lr, message: `Storing ${split} predictions and features: ${done} / ${total}` }),
+          send({ type: 'progress', phase: 'predicting', epoch: position.epoch, epochs: config.epochs, batch: done, batches: total, loss: null, imagesPerSecond: null, etaSeconds: null, lr: config.lr, message: predictingMessage(split, done, total) }),
       });
     }
     setRunStatus(db, runId, status);

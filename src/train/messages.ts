@@ -19,7 +19,7 @@ export type ToRunWorker = { type: 'control'; action: 'pause' | 'resume' | 'stop'
 export type FromRunWorker =
   | {
       type: 'progress';
-      phase: 'preparing' | 'training' | 'evaluating';
+      phase: 'preparing' | 'training' | 'evaluating' | 'predicting';
       epoch: number;
       epochs: number;
       batch: number;

@@ -28,11 +28,18 @@ interface RunRow {
   started_at: number | null;
   finished_at: number | null;
   heartbeat_at: number | null;
+  /** From the run's stored test predictions (null until computed, or without a test split). */
+  test_top1: number | null;
+  test_top5: number | null;
 }
+
+/** A run row with its test error from the stored test predictions (computed after training or by runs.predict). */
+const RUN_SELECT = `SELECT runs.*, t.top1_error AS test_top1, t.top5_error AS test_top5
+  FROM runs LEFT JOIN prediction_sets t ON t.run_id = runs.id AND t.split = 'test'`;
 
 /** Reads the raw row of a run, or throws not_found. */
 export function runRow(db: Database, id: number): RunRow {
-  const row = db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+  const row = db.prepare(`${RUN_SELECT} WHERE runs.id = ?`).get(id) as RunRow | undefined;
   if (!row) {
     throw new ApiError('not_found', `Run ${id} does not exist.`);
   }
@@ -53,6 +60,8 @@ function summaryOf(row: RunRow): RunSummary {
     epochs: config.epochs,
     bestValTop1Error: row.best_top1,
     bestValTop5Error: row.best_top5,
+    testTop1Error: row.test_top1,
+    testTop5Error: row.test_top5,
     createdAt: row.created_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
@@ -69,7 +78,7 @@ export function getRunSummary(db: Database, id: number): RunSummary {
 
 /** All runs, newest first. */
 export function listRuns(db: Database): RunSummary[] {
-  return (db.prepare('SELECT * FROM runs ORDER BY id DESC').all() as RunRow[]).map(summaryOf);
+  return (db.prepare(`${RUN_SELECT} ORDER BY runs.id DESC`).all() as RunRow[]).map(summaryOf);
 }
 
 /** Metrics of every finished epoch of a run, in order. */

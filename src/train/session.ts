@@ -6,7 +6,7 @@ import type { BackendName } from '../api/app.js';
 import type { TrainConfig } from '../api/runs.js';
 import { activateBackend, chooseBackend } from '../backends/index.js';
 import type { ColorStats } from '../images/color-stats.js';
-import { predictAfterTraining } from '../evaluate/run-eval.js';
+import { predictAfterTraining, predictingMessage } from '../evaluate/run-eval.js';
 import { ARCHS, buildModel, type ArchName } from '../model/index.js';
 import { loadCheckpoint, modelFromCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { keyedWeights, trainLoop, type LoopPosition } from './loop.js';
@@ -139,7 +139,7 @@ export async function trainRun(db: Database, libraryDir: string, runId: number, 
         log,
         shouldStop: () => control.stopRequested,
         onProgress: (done, total, split) =>
-          send({ type: 'progress', phase: 'evaluating', epoch: position.epoch, epochs: config.epochs, batch: done, batches: total, loss: null, imagesPerSecond: null, etaSeconds: null, lr: config.lr, message: `Storing ${split} predictions and features: ${done} / ${total}` }),
+          send({ type: 'progress', phase: 'predicting', epoch: position.epoch, epochs: config.epochs, batch: done, batches: total, loss: null, imagesPerSecond: null, etaSeconds: null, lr: config.lr, message: predictingMessage(split, done, total) }),
       });
     }
     setRunStatus(db, runId, status);

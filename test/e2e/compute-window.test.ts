@@ -77,7 +77,7 @@ describe.skipIf(!built)(`runs in compute windows (headless Chromium, SwiftShader
     off();
     off2();
     // Like a Node run, the result views have their predictions the moment it finishes (made on the CPU).
-    expect(messages.some((m) => m.startsWith('Storing val predictions and features'))).toBe(true);
+    expect(messages.some((m) => m.startsWith('Evaluating the trained model on the validation images'))).toBe(true);
     const before = Date.now();
     const summary = await studio.call('results.summary', { runId: id, split: 'val' });
     expect(summary.images).toBeGreaterThan(0);

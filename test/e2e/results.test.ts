@@ -94,7 +94,8 @@ describe('Run results in browser mode', () => {
 
     await page.getByLabel('Compare run 1').check();
     await page.getByLabel('Compare run 2').check();
-    await expect.poll(() => page.getByTestId('compare-top1').getAttribute('data-points')).toBe('4');
+    // Per run: two validation points and the test error after training.
+    await expect.poll(() => page.getByTestId('compare-top1').getAttribute('data-points')).toBe('6');
     await page.screenshot({ path: artifactPath('e2e', 'results-runs-table.png') });
 
     await page.locator('[data-testid="run-row"][data-run-id="1"]').click();

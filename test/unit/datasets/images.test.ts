@@ -80,7 +80,7 @@ describe('editing images in the library', () => {
 
   it('resplit reassigns every image deterministically, replacing edited splits', async () => {
     const detail = await studio.call('datasets.resplit', { id: datasetId, train: 0.5, val: 0.5, test: 0, seed: 5 });
-    expect(detail.split).toEqual({ train: 0.5, val: 0.5, test: 0, seed: 5, given: false });
+    expect(detail.split).toEqual({ train: 0.5, val: 0.5, test: 0, seed: 5, given: false, valFromTrain: null });
     expect(detail.splits.test).toBe(0);
     const all = await studio.call('images.list', { datasetId, status: 'all', limit: 500 });
     const again = await studio.call('datasets.resplit', { id: datasetId, train: 0.5, val: 0.5, test: 0, seed: 5 });

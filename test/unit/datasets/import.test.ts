@@ -87,7 +87,7 @@ describe('importing a class-per-folder tree with bad files', () => {
 
   it('assigns a stratified 80/10/10 split and stores its seed', async () => {
     const detail = await studio.call('datasets.get', { id: first.result!.dataset.id });
-    expect(detail.split).toEqual({ train: 0.8, val: 0.1, test: 0.1, seed: 0, given: false });
+    expect(detail.split).toEqual({ train: 0.8, val: 0.1, test: 0.1, seed: 0, given: false, valFromTrain: null });
     for (const c of detail.classList) {
       expect(c.splitCounts.val).toBe(Math.round(c.count * 0.1));
       expect(c.splitCounts.test).toBe(Math.round(c.count * 0.1));

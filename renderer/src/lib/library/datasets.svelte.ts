@@ -97,8 +97,8 @@ export class DatasetsStore {
     this.details.delete(id);
   }
 
-  /** Draws a new stratified train/val/test split. */
-  async resplit(id: number, split: SplitRequest): Promise<void> {
+  /** Draws a new stratified train/val/test split (with keepTest: only train/val, the test split stays). */
+  async resplit(id: number, split: SplitRequest & { keepTest?: boolean }): Promise<void> {
     const detail = await call('datasets.resplit', { id, ...split });
     this.details.set(id, detail);
     this.#replaceSummary(detail);

@@ -31,12 +31,32 @@ export class CompareRuns {
   }
 }
 
+/** A run's name in chart legends: id, network and tags. */
+export function runLabel(r: RunSummary): string {
+  return `#${r.id} ${r.arch}${r.tags.length ? ` (${r.tags.join(', ')})` : ''}`;
+}
+
 /** One line per run of one metric, coloured by the run's position in `runs`. */
 export function overlaidSeries(runs: RunSummary[], epochs: ReadonlyMap<number, EpochMetrics[]>, metric: (e: EpochMetrics) => number | null): LineSeries[] {
   return runs.map((r, i) => ({
-    label: `#${r.id} ${r.arch}${r.tags.length ? ` (${r.tags.join(', ')})` : ''}`,
+    label: runLabel(r),
     color: RUN_COLOURS[i % RUN_COLOURS.length]!,
     points: (epochs.get(r.id) ?? []).map((e) => ({ x: e.epoch, y: metric(e) })),
     markers: true,
   }));
+}
+
+/**
+ * Top-1 error per run in percent: the validation curve (solid, per epoch; left out for runs without one) and the
+ * test error measured after training (one dashed-legend marker at the run's last epoch; left out until measured).
+ */
+export function errorSeries(runs: RunSummary[], epochs: ReadonlyMap<number, EpochMetrics[]>): LineSeries[] {
+  return runs.flatMap((r, i) => {
+    const color = RUN_COLOURS[i % RUN_COLOURS.length]!;
+    const list = epochs.get(r.id) ?? [];
+    const val: LineSeries = { label: `${runLabel(r)} val`, color, markers: true, points: list.map((e) => ({ x: e.epoch, y: e.valTop1Error === null ? null : e.valTop1Error * 100 })) };
+    const lastEpoch = list.at(-1)?.epoch ?? r.epochsDone;
+    const test: LineSeries = { label: `${runLabel(r)} test`, color, markers: true, dash: [4, 4], points: [{ x: lastEpoch, y: r.testTop1Error === null ? null : r.testTop1Error * 100 }] };
+    return [...(val.points.some((p) => p.y !== null) ? [val] : []), ...(r.testTop1Error !== null ? [test] : [])];
+  });
 }

@@ -3,7 +3,7 @@ import { sortRows, type SortState } from '../results/sort';
 import type { RunSummary } from './types';
 
 /** The columns the runs table sorts by. */
-export type RunSortKey = 'id' | 'dataset' | 'arch' | 'status' | 'epochs' | 'backend' | 'top1' | 'top5' | 'duration' | 'created';
+export type RunSortKey = 'id' | 'dataset' | 'arch' | 'status' | 'epochs' | 'backend' | 'top1' | 'top5' | 'testTop1' | 'testTop5' | 'duration' | 'created';
 
 /** The runs table's filters; empty strings mean "any". */
 export interface RunFilters {
@@ -30,6 +30,8 @@ const VALUE: Record<RunSortKey, (r: RunSummary, now: number) => number | string 
   backend: (r) => r.backend,
   top1: (r) => r.bestValTop1Error,
   top5: (r) => r.bestValTop5Error,
+  testTop1: (r) => r.testTop1Error,
+  testTop5: (r) => r.testTop5Error,
   duration,
   created: (r) => r.createdAt,
 };
