@@ -1,12 +1,13 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeModelExport } from '../../src/classify/export-folder.js';
 import { buildModel } from '../../src/model/index.js';
+import { launchChromium } from '../helpers/browser.js';
 import { startServe, type ServeProcess } from '../helpers/serve.js';
-import { tempDir } from '../helpers/temp.js';
+import { artifactPath, repoRoot, tempDir } from '../helpers/temp.js';
 
 let serve: ServeProcess;
 let root: string;
@@ -97,5 +98,42 @@ describe('models.import over a real convnet serve', () => {
     expect(good.status).toBe(200);
     expect(good.body.result).toMatchObject({ id: 1, name: 'shapes', classes: ['circle', 'hstripes', 'square'], inputSize: 32 });
     expect(fs.readdirSync(models)).toEqual(['1']);
+  });
+
+  it('shows the refusal in the Classify view, where the folder path is typed', async () => {
+    const dir = path.join(root, 'fifo-readme');
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      await page.goto(serve.url);
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Classify', exact: true }).click();
+      await page.getByTestId('model-picker').getByRole('button', { name: 'Import model…' }).click();
+      await page.getByLabel('Exported model folder on the server').fill(dir);
+      await page.getByRole('button', { name: 'Import', exact: true }).click();
+      const alert = page.getByTestId('model-picker').getByRole('alert');
+      await expect.poll(() => alert.textContent(), { timeout: 20_000 }).toContain('README.md is a named pipe (FIFO), not a regular file');
+      await page.screenshot({ path: artifactPath('e2e', 'model-import-fifo.png') });
+    } finally {
+      await browser.close();
+    }
+  });
+});
+
+describe('convnet models import (CLI)', () => {
+  it('refuses a FIFO README.md at once with exit code 1 and the reason', () => {
+    const cliLib = path.join(root, 'cli-lib');
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'convnet.js'), 'models', 'import', path.join(root, 'fifo-readme'), '--library', cliLib], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: { ...process.env, CONVNET_LIBRARY: '' },
+    });
+    expect(r.signal, 'the CLI hung and was killed').toBeNull();
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${path.join(root, 'fifo-readme', 'README.md')} is a named pipe (FIFO), not a regular file`);
+    expect((performance.now() - t0) / 1000).toBeLessThan(20);
+    const models = path.join(cliLib, 'models');
+    expect(fs.existsSync(models) ? fs.readdirSync(models) : []).toEqual([]);
   });
 });

@@ -106,13 +106,21 @@ describe('models.import refuses a tampered model folder, leaving neither row nor
     await expectRefused(size, /The weight files hold \d+ bytes \(group1-shard1of1\.bin in .*\); model\.json describes \d+ \(weightsManifest\[0\]\)/);
   });
 
-  it('still imports the untouched export, and copies only regular files', async () => {
+  it('still imports the untouched export, and sweeps the copying folders of killed imports', async () => {
     const lib = path.join(fx.root, 'good-lib');
+    // What a process killed mid-copy leaves (pid 2^22 + 1 is above Linux's pid_max), and a live process's copy in progress.
+    const dead = path.join(lib, 'models', `.import-${2 ** 22 + 1}-x1`);
+    const live = path.join(lib, 'models', `.import-${process.ppid}-x2`);
+    for (const d of [dead, live]) {
+      fs.mkdirSync(d, { recursive: true });
+      fs.writeFileSync(path.join(d, 'model.json'), '{');
+    }
     const studio = openStudio({ libraryDir: lib, host: 'cli' });
     try {
       const model = await studio.call('models.import', { dir: exportDir });
       expect(model.classes).toEqual(['circle', 'hstripes', 'square']);
-      expect(fs.readdirSync(path.join(lib, 'models'))).toEqual(['1']);
+      expect(fs.readdirSync(path.join(lib, 'models')).sort()).toEqual(['.import-' + process.ppid + '-x2', '1']);
+      fs.rmSync(live, { recursive: true });
       expect(fs.readdirSync(path.join(lib, 'models', '1')).sort()).toEqual(fs.readdirSync(exportDir).sort());
     } finally {
       await studio.close();
