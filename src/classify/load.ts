@@ -3,9 +3,9 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '../model/index.js'; // registers LocalResponseNormalization and GroupedConv2D for deserialisation
 import { loadCheckpoint, modelFromCheckpoint, checkpointDir } from '../train/checkpoint.js';
-import { inspectModelFolder, readModelArtifacts } from './model-folder.js';
+import { inspectModelFolder, readModelArtifacts } from './model-folder-check.js';
 import type { Classifier } from './pipeline.js';
-import { specFromCheckpoint } from './spec.js';
+import { specFromCheckpoint, type ClassifierSpec } from './spec.js';
 
 /** Where a classifier's weights are on disk: a run folder (its latest checkpoint) or an exported model folder. */
 export type ModelLocation = { kind: 'run'; runDir: string } | { kind: 'folder'; dir: string };
@@ -17,11 +17,31 @@ export async function loadClassifier(location: ModelLocation): Promise<Classifie
     if (!checkpoint) {
       throw new Error('This run has no checkpoint yet: it has not finished an epoch.');
     }
-    return { model: await modelFromCheckpoint(checkpoint), spec: specFromCheckpoint(checkpoint.meta) };
+    return checkedClassifier(await modelFromCheckpoint(checkpoint), specFromCheckpoint(checkpoint.meta), 'the checkpoint');
   }
   const folder = inspectModelFolder(location.dir);
   const model = await tf.loadLayersModel(tf.io.fromMemory(readModelArtifacts(location.dir, folder)));
-  return { model, spec: folder.spec };
+  return checkedClassifier(model, folder.spec, location.dir);
+}
+
+/**
+ * The loaded network against its spec: one output per class and the input size the spec crops to. A mismatch
+ * would slice the probabilities with the wrong stride (every image answered with another's scores), so it fails here.
+ */
+export function checkedClassifier(model: tf.LayersModel, spec: ClassifierSpec, from: string): Classifier {
+  const out = model.outputs[0]?.shape;
+  const inp = model.inputs[0]?.shape;
+  const problem =
+    model.outputs.length !== 1 || out?.length !== 2 || out[1] !== spec.classes.length
+      ? `the network outputs ${JSON.stringify(model.outputs.map((o) => o.shape))} but there are ${spec.classes.length} class names`
+      : inp?.length !== 4 || inp[1] !== spec.inputSize || inp[2] !== spec.inputSize || inp[3] !== 3
+        ? `the network takes inputs ${JSON.stringify(inp)} but the preprocessing crops ${spec.inputSize}×${spec.inputSize} RGB`
+        : null;
+  if (problem) {
+    model.dispose();
+    throw new Error(`The model in ${from} cannot classify: ${problem}.`);
+  }
+  return { model, spec };
 }
 
 /** A key that changes when the weights at a location change (a run writes a new checkpoint each epoch). */

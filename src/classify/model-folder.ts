@@ -2,32 +2,38 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { ApiError } from '../api/errors.js';
 import type { ClassifierSpec } from './spec.js';
 
 /** Files every exported model folder has besides its weight shards. */
 export const MODEL_FILE = 'model.json';
 export const LABELS_FILE = 'labels.json';
 export const PREPROCESSING_FILE = 'preprocessing.json';
+/** Files an export may also hold that an import copies when present. */
+export const EXTRA_FILES = ['convnet-layers.js', 'predict.mjs', 'package.json', 'README.md'];
 
 /** Bytes per weight shard, as tfjs' own converter writes them. */
 const SHARD_BYTES = 4 * 1024 * 1024;
 
-const Triple = z.tuple([z.number(), z.number(), z.number()]);
+/** Largest network input side a model folder may ask for (training allows 16–512 px). */
+export const MAX_INPUT_SIZE = 512;
+/** Largest side images may be decoded to before the crop: classify holds batches of these in memory. */
+export const MAX_RESIZE_SIZE = 1024;
+
+const Triple = z.tuple([z.number().finite(), z.number().finite(), z.number().finite()]);
 
 /** preprocessing.json: how an image becomes the network's input, as data a browser or Node script can follow. */
 export const PreprocessingFile = z.object({
   format: z.literal('convnet-studio-preprocessing'),
   version: z.literal(1),
-  inputSize: z.number().int().positive(),
-  resizeSize: z.number().int().positive(),
+  inputSize: z.number().int().min(8).max(MAX_INPUT_SIZE),
+  resizeSize: z.number().int().min(8).max(MAX_RESIZE_SIZE),
   resize: z.string(),
   crop: z.string(),
   channelOrder: z.literal('RGB'),
   layout: z.literal('NHWC'),
   pixelRange: z.tuple([z.literal(0), z.literal(255)]),
   mean: Triple,
-  std: Triple,
+  std: z.tuple([z.number().finite().positive(), z.number().finite().positive(), z.number().finite().positive()]),
   formula: z.string(),
   tenCrop: z.string(),
   output: z.string(),
@@ -71,87 +77,6 @@ export function specFromFiles(labels: string[], pre: PreprocessingFile): Classif
     norm: unitStd ? { mean: pre.mean } : { mean: pre.mean, std: pre.std },
     arch: pre.source.arch,
     runId: pre.source.runId,
-  };
-}
-
-function readJson(dir: string, file: string): unknown {
-  const full = path.join(dir, file);
-  let text: string;
-  try {
-    text = fs.readFileSync(full, 'utf8');
-  } catch {
-    throw new ApiError('bad_request', `${dir} is not a ConvNet Studio model folder: ${file} is missing.`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new ApiError('bad_request', `${full} is not valid JSON: ${(err as Error).message}`);
-  }
-}
-
-/** A model folder's files, checked without loading the network: manifest, shard sizes, labels against the output layer. */
-export interface ModelFolder {
-  spec: ClassifierSpec;
-  modelJson: tf.io.ModelJSON;
-  /** Weight shard file names, in manifest order. */
-  shards: string[];
-  sizeBytes: number;
-}
-
-/** Reads and checks a model folder; throws bad_request with the reason when it is not a usable export. */
-export function inspectModelFolder(dir: string): ModelFolder {
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-    throw new ApiError('not_found', `No folder at ${dir}.`);
-  }
-  const modelJson = readJson(dir, MODEL_FILE) as tf.io.ModelJSON;
-  if (!modelJson || typeof modelJson !== 'object' || !modelJson.modelTopology || !Array.isArray(modelJson.weightsManifest)) {
-    throw new ApiError('bad_request', `${path.join(dir, MODEL_FILE)} is not a TensorFlow.js layers model.`);
-  }
-  const labels = z.array(z.string()).min(2).safeParse(readJson(dir, LABELS_FILE));
-  if (!labels.success) {
-    throw new ApiError('bad_request', `${path.join(dir, LABELS_FILE)} must be an array of at least 2 class names.`);
-  }
-  const pre = PreprocessingFile.safeParse(readJson(dir, PREPROCESSING_FILE));
-  if (!pre.success) {
-    throw new ApiError('bad_request', `${path.join(dir, PREPROCESSING_FILE)} is not ConvNet Studio preprocessing: ${pre.error.issues[0]?.message ?? 'invalid'}.`);
-  }
-  const shards = modelJson.weightsManifest.flatMap((g) => g.paths);
-  let sizeBytes = 0;
-  for (const shard of shards) {
-    if (shard.includes('/') || shard.includes('\\') || shard.startsWith('.')) {
-      throw new ApiError('bad_request', `Weight file "${shard}" must lie in the model folder itself.`);
-    }
-    const file = path.join(dir, shard);
-    if (!fs.existsSync(file)) {
-      throw new ApiError('bad_request', `Weight file ${shard} named in model.json is missing from ${dir}.`);
-    }
-    sizeBytes += fs.statSync(file).size;
-  }
-  const expected = modelJson.weightsManifest.flatMap((g) => g.weights).reduce((a, w) => a + w.shape.reduce((x, y) => x * y, 1) * 4, 0);
-  if (expected !== sizeBytes) {
-    throw new ApiError('bad_request', `The weight files hold ${sizeBytes} bytes; model.json describes ${expected}. The folder is incomplete or damaged.`);
-  }
-  const units = outputUnits(modelJson.modelTopology);
-  if (units !== null && units !== labels.data.length) {
-    throw new ApiError('bad_request', `labels.json names ${labels.data.length} classes but the network outputs ${units}.`);
-  }
-  return { spec: specFromFiles(labels.data, pre.data), modelJson, shards, sizeBytes };
-}
-
-/** Units of the last Dense layer of a layers-model topology, or null when none is found. */
-function outputUnits(topology: unknown): number | null {
-  const config = (topology as { model_config?: { config?: { layers?: Array<{ class_name: string; config: { units?: number } }> } } })?.model_config?.config;
-  const dense = config?.layers?.filter((l) => l.class_name === 'Dense') ?? [];
-  return dense.at(-1)?.config.units ?? null;
-}
-
-/** The model of a checked folder as tfjs artifacts (weights concatenated in manifest order). */
-export function readModelArtifacts(dir: string, folder: ModelFolder): tf.io.ModelArtifacts {
-  const weights = Buffer.concat(folder.shards.map((s) => fs.readFileSync(path.join(dir, s))));
-  return {
-    modelTopology: folder.modelJson.modelTopology,
-    weightSpecs: folder.modelJson.weightsManifest.flatMap((g) => g.weights),
-    weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
   };
 }
 

@@ -1,10 +1,12 @@
 import fs from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type { ModelSummary } from '../api/classify.js';
 import { ApiError } from '../api/errors.js';
 import type { Library } from '../library/open.js';
-import { inspectModelFolder } from './model-folder.js';
+import { inspectModelFolder } from './model-folder-check.js';
+import { copyRegularFile, NotRegularFile } from './regular-file.js';
 
 interface ModelRow {
   id: number;
@@ -52,40 +54,75 @@ export function getModel(library: Pick<Library, 'dir' | 'db'>, id: number): Mode
   return summaryOf(library, row);
 }
 
+/** Prefix of the folders imports copy into before they are complete: `models/.import-<pid>-<random>`. */
+const IMPORT_PREFIX = '.import-';
+
+/** Removes the copying folders of imports whose process is gone (killed mid-copy); others' live imports are left alone. */
+function sweepAbandonedImports(root: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(root).filter((n) => n.startsWith(IMPORT_PREFIX));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(name.slice(IMPORT_PREFIX.length).split('-')[0]);
+    let alive = pid === process.pid;
+    if (!alive && Number.isInteger(pid) && pid > 0) {
+      try {
+        process.kill(pid, 0);
+        alive = true;
+      } catch (err) {
+        alive = (err as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    }
+    if (!alive) {
+      fs.rmSync(path.join(root, name), { recursive: true, force: true });
+    }
+  }
+}
+
 /**
- * Checks an exported folder and copies the files it names into `models/<id>/` (through a temporary folder,
- * so a failed copy leaves neither row nor folder). The source folder is only read.
+ * Checks an exported folder completely (model-folder-check.ts), copies the files it names into a temporary folder
+ * without blocking the event loop, and only then inserts the row and renames the folder to `models/<id>/` in one
+ * transaction: a refused or failed import leaves neither row nor folder. The source folder is only read.
  */
-export function importModel(library: Pick<Library, 'dir' | 'db'>, sourceDir: string, name?: string): ModelSummary {
+export async function importModel(library: Pick<Library, 'dir' | 'db'>, sourceDir: string, name?: string): Promise<ModelSummary> {
   const dir = path.resolve(sourceDir);
   const folder = inspectModelFolder(dir);
-  const files = ['model.json', 'labels.json', 'preprocessing.json', ...folder.shards];
-  const extras = ['convnet-layers.js', 'predict.mjs', 'package.json', 'README.md'].filter((f) => fs.existsSync(path.join(dir, f)));
-  const db: Database = library.db;
-  const id = Number(
-    db
-      .prepare(
-        `INSERT INTO models (name, arch, classes, input_size, source_dir, source_run_id, size_bytes, imported_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(name ?? path.basename(dir), folder.spec.arch, JSON.stringify(folder.spec.classes), folder.spec.inputSize, dir, folder.spec.runId, folder.sizeBytes, Date.now())
-      .lastInsertRowid,
-  );
-  const target = modelDir(library, id);
-  const tmp = `${target}.tmp-${process.pid}`;
+  const root = path.join(library.dir, 'models');
+  await mkdir(root, { recursive: true });
+  sweepAbandonedImports(root);
+  const tmp = await mkdtemp(path.join(root, `${IMPORT_PREFIX}${process.pid}-`));
   try {
-    fs.mkdirSync(tmp, { recursive: true });
-    for (const f of [...files, ...extras]) {
-      fs.copyFileSync(path.join(dir, f), path.join(tmp, f));
+    for (const f of folder.files) {
+      try {
+        await copyRegularFile(path.join(dir, f.name), path.join(tmp, f.name), f.size);
+      } catch (err) {
+        throw err instanceof NotRegularFile ? new ApiError('bad_request', `${path.join(dir, f.name)} is ${err.message}; nothing was imported.`) : err;
+      }
     }
-    fs.rmSync(target, { recursive: true, force: true });
-    fs.renameSync(tmp, target);
+    const db: Database = library.db;
+    const id = db.transaction(() => {
+      const inserted = Number(
+        db
+          .prepare(
+            `INSERT INTO models (name, arch, classes, input_size, source_dir, source_run_id, size_bytes, imported_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(name ?? path.basename(dir), folder.spec.arch, JSON.stringify(folder.spec.classes), folder.spec.inputSize, dir, folder.spec.runId, folder.sizeBytes, Date.now())
+          .lastInsertRowid,
+      );
+      const target = modelDir(library, inserted);
+      fs.rmSync(target, { recursive: true, force: true }); // a folder left by a crash between rename and commit
+      fs.renameSync(tmp, target);
+      return inserted;
+    })();
+    return getModel(library, id);
   } catch (err) {
-    fs.rmSync(tmp, { recursive: true, force: true });
-    db.prepare('DELETE FROM models WHERE id = ?').run(id);
-    throw new ApiError('unavailable', `Could not copy the model into the library: ${(err as Error).message}`);
+    await rm(tmp, { recursive: true, force: true });
+    throw err instanceof ApiError ? err : new ApiError('unavailable', `Could not copy the model into the library: ${(err as Error).message}`);
   }
-  return getModel(library, id);
 }
 
 /** Removes an imported model's row and folder; false when it did not exist. */

@@ -69,6 +69,10 @@ export async function predictProbabilities(classifier: Classifier, x: Float32Arr
     // The whole batch in one pass of plain ops on the model's weights (fused conv + bias + ReLU), without
     // predict's per-layer bookkeeping and its split into batches of 32.
     const p = modelForward(classifier.model)(tf.tensor4d(x, [images * views, n, n, 3]), false) as tf.Tensor2D;
+    if (p.shape.length !== 2 || p.shape[0] !== images * views || p.shape[1] !== classes) {
+      // Rows sliced at a stride other than the network's own would hand each image another image's scores.
+      throw new Error(`The network answered ${JSON.stringify(p.shape)} for ${images * views} views of ${classes} classes; refusing to guess which scores belong to which image.`);
+    }
     return views > 1 ? p.reshape([images, views, classes]).mean(1) : p;
   });
   try {

@@ -1,17 +1,23 @@
 import type { ClassifiedImage, ClassifyError, ClassifyJob } from '../api/classify.js';
+import { csvField } from './csv-field.js';
+
+export { csvField };
 
 /** The CSV header of classification results. */
 export const CSV_HEADER = 'path,top1,confidence,top5,error';
 
-/** Quotes a CSV field when it holds a comma, quote or line break (RFC 4180). */
-export function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+/** A label inside the top-k field: `\` and `|` escaped with `\`, so splitting at unescaped `|` and the last `:` is exact. */
+export function topkLabel(label: string): string {
+  return label.replace(/[\\|]/g, (c) => `\\${c}`);
 }
 
-/** One CSV row: path, top-1 label, its probability, the top-k as `label:probability` joined by `|`, and an empty error. */
+/**
+ * One CSV row: path, top-1 label, its probability, the top-k as `label:probability` joined by `|` (labels escaped
+ * by topkLabel), and an empty error. Text fields go through csvField (quoted, formulas neutralised).
+ */
 export function csvRow(item: ClassifiedImage): string {
   const first = item.predictions[0];
-  const topk = item.predictions.map((p) => `${p.label}:${p.probability.toFixed(6)}`).join('|');
+  const topk = item.predictions.map((p) => `${topkLabel(p.label)}:${p.probability.toFixed(6)}`).join('|');
   return [csvField(item.path), csvField(first?.label ?? ''), first ? first.probability.toFixed(6) : '', csvField(topk), ''].join(',');
 }
 

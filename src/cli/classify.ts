@@ -28,7 +28,7 @@ function human(entry: ClassifiedImage | ClassifyError): string {
 /**
  * `convnet classify`: top-k classes of image files and folders. `--json` prints one object per image and line
  * (`{"path","predictions":[{"label","probability"}]}` or `{"path","error"}`) as results arrive; `--csv` prints
- * `path,top1,confidence,top5,error` rows. Files that cannot be classified are listed with their reason; the
+ * `path,top1,confidence,top5,error` rows (results-format.ts: formula-like cells start with `'`, top-5 labels escape `\` and `|`). Files that cannot be classified are listed with their reason; the
  * exit code is 0 when the job ran to its end (whatever the bad files), 1 when it failed.
  */
 export const classifyCommand: Command = {

@@ -4,7 +4,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { assembleBatch, type AssemblyConfig, type RecordReader } from '../../../src/images/batch-assembly.js';
 import { Rng } from '../../../src/images/prng.js';
 import { expandPaths } from '../../../src/classify/expand.js';
-import { classifyViews, inputBatch, topPredictions } from '../../../src/classify/pipeline.js';
+import * as tf from '@tensorflow/tfjs';
+import { checkedClassifier } from '../../../src/classify/load.js';
+import { classifyViews, inputBatch, predictProbabilities, topPredictions } from '../../../src/classify/pipeline.js';
 import type { ClassifierSpec } from '../../../src/classify/spec.js';
 import { tempDir } from '../../helpers/temp.js';
 import { tinyPng } from '../../helpers/library-folder.js';
@@ -33,6 +35,26 @@ describe('classification input', () => {
   it('ranks classes by probability, lower index first on ties, at most as many as there are classes', () => {
     expect(topPredictions([0.2, 0.5, 0.3], spec.classes, 2)).toEqual([{ label: 'b', probability: 0.5 }, { label: 'c', probability: 0.3 }]);
     expect(topPredictions([0.4, 0.2, 0.4], spec.classes, 5).map((p) => p.label)).toEqual(['a', 'c', 'b']);
+  });
+});
+
+describe('a network whose outputs are not one per class', () => {
+  /** 8×8 RGB → 4 softmax outputs: one more than spec.classes. */
+  const fourOutputs = (): tf.LayersModel =>
+    tf.sequential({ layers: [tf.layers.flatten({ inputShape: [8, 8, 3] }), tf.layers.dense({ units: 4, activation: 'softmax' })] });
+
+  it('is refused when loaded, with the counts', () => {
+    expect(() => checkedClassifier(fourOutputs(), spec, '/models/x')).toThrow(
+      'The model in /models/x cannot classify: the network outputs [[null,4]] but there are 3 class names.',
+    );
+    expect(() => checkedClassifier(fourOutputs(), { ...spec, classes: ['a', 'b', 'c', 'd'], inputSize: 16 }, '/models/x')).toThrow(/takes inputs \[null,8,8,3\] but the preprocessing crops 16×16/);
+  });
+
+  it('makes predictProbabilities fail instead of slicing 3 images at the wrong stride', async () => {
+    const model = fourOutputs();
+    const x = inputBatch(spec, [...records(), records()[0]!], classifyViews(spec, false));
+    await expect(predictProbabilities({ model, spec }, x, 3, 1)).rejects.toThrow(/answered \[3,4\] for 3 views of 3 classes/);
+    model.dispose();
   });
 });
 
