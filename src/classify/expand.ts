@@ -39,6 +39,7 @@ export async function expandPaths(paths: readonly string[], maxEntries = MAX_ENT
   let listed = 0;
   let stopped = false;
   let root = '';
+  const deferred: Array<() => Promise<void>> = [];
   const walk = async (dir: string, real: string, depth: number): Promise<void> => {
     visited.set(real, dir);
     if (depth > MAX_DEPTH) {
@@ -87,6 +88,15 @@ export async function expandPaths(paths: readonly string[], maxEntries = MAX_ENT
           );
         } else if (linked && !isInside(target, root)) {
           fail({ path: full, kind: 'link', reason: `symbolic link to a folder outside the chosen folder (${target}): not followed` });
+        } else if (linked) {
+          // Followed after the rest, so that a folder reached both ways is listed by its own path.
+          deferred.push(async () => {
+            if (visited.has(target)) {
+              fail({ path: full, kind: 'link', reason: `symbolic link to a folder walked already (${visited.get(target)!}): not followed` });
+            } else {
+              await walk(full, target, depth + 1);
+            }
+          });
         } else {
           await walk(full, target, depth + 1);
         }
@@ -114,6 +124,9 @@ export async function expandPaths(paths: readonly string[], maxEntries = MAX_ENT
         if (visited.has(root)) {continue;}
         stopped = false;
         await walk(given, root, 0);
+        while (deferred.length > 0) {
+          await deferred.shift()!();
+        }
       } else {
         add(given);
       }

@@ -64,6 +64,8 @@ class Scan {
   private readonly visited = new Map<string, string>();
   /** The real path of the folder being imported: links to folders outside it are not followed. */
   private rootReal = '';
+  /** Walks through links to folders inside the imported one, done after the rest. */
+  private deferred: Array<() => Promise<void>> = [];
   private listed = 0;
   /** Why scanning stopped early (the entry cap), or null. */
   stopped: string | null = null;
@@ -122,8 +124,7 @@ class Scan {
       for (const entry of [...entries].sort((a, b) => rank(a) - rank(b))) {
         const split = entry.type === 'dir' ? normaliseSplit(entry.name) : null;
         if (split && splitDirs.includes(entry)) {
-          if (!this.enter(entry, new Set([real]))) {continue;}
-          await this.classFolders(entry.path, root, split, new Set([real, entry.real!]));
+          await this.enter(entry, new Set([real]), () => this.classFolders(entry.path, root, split, new Set([real, entry.real!])));
         } else {
           this.outsideClass(entry, 'beside the train/val/test folders, not inside one');
         }
@@ -133,6 +134,10 @@ class Scan {
     } else {
       await this.classFolders(root, root, null, new Set([real]), entries);
     }
+    // Links to folders inside come last: a folder reached both ways is imported by its own path (and class).
+    while (this.deferred.length > 0) {
+      await this.deferred.shift()!();
+    }
   }
 
   private async classFolders(dir: string, root: string, split: SplitName | null, ancestors: Set<string>, listed?: Entry[]): Promise<void> {
@@ -140,8 +145,7 @@ class Scan {
     if (!entries) {return;}
     for (const entry of entries) {
       if (entry.type === 'dir') {
-        if (!this.enter(entry, ancestors)) {continue;}
-        await this.walk(entry.path, { root, className: entry.name, split, fromList: false }, new Set([...ancestors, entry.real!]), 1);
+        await this.enter(entry, ancestors, () => this.walk(entry.path, { root, className: entry.name, split, fromList: false }, new Set([...ancestors, entry.real!]), 1));
       } else {
         this.outsideClass(entry, 'not inside a class folder');
       }
@@ -159,9 +163,7 @@ class Scan {
     if (!entries) {return;}
     for (const entry of entries) {
       if (entry.type === 'dir') {
-        if (this.enter(entry, ancestors)) {
-          await this.walk(entry.path, place, new Set([...ancestors, entry.real!]), depth + 1);
-        }
+        await this.enter(entry, ancestors, () => this.walk(entry.path, place, new Set([...ancestors, entry.real!]), depth + 1));
       } else {
         this.file(entry.path, entry.stats!, place);
       }
@@ -169,18 +171,26 @@ class Scan {
   }
 
   /**
-   * Whether to walk into a folder: not when it contains itself (a loop), when it is a link out of the imported
-   * folder (/proc/self/root is /), or when it was walked already by another path; each of those is listed.
+   * Walks into a folder with `walk`, unless it contains itself (a loop), is a link out of the imported folder
+   * (/proc/self/root is /), or was walked already by another path; each of those is listed. A link to a folder
+   * inside is followed after everything else, so that the folder's own path comes first.
    */
-  private enter(entry: Entry, ancestors: ReadonlySet<string>): boolean {
+  private async enter(entry: Entry, ancestors: ReadonlySet<string>, walk: () => Promise<void>): Promise<void> {
     if (ancestors.has(entry.real!)) {
       this.skip(entry.path, { kind: 'symlink-loop', reason: 'symbolic link loop: points back to a folder that contains it' });
-      return false;
-    }
-    if (entry.linked && !isInside(entry.real!, this.rootReal)) {
+    } else if (entry.linked && !isInside(entry.real!, this.rootReal)) {
       this.skip(entry.path, { kind: 'link', reason: `symbolic link to a folder outside the imported folder (${entry.real!}): not followed` });
-      return false;
+    } else if (entry.linked) {
+      this.deferred.push(async () => {
+        if (this.claim(entry)) {await walk();}
+      });
+    } else if (this.claim(entry)) {
+      await walk();
     }
+  }
+
+  /** Marks a folder walked; false (and listed) when it was already. */
+  private claim(entry: Entry): boolean {
     const seen = this.visited.get(entry.id!);
     if (seen !== undefined) {
       const reason = entry.linked ? `symbolic link to a folder imported already (${seen}): not followed` : `folder imported already (${seen}): not read twice`;

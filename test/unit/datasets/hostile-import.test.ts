@@ -47,6 +47,8 @@ async function awkwardFolder(name: string): Promise<{ root: string; outside: str
   fs.symlinkSync('/dev/null', at('a', 'null.png'));
   fs.symlinkSync(path.join(outside, 'far'), at('a', 'elsewhere'));
   fs.symlinkSync(path.join('..', 'a'), at('b', 'twin'));
+  // A link that sorts before the folder it points to: the folder is still imported by its own path and class.
+  fs.symlinkSync('b', at('a0'));
   fs.symlinkSync('no-such-file.png', at('b', 'broken.png'));
   fs.mkdirSync(at('b', 'loop'));
   fs.symlinkSync(path.join('..', 'loop'), at('b', 'loop', 'again'));
@@ -73,6 +75,7 @@ describe('importing a folder with pipes, sockets, device links, loops and links 
     expect(reasonOf(skipped, at('a', 'null.png'))).toBe('symbolic link to a device (/dev/null), not a regular file: left out');
     expect(reasonOf(skipped, at('a', 'elsewhere'))).toBe(`symbolic link to a folder outside the imported folder (${fs.realpathSync(path.join(outside, 'far'))}): not followed`);
     expect(reasonOf(skipped, at('b', 'twin'))).toBe(`symbolic link to a folder imported already (${at('a')}): not followed`);
+    expect(reasonOf(skipped, at('a0'))).toBe(`symbolic link to a folder imported already (${at('b')}): not followed`);
     expect(reasonOf(skipped, at('b', 'broken.png'))).toBe('broken symbolic link');
     expect(reasonOf(skipped, at('b', 'loop', 'again'))).toMatch(/^symbolic link loop: points back to a folder that contains it/);
     expect(skipped.find((s) => s.path.startsWith(at('b', 'deep')))?.reason).toBe('folder nested deeper than 64 levels');
@@ -203,6 +206,7 @@ describe('classify: expanding chosen folders', () => {
     expect(reason(at('a', 'null.png'))).toBe('symbolic link to a device (/dev/null), not a regular file: left out');
     expect(reason(at('a', 'elsewhere'))).toBe(`symbolic link to a folder outside the chosen folder (${fs.realpathSync(path.join(outside, 'far'))}): not followed`);
     expect(reason(at('b', 'twin'))).toMatch(/^symbolic link to a folder/);
+    expect(reason(at('a0'))).toBe(`symbolic link to a folder walked already (${at('b')}): not followed`);
     expect(errors.find((e) => e.path === at('a', 'pipe.jpg'))?.kind).toBe('special-file');
   });
 
