@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expandPaths } from '../../../src/classify/expand.js';
+import { runCli } from '../../../src/cli/index.js';
 import { probeImage } from '../../../src/datasets/probe.js';
 import { scanSources } from '../../../src/datasets/scan.js';
 import { openStudio, type Studio } from '../../../src/studio.js';
@@ -83,6 +84,17 @@ describe('importing a folder with pipes, sockets, device links, loops and links 
     const kinds = await studio.call('datasets.skipped', { id: done.result!.dataset.id, limit: 100 });
     expect(kinds.find((s) => s.path === at('a', 'pipe.jpg'))?.kind).toBe('special-file');
     expect(kinds.find((s) => s.path === at('a', 'elsewhere'))?.kind).toBe('link');
+  });
+
+  it('convnet import prints each odd entry with its reason', async () => {
+    const { root, at } = await awkwardFolder('odd-cli');
+    const io = { stdout: '', stderr: '', isTTY: false, env: {}, out: (t: string) => void (io.stdout += t), err: (t: string) => void (io.stderr += t) };
+    expect(await runCli(['import', root, '--library', path.join(tmp.dir, 'cli-lib')], io)).toBe(0);
+    const lines = io.stdout.split('\n');
+    expect(lines[0]).toMatch(/^Imported "odd-cli" \(dataset \d+\): 8 images in 2 classes/);
+    expect(lines).toContain(`  ${at('a', 'pipe.jpg')}: named pipe (FIFO), not a regular file: left out`);
+    expect(lines).toContain(`  ${at('a', 'live.sock')}: socket, not a regular file: left out`);
+    expect(lines).toContain(`  ${at('a', 'null.png')}: symbolic link to a device (/dev/null), not a regular file: left out`);
   });
 
   it('names a FIFO given directly, or listed by a CSV, as what it is (and never opens it)', async () => {
