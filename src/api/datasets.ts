@@ -95,6 +95,10 @@ export const SkipKind = z.enum([
   'duplicate',
   'no-class',
   'csv',
+  /** A named pipe, socket or device (or a link to one): never opened. */
+  'special-file',
+  /** A symbolic link to a folder outside the imported folder, or to one imported already: not followed. */
+  'link',
 ]);
 export type SkipKind = z.infer<typeof SkipKind>;
 

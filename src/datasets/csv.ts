@@ -1,11 +1,25 @@
 import type { SplitName } from '../api/datasets.js';
 
-/** Splits delimited text into rows of fields (RFC 4180 quoting: "a,b", "say ""hi"""), with 1-based line numbers. */
-export function parseDelimited(text: string, delimiter: string): Array<{ line: number; fields: string[] }> {
-  const rows: Array<{ line: number; fields: string[] }> = [];
+/** One row of delimited text: its fields, or why it could not be read. */
+export interface DelimitedRow {
+  line: number;
+  fields: string[];
+  /** Set when the row is unreadable (an unterminated quote); `fields` is then empty. */
+  error?: string;
+}
+
+/**
+ * Splits delimited text into rows of fields (RFC 4180 quoting: "a,b", "say ""hi"""), with 1-based line numbers.
+ * A quote never closed is reported on its row, and reading goes on at the next line (instead of the rest of
+ * the file becoming one field).
+ */
+export function parseDelimited(text: string, delimiter: string): DelimitedRow[] {
+  const rows: DelimitedRow[] = [];
   let fields: string[] = [];
   let field = '';
   let quoted = false;
+  let quoteAt = 0;
+  let quoteLine = 1;
   let line = 1;
   let rowLine = 1;
   const endRow = (): void => {
@@ -17,7 +31,21 @@ export function parseDelimited(text: string, delimiter: string): Array<{ line: n
     field = '';
   };
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  for (let i = 0; i < body.length; i++) {
+  for (let i = 0; i <= body.length; i++) {
+    if (i === body.length) {
+      if (!quoted) {break;}
+      // Unterminated: the row is reported, and reading restarts on the line after the opening quote.
+      rows.push({ line: rowLine, fields: [], error: 'unterminated quote (a field opened with " is never closed); the line is not read' });
+      const next = body.slice(quoteAt).search(/\r\n?|\n/);
+      fields = [];
+      field = '';
+      quoted = false;
+      line = quoteLine + 1;
+      rowLine = line;
+      if (next < 0) {return rows;}
+      i = quoteAt + next + (body.startsWith('\r\n', quoteAt + next) ? 1 : 0);
+      continue;
+    }
     const c = body[i]!;
     if (quoted) {
       if (c === '"' && body[i + 1] === '"') {
@@ -31,6 +59,8 @@ export function parseDelimited(text: string, delimiter: string): Array<{ line: n
       }
     } else if (c === '"' && field === '') {
       quoted = true;
+      quoteAt = i;
+      quoteLine = line;
     } else if (c === delimiter) {
       fields.push(field);
       field = '';
@@ -78,14 +108,14 @@ export type LabelRow =
 
 /** Reads a `path,label[,split]` CSV (or TSV) with or without a header row. */
 export function parseLabelsFile(text: string, delimiter: string): LabelRow[] {
-  const rows = parseDelimited(text, delimiter).filter((r) => !r.fields[0]!.trimStart().startsWith('#'));
+  const rows = parseDelimited(text, delimiter).filter((r) => r.error !== undefined || !r.fields[0]!.trimStart().startsWith('#'));
   if (rows.length === 0) {
     return [];
   }
   let pathCol = 0;
   let labelCol = 1;
   let splitCol = 2;
-  const first = rows[0]!.fields.map((f) => f.trim().toLowerCase());
+  const first = (rows[0]!.error ? [] : rows[0]!.fields).map((f) => f.trim().toLowerCase());
   const header = first.some((f) => PATH_NAMES.has(f)) && first.some((f) => LABEL_NAMES.has(f));
   if (header) {
     rows.shift();
@@ -93,7 +123,10 @@ export function parseLabelsFile(text: string, delimiter: string): LabelRow[] {
     labelCol = first.findIndex((f) => LABEL_NAMES.has(f));
     splitCol = first.findIndex((f) => SPLIT_NAMES.has(f));
   }
-  return rows.map(({ line, fields }): LabelRow => {
+  return rows.map(({ line, fields, error }): LabelRow => {
+    if (error !== undefined) {
+      return { ok: false, line, path: null, reason: `line ${line}: ${error}` };
+    }
     const path = fields[pathCol]?.trim() ?? '';
     const label = fields[labelCol]?.trim() ?? '';
     if (path === '') {

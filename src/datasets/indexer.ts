@@ -45,9 +45,6 @@ async function importWith(pool: ProbePool, db: Database, jobId: string, request:
   const existing = writer.loadImages();
   const oldSkips = writer.loadSkips();
   const keptByHash = new Map<string, string>();
-  for (const [path, image] of existing) {
-    if (image.status === 'ok') {keptByHash.set(image.sha256, path);}
-  }
 
   const counts = { seen: 0, total: null as number | null, indexed: 0, skipped: 0, duplicates: 0, hashed: 0, processed: 0, toProbe: 0 };
   let phase: ImportProgress['phase'] = 'scanning';
@@ -70,7 +67,7 @@ async function importWith(pool: ProbePool, db: Database, jobId: string, request:
   report(true);
 
   // 1. Scan.
-  const { candidates, skips: scanSkips } = await scanSources(request.paths, {
+  const { candidates, skips: scanSkips, stopped } = await scanSources(request.paths, {
     onFound(count, path) {
       counts.seen = count;
       currentPath = path;
@@ -78,6 +75,19 @@ async function importWith(pool: ProbePool, db: Database, jobId: string, request:
     },
     cancelled: hooks.cancelled,
   });
+  if (stopped) {
+    // Nothing is written: a partial scan would mark the files it did not reach as missing.
+    if (created) {db.prepare('DELETE FROM datasets WHERE id = ?').run(datasetId);}
+    else {db.prepare(`UPDATE datasets SET state = 'incomplete', updated_at = ? WHERE id = ?`).run(Date.now(), datasetId);}
+    journal(db, 'import', `import of ${request.paths.join(', ')} stopped: ${stopped}`);
+    return { jobId, datasetId: created ? null : datasetId, result: null, error: { code: 'bad_request', message: stopped } };
+  }
+  // Originals are the images still there unchanged; a file gone or changed since is no one's original any more.
+  const found = new Map(candidates.map((c) => [c.path, c]));
+  for (const [path, image] of existing) {
+    const now = found.get(path);
+    if (image.status === 'ok' && now && now.size === image.size && now.mtimeMs === image.mtimeMs) {keptByHash.set(image.sha256, path);}
+  }
   counts.total = candidates.length + scanSkips.length;
   counts.skipped = scanSkips.length;
   counts.toProbe = candidates.length;
@@ -223,7 +233,9 @@ async function importWith(pool: ProbePool, db: Database, jobId: string, request:
     const skipped = importResult(db, datasetId).skipped;
     db.prepare('DELETE FROM datasets WHERE id = ?').run(datasetId);
     const message =
-      counts.total === 0 ? 'Nothing to import: no image files were found.' : `Nothing could be imported: all ${skipped.length} files were skipped.`;
+      counts.total === 0
+        ? 'Nothing to import: no image files were found.'
+        : `Nothing could be imported: ${skipped.length === 1 ? 'the one file found was skipped' : `all ${skipped.length} files were skipped`}.`;
     return { jobId, datasetId: null, result: null, error: { code: 'bad_request', message, skipped } };
   }
   journal(db, 'import', `dataset ${datasetId} "${row.name}": ${summary}`);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readFile, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFile, readSync } from 'node:fs';
 import type { Metadata } from 'sharp';
 import type { SkipKind } from '../api/datasets.js';
 
@@ -75,6 +75,8 @@ export function describeReadError(err: unknown): ProbeFailure {
       return { ok: false, kind: 'symlink-loop', reason: 'symbolic link loop' };
     case 'ENAMETOOLONG':
       return { ok: false, kind: 'bad-name', reason: 'path too long for this system' };
+    case 'ENOTREG':
+      return { ok: false, kind: 'special-file', reason: 'not a regular file any more (a pipe, socket or device took its place after the scan): left out' };
     case 'EISDIR':
       return { ok: false, kind: 'unreadable', reason: 'unreadable: is a folder' };
     default:
@@ -97,7 +99,7 @@ const SCRATCH_MAX = 64 * 1024 ** 2;
  * (copy it before anything asynchronous keeps it).
  */
 export function readIntoScratch(path: string, expected: number): Buffer {
-  const fd = openSync(path, 'r');
+  const fd = openRegular(path);
   try {
     // One byte more than expected tells a file that grew since the scan; then its real size is read.
     let size = expected + 1;
@@ -129,9 +131,34 @@ function sizeFailure(size: number): ProbeFailure | null {
   return null;
 }
 
+/**
+ * Opens a file to read without waiting on a pipe or device (one can take a file's place between the scan and
+ * the read; opening a FIFO blocks until a writer comes), failing with code ENOTREG for anything but a regular file.
+ */
+function openRegular(path: string): number {
+  const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw Object.assign(new Error(`${path} is not a regular file`), { code: 'ENOTREG' });
+  }
+  return fd;
+}
+
 /** Reads a whole file (callback readFile: fewer thread-pool round trips than fs/promises' chunked read). */
 function readWhole(path: string): Promise<Buffer> {
-  return new Promise((resolve, reject) => readFile(path, (err, data) => (err ? reject(err) : resolve(data))));
+  return new Promise((resolve, reject) => {
+    let fd: number;
+    try {
+      fd = openRegular(path);
+    } catch (err) {
+      reject(err as Error);
+      return;
+    }
+    readFile(fd, (err, data) => {
+      closeSync(fd);
+      if (err) {reject(err);} else {resolve(data);}
+    });
+  });
 }
 
 /**

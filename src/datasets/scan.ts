@@ -1,9 +1,10 @@
 import type { Dirent, Stats } from 'node:fs';
-import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { SkipKind, SplitName } from '../api/datasets.js';
 import { normaliseSplit, parseLabelsFile } from './csv.js';
 import { describeReadError, IMAGE_EXTENSIONS } from './probe.js';
+import { isInside, specialEntryReason } from './special-entries.js';
 
 /** A file the indexer will look at, with the class and split its place in the source gives it. */
 export interface Candidate {
@@ -32,6 +33,8 @@ export interface ScanHooks {
 }
 
 const MAX_DEPTH = 64;
+/** Files and folders one import may list: a last line of defence against endless trees (/proc, a mounted network share gone wild). */
+export const MAX_ENTRIES = 2_000_000;
 const IGNORED_NAMES = new Set(['thumbs.db', 'desktop.ini', '__macosx']);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -40,20 +43,37 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * File-system calls are synchronous: the import runs on its own thread, and one stat per file through the
  * thread pool costs more than the stat itself (2,000 files: ~10 ms blocking against ~150 ms awaited).
  */
-export async function scanSources(paths: readonly string[], hooks: ScanHooks): Promise<{ candidates: Candidate[]; skips: ScanSkip[] }> {
-  const scan = new Scan(hooks);
+export async function scanSources(
+  paths: readonly string[],
+  hooks: ScanHooks,
+  maxEntries = MAX_ENTRIES,
+): Promise<{ candidates: Candidate[]; skips: ScanSkip[]; stopped: string | null }> {
+  const scan = new Scan(hooks, maxEntries);
   for (const source of paths) {
+    if (scan.stopped) {break;}
     await scan.source(source);
   }
-  return { candidates: scan.candidates, skips: scan.skips };
+  return { candidates: scan.candidates, skips: scan.skips, stopped: scan.stopped };
 }
 
 class Scan {
   readonly candidates: Candidate[] = [];
   readonly skips: ScanSkip[] = [];
   private readonly seenPaths = new Set<string>();
+  /** Folders walked (by device and inode), with the path first seen: a second way into one is not followed. */
+  private readonly visited = new Map<string, string>();
+  /** The real path of the folder being imported: links to folders outside it are not followed. */
+  private rootReal = '';
+  /** Walks through links to folders inside the imported one, done after the rest. */
+  private deferred: Array<() => Promise<void>> = [];
+  private listed = 0;
+  /** Why scanning stopped early (the entry cap), or null. */
+  stopped: string | null = null;
 
-  constructor(private readonly hooks: ScanHooks) {}
+  constructor(
+    private readonly hooks: ScanHooks,
+    private readonly maxEntries: number,
+  ) {}
 
   async source(source: string): Promise<void> {
     let info: Stats;
@@ -64,30 +84,47 @@ class Scan {
       return;
     }
     const ext = path.extname(source).toLowerCase();
-    if (info.isFile() && (ext === '.csv' || ext === '.tsv')) {
+    const special = specialEntryReason(info, source, isLink(source));
+    if (special) {
+      this.skip(source, { kind: 'special-file', reason: special });
+    } else if (info.isFile() && (ext === '.csv' || ext === '.tsv')) {
       await this.labelsFile(source, ext === '.tsv' ? '\t' : ',');
     } else if (info.isFile()) {
       const dir = path.dirname(source);
       this.file(source, info, { root: dir, className: path.basename(dir), split: null, fromList: false });
-    } else if (info.isDirectory()) {
-      await this.folder(source);
     } else {
-      this.skip(source, { kind: 'unreadable', reason: 'not a regular file or folder' });
+      await this.folder(source, info);
     }
   }
 
   /** A folder: train/val/test at the top keeps its splits; otherwise each sub-folder is a class (or the folder itself is one). */
-  private async folder(root: string): Promise<void> {
+  private async folder(root: string, info: Stats): Promise<void> {
+    let real: string;
+    try {
+      real = realpathSync(root);
+    } catch (err) {
+      this.skip(root, describeReadError(err));
+      return;
+    }
+    const seen = this.visited.get(folderId(info));
+    if (seen !== undefined) {
+      this.skip(root, { kind: 'link', reason: `folder imported already (${seen}): not read twice` });
+      return;
+    }
+    this.visited.set(folderId(info), root);
+    this.rootReal = real;
     const entries = await this.entries(root);
     if (!entries) {return;}
     const dirs = entries.filter((e) => e.type === 'dir');
     const splitDirs = dirs.filter((e) => normaliseSplit(e.name) !== null && e.name.toLowerCase() !== 'training' && e.name.toLowerCase() !== 'testing');
-    const real = realpathSync(root);
     if (splitDirs.some((e) => normaliseSplit(e.name) === 'train')) {
-      for (const entry of entries) {
+      // train, then val, then test: of two copies of an image, the one in train is the original.
+      const order = { train: 0, val: 1, test: 2 };
+      const rank = (e: Entry): number => (splitDirs.includes(e) ? order[normaliseSplit(e.name)!] : -1);
+      for (const entry of [...entries].sort((a, b) => rank(a) - rank(b))) {
         const split = entry.type === 'dir' ? normaliseSplit(entry.name) : null;
         if (split && splitDirs.includes(entry)) {
-          await this.classFolders(entry.path, root, split, new Set([real, entry.real!]));
+          await this.enter(entry, new Set([real]), () => this.classFolders(entry.path, root, split, new Set([real, entry.real!])));
         } else {
           this.outsideClass(entry, 'beside the train/val/test folders, not inside one');
         }
@@ -97,6 +134,10 @@ class Scan {
     } else {
       await this.classFolders(root, root, null, new Set([real]), entries);
     }
+    // Links to folders inside come last: a folder reached both ways is imported by its own path (and class).
+    while (this.deferred.length > 0) {
+      await this.deferred.shift()!();
+    }
   }
 
   private async classFolders(dir: string, root: string, split: SplitName | null, ancestors: Set<string>, listed?: Entry[]): Promise<void> {
@@ -104,11 +145,7 @@ class Scan {
     if (!entries) {return;}
     for (const entry of entries) {
       if (entry.type === 'dir') {
-        if (ancestors.has(entry.real!)) {
-          this.skip(entry.path, { kind: 'symlink-loop', reason: 'symbolic link loop: points back to a folder that contains it' });
-          continue;
-        }
-        await this.walk(entry.path, { root, className: entry.name, split, fromList: false }, new Set([...ancestors, entry.real!]), 1);
+        await this.enter(entry, ancestors, () => this.walk(entry.path, { root, className: entry.name, split, fromList: false }, new Set([...ancestors, entry.real!]), 1));
       } else {
         this.outsideClass(entry, 'not inside a class folder');
       }
@@ -117,7 +154,7 @@ class Scan {
 
   /** Everything below a class folder belongs to that class, at any depth. */
   private async walk(dir: string, place: Place, ancestors: Set<string>, depth: number, listed?: Entry[]): Promise<void> {
-    if (this.hooks.cancelled()) {return;}
+    if (this.hooks.cancelled() || this.stopped) {return;}
     if (depth > MAX_DEPTH) {
       this.skip(dir, { kind: 'unreadable', reason: `folder nested deeper than ${MAX_DEPTH} levels` });
       return;
@@ -126,15 +163,42 @@ class Scan {
     if (!entries) {return;}
     for (const entry of entries) {
       if (entry.type === 'dir') {
-        if (ancestors.has(entry.real!)) {
-          this.skip(entry.path, { kind: 'symlink-loop', reason: 'symbolic link loop: points back to a folder that contains it' });
-        } else {
-          await this.walk(entry.path, place, new Set([...ancestors, entry.real!]), depth + 1);
-        }
+        await this.enter(entry, ancestors, () => this.walk(entry.path, place, new Set([...ancestors, entry.real!]), depth + 1));
       } else {
         this.file(entry.path, entry.stats!, place);
       }
     }
+  }
+
+  /**
+   * Walks into a folder with `walk`, unless it contains itself (a loop), is a link out of the imported folder
+   * (/proc/self/root is /), or was walked already by another path; each of those is listed. A link to a folder
+   * inside is followed after everything else, so that the folder's own path comes first.
+   */
+  private async enter(entry: Entry, ancestors: ReadonlySet<string>, walk: () => Promise<void>): Promise<void> {
+    if (ancestors.has(entry.real!)) {
+      this.skip(entry.path, { kind: 'symlink-loop', reason: 'symbolic link loop: points back to a folder that contains it' });
+    } else if (entry.linked && !isInside(entry.real!, this.rootReal)) {
+      this.skip(entry.path, { kind: 'link', reason: `symbolic link to a folder outside the imported folder (${entry.real!}): not followed` });
+    } else if (entry.linked) {
+      this.deferred.push(async () => {
+        if (this.claim(entry)) {await walk();}
+      });
+    } else if (this.claim(entry)) {
+      await walk();
+    }
+  }
+
+  /** Marks a folder walked; false (and listed) when it was already. */
+  private claim(entry: Entry): boolean {
+    const seen = this.visited.get(entry.id!);
+    if (seen !== undefined) {
+      const reason = entry.linked ? `symbolic link to a folder imported already (${seen}): not followed` : `folder imported already (${seen}): not read twice`;
+      this.skip(entry.path, { kind: 'link', reason });
+      return false;
+    }
+    this.visited.set(entry.id!, entry.path);
+    return true;
   }
 
   private file(file: string, info: Stats, place: Place): void {
@@ -177,12 +241,24 @@ class Scan {
     }
     const root = path.dirname(file);
     const name = path.basename(file);
+    const listed = new Map<string, { line: number; label: string; split: SplitName | null }>();
     for (const row of parseLabelsFile(text, delimiter)) {
       if (!row.ok) {
         this.skip(row.path ? path.resolve(root, row.path) : `${file}:${row.line}`, { kind: 'csv', reason: `${name} ${row.reason}` });
         continue;
       }
       const target = path.resolve(root, row.path);
+      const first = listed.get(target);
+      if (first) {
+        // The first row wins; a second one that says something else is shown, never silently dropped.
+        const what = first.label !== row.label ? ['label', row.label, first.label] : first.split !== row.split ? ['split', row.split ?? '', first.split ?? ''] : null;
+        if (what) {
+          const reason = `${name} line ${row.line}: ${row.path} is listed again with ${what[0]} "${what[1]}"; line ${first.line} gave "${what[2]}", which is kept`;
+          this.skip(`${file}:${row.line}`, { kind: 'csv', reason });
+        }
+        continue;
+      }
+      listed.set(target, { line: row.line, label: row.label, split: row.split });
       let info: Stats;
       try {
         info = statSync(target);
@@ -193,7 +269,8 @@ class Scan {
         continue;
       }
       if (!info.isFile()) {
-        this.skip(target, { kind: 'csv', reason: `${name} line ${row.line}: not a file` });
+        const special = specialEntryReason(info, target, isLink(target));
+        this.skip(target, { kind: special ? 'special-file' : 'csv', reason: `${name} line ${row.line}: ${special ?? 'not a file'}` });
         continue;
       }
       this.file(target, info, { root, className: row.label, split: row.split, fromList: true });
@@ -210,7 +287,12 @@ class Scan {
       this.skip(dir, { kind: why.kind, reason: `folder ${why.reason}` });
       return null;
     }
-    dirents.sort((a, b) => Buffer.compare(a.name, b.name));
+    this.listed += dirents.length;
+    if (this.listed > this.maxEntries) {
+      this.stopped = `Stopped scanning: more than ${this.maxEntries.toLocaleString('en-US')} files and folders (the last folder read was ${dir}). Import a smaller folder, or its parts one at a time.`;
+      return null;
+    }
+    dirents.sort((a, b) => compareNames(a.name, b.name));
     const entries: Entry[] = [];
     for (const dirent of dirents) {
       let name: string;
@@ -240,9 +322,11 @@ class Scan {
           this.skip(full, describeReadError(err));
           continue;
         }
-        entries.push({ name, path: full, type: 'dir', real });
+        entries.push({ name, path: full, type: 'dir', real, id: folderId(info), linked: dirent.isSymbolicLink() });
       } else if (info.isFile()) {
         entries.push({ name, path: full, type: 'file', stats: info });
+      } else {
+        this.skip(full, { kind: 'special-file', reason: specialEntryReason(info, full, dirent.isSymbolicLink())! });
       }
     }
     return entries;
@@ -266,5 +350,33 @@ interface Entry {
   path: string;
   type: 'dir' | 'file';
   real?: string;
+  /** A folder's device and inode. */
+  id?: string;
+  /** The name is a symbolic link. */
+  linked?: boolean;
   stats?: Stats;
+}
+
+/**
+ * Byte order of names without their extension first, so that `photo.jpg` comes before `photo copy.jpg`,
+ * `photo (1).jpg` and `photo - Copy.jpg`: of two identical images the one seen first is kept, and that is the original.
+ */
+export function compareNames(a: Buffer, b: Buffer): number {
+  const stem = (n: Buffer): Buffer => {
+    const dot = n.lastIndexOf(0x2e);
+    return dot > 0 ? n.subarray(0, dot) : n;
+  };
+  return Buffer.compare(stem(a), stem(b)) || Buffer.compare(a, b);
+}
+
+function folderId(info: Stats): string {
+  return `${info.dev}:${info.ino}`;
+}
+
+function isLink(file: string): boolean {
+  try {
+    return lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }

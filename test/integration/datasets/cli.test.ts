@@ -75,7 +75,7 @@ describe('convnet import / datasets', () => {
     fs.writeFileSync(path.join(junk, 'x.png'), 'not a png');
     const nothing = captureIO();
     expect(await runCli(['import', path.dirname(junk), '--library', library], nothing)).toBe(1);
-    expect(nothing.stderr).toMatch(/Nothing could be imported: all 1 files were skipped/);
+    expect(nothing.stderr).toMatch(/Nothing could be imported: the one file found was skipped\./);
     expect(nothing.stderr).toMatch(/x\.png: not an image/);
     const missing = captureIO();
     expect(await runCli(['import', path.join(tmp.dir, 'no-such-folder'), '--library', library], missing)).toBe(1);

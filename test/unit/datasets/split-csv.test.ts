@@ -49,6 +49,21 @@ describe('labels files', () => {
     ]);
   });
 
+  it('reports an unterminated quote on its line and reads the lines after it', () => {
+    expect(parseDelimited('a,1\n"b,2\r\nc,3\nd,4', ',')).toEqual([
+      { line: 1, fields: ['a', '1'] },
+      { line: 2, fields: [], error: 'unterminated quote (a field opened with " is never closed); the line is not read' },
+      { line: 3, fields: ['c', '3'] },
+      { line: 4, fields: ['d', '4'] },
+    ]);
+    expect(parseDelimited('x,"y', ',')).toEqual([{ line: 1, fields: [], error: 'unterminated quote (a field opened with " is never closed); the line is not read' }]);
+    expect(parseLabelsFile('x.jpg,cat\n"y.jpg,dog\nz.jpg,dog\n', ',')).toEqual([
+      { ok: true, line: 1, path: 'x.jpg', label: 'cat', split: null },
+      { ok: false, line: 2, path: null, reason: 'line 2: unterminated quote (a field opened with " is never closed); the line is not read' },
+      { ok: true, line: 3, path: 'z.jpg', label: 'dog', split: null },
+    ]);
+  });
+
   it('finds columns by header names, or by position without a header', () => {
     const withHeader = parseLabelsFile('split\tlabel\tpath\nval\tcat\tx.jpg\n', '\t');
     expect(withHeader).toEqual([{ ok: true, line: 2, path: 'x.jpg', label: 'cat', split: 'val' }]);
