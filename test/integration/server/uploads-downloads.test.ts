@@ -41,7 +41,7 @@ async function openBatch(): Promise<{ id: string; dir: string }> {
 }
 
 async function put(batch: string, kind: 'file' | 'zip', name: string, body: Uint8Array): Promise<{ status: number; reply: { ok: boolean; result?: Record<string, unknown>; error?: { message: string } } }> {
-  const res = await fetch(`${serve.origin}/upload/${batch}/${kind}?name=${encodeURIComponent(name)}`, { method: 'PUT', headers: auth(), body });
+  const res = await fetch(`${serve.origin}/upload/${batch}/${kind}?name=${encodeURIComponent(name)}`, { method: 'PUT', headers: auth(), body: new Uint8Array(body) });
   return { status: res.status, reply: (await res.json()) as never };
 }
 
