@@ -26,7 +26,7 @@ export const serveCommand: Command = {
     }
     const uploadLimit = args.values['upload-limit'] === undefined ? null : Number(args.values['upload-limit']);
     if (uploadLimit !== null && !(uploadLimit > 0 && uploadLimit <= 4095)) {
-      throw new UsageError(`--upload-limit must be a number of megabytes from 1 to 4095, got "${String(args.values['upload-limit'])}".`);
+      throw new UsageError(`--upload-limit must be a number of megabytes above 0 and at most 4095, got "${String(args.values['upload-limit'])}".`);
     }
     const staticDir = rendererDir();
     if (!fs.existsSync(path.join(staticDir, 'index.html'))) {

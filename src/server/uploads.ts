@@ -114,7 +114,7 @@ export function uploadRoutes(studio: Pick<Studio, 'library'>, limits: UploadLimi
       if (kind === 'file') {
         const dest = path.join(batchDir, relative);
         const bytes = await receive(req, dest, Math.min(limits.fileBytes, limits.batchBytes - used), imageCheck(relative), limitMessage(relative, 'file', limits, used));
-        batchBytes.set(id, used + bytes);
+        batchBytes.set(id, (batchBytes.get(id) ?? 0) + bytes);
         replyOk(res, { path: dest, bytes });
       } else {
         if (!/\.zip$/i.test(relative) || relative.includes('/')) {
@@ -129,7 +129,7 @@ export function uploadRoutes(studio: Pick<Studio, 'library'>, limits: UploadLimi
           await receive(req, archive, limits.archiveBytes, zipCheck, limitMessage(relative, 'archive', limits, used));
           const unzipLimits = { totalBytes: Math.min(limits.unzippedBytes, limits.batchBytes - used), entries: limits.entries };
           const { files, bytes } = await extractZip(archive, dest, unzipLimits);
-          batchBytes.set(id, used + bytes);
+          batchBytes.set(id, (batchBytes.get(id) ?? 0) + bytes);
           replyOk(res, { dir: dest, root: await singleFolderInside(dest), files, bytes });
         } finally {
           await rm(archive, { force: true });
@@ -234,7 +234,12 @@ async function receive(req: IncomingMessage, dest: string, limit: number, check:
       out.once('error', fail);
       req.on('data', onData);
       req.once('end', onEnd);
-      req.once('aborted', () => fail(new Error('The upload was interrupted.')));
+      // A client that goes away mid-body (cancelled, lost) leaves no part file behind.
+      req.once('close', () => {
+        if (!req.complete) {
+          fail(new Refused(400, 'The upload was interrupted before the whole file arrived.'));
+        }
+      });
     });
     await closeStream(out);
     await rename(part, dest);
