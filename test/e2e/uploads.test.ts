@@ -55,8 +55,8 @@ beforeAll(async () => {
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 1100 }, acceptDownloads: true });
   page.on('console', (msg) => {
-    // A refused upload is an HTTP error the console reports; the page shows it to the user.
-    if (msg.type() === 'error' && !/status of 415/.test(msg.text())) {
+    // A refused upload is an HTTP error the console reports (400, 415); the page shows it to the user.
+    if (msg.type() === 'error' && !/status of (400|415)/.test(msg.text())) {
       errors.push(msg.text());
     }
   });
@@ -157,13 +157,28 @@ describe('Import by upload', () => {
     fs.writeFileSync(zipFile, zipSync(entries));
 
     await openLibrary();
+    // A zip whose entry climbs out of its folder, dropped on the Library: refused with the reason, nothing imported.
+    const slip = Buffer.from(zipSync({ 'pond/circle/a.png': entries['pond/circle/circle-0000.png'] as Uint8Array, '../../evil.png': new Uint8Array([1]) })).toString('base64');
+    await page.evaluate((b64) => {
+      const data = new DataTransfer();
+      data.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], 'evil.zip', { type: 'application/zip' }));
+      for (const type of ['dragenter', 'dragover', 'drop']) {
+        document.querySelector('.library')!.dispatchEvent(new DragEvent(type, { dataTransfer: data, bubbles: true, cancelable: true }));
+      }
+    }, slip);
+    await expect.poll(() => page.getByTestId('upload-error').textContent(), { timeout: 30_000 }).toBe(
+      'Upload failed: The archive entry "../../evil.png" climbs out of its folder with ".." (path traversal); nothing was unpacked.',
+    );
+    await page.screenshot({ path: artifactPath('e2e', 'uploads-import-zip-refused.png') });
+    expect(fs.existsSync(path.join(library, 'evil.png')) || fs.existsSync(path.join(root, 'evil.png'))).toBe(false);
+
     await page.getByLabel('Upload a zip to import').setInputFiles(zipFile);
     const summary = page.getByTestId('import-summary').filter({ hasText: 'pond' });
     await summary.waitFor({ timeout: 60_000 });
     await page.screenshot({ path: artifactPath('e2e', 'uploads-import-zip.png') });
     await summary.getByRole('button', { name: 'Open gallery' }).click();
     await page.getByTestId('gallery').waitFor();
-    expect(await page.getByTestId('gallery-count').textContent()).toContain('10 images shown');
+    await expect.poll(() => page.getByTestId('gallery-count').textContent(), { timeout: 30_000 }).toContain('10 images shown');
     await expect.poll(() => allLoaded(page.getByTestId('thumb').locator('img')), { timeout: 30_000 }).toBe(true);
     await page.screenshot({ path: artifactPath('e2e', 'uploads-import-zip-gallery.png') });
     await page.getByRole('button', { name: '← Datasets' }).click();
@@ -178,8 +193,10 @@ describe('Import by upload', () => {
     const card = page.getByTestId('dataset-card').filter({ hasText: 'meadow' });
     await expect.poll(() => card.getByTestId('dataset-images').textContent()).toBe('6');
     expect(await card.getByTestId('dataset-classes').textContent()).toBe('2');
-    // Everything uploaded lives inside the library's uploads/ folder.
-    expect(fs.readdirSync(path.join(library, 'uploads')).length).toBe(4);
+    // Everything uploaded lives in batch folders inside the library's uploads/ folder; the refused zip's batch is empty.
+    const batches = fs.readdirSync(path.join(library, 'uploads'));
+    expect(batches.every((b) => /^\d{8}-\d{6}-[0-9a-f]{8}$/.test(b))).toBe(true);
+    expect(batches.map((b) => fs.readdirSync(path.join(library, 'uploads', b)).length).filter((n) => n > 0)).toHaveLength(4);
     await page.screenshot({ path: artifactPath('e2e', 'uploads-import-folder.png'), fullPage: true });
     // Across all of the above, the page logged no error (beyond the refused upload's HTTP status).
     expect(errors).toEqual([]);

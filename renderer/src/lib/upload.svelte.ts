@@ -36,22 +36,22 @@ export class Uploader {
     const abort = this.#begin(what, items.length, items.reduce((sum, i) => sum + i.file.size, 0));
     try {
       const batch = await openBatch();
+      if (this.bytesTotal > batch.limits.batchBytes) {
+        // Sending part of a dataset would import it incomplete: refuse the whole upload before sending anything.
+        throw new UploadRefusedError(413, `${what} come to ${formatBytes(this.bytesTotal)}; one upload holds at most ${formatBytes(batch.limits.batchBytes)}. Upload fewer files, or copy them to the server and type their path.`);
+      }
       const accepted: Array<{ index: number; path: string }> = [];
       const refused: RefusedUpload[] = [];
       const sent = new Map<number, number>();
       let settled = 0;
-      let budget = batch.limits.batchBytes;
       const queue = items.map((item, index) => ({ item, index }));
       const next = async (): Promise<void> => {
         for (let job = queue.shift(); job && !abort.signal.aborted; job = queue.shift()) {
           const { item, index } = job;
           try {
-            if (item.file.size > batch.limits.fileBytes || item.file.size > budget) {
-              throw new UploadRefusedError(413, item.file.size > batch.limits.fileBytes
-                ? `${item.relativePath} is larger than ${formatBytes(batch.limits.fileBytes)}, the most accepted for one file.`
-                : `${item.relativePath} does not fit in what is left of this upload (${formatBytes(batch.limits.batchBytes)} at most); upload it separately.`);
+            if (item.file.size > batch.limits.fileBytes) {
+              throw new UploadRefusedError(413, `${item.relativePath} is larger than ${formatBytes(batch.limits.fileBytes)}, the most accepted for one file.`);
             }
-            budget -= item.file.size;
             const path = await uploadFile(batch, item, (n) => {
               sent.set(index, n);
               this.bytesSent = settled + [...sent.values()].reduce((a, b) => a + b, 0);
