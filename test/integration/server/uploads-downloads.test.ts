@@ -142,6 +142,10 @@ describe('uploads and downloads over a real serve process', () => {
       expect({ what, status: got }).toEqual({ what, status });
       expect(reply.error?.message, what).toMatch(message);
     }
+    // Another site's page cannot upload through the user's browser (cross-origin request).
+    const foreign = await fetch(`${serve.origin}/upload/${batch.id}/file?name=x.png`, { method: 'PUT', headers: { ...auth(), Origin: 'http://evil.example' }, body: new Uint8Array(png) });
+    expect(foreign.status).toBe(403);
+    expect(((await foreign.json()) as { error: { message: string } }).error.message).toContain('only from this server’s own pages');
     // A client that goes away halfway through a file.
     await new Promise<void>((resolve) => {
       const req = http.request({ host: '127.0.0.1', port: serve.port, method: 'PUT', path: `/upload/${batch.id}/file?name=half.png`, headers: { ...auth(), 'Content-Length': 500_000 } });
