@@ -8,6 +8,7 @@ import { checkpointDir } from '../train/checkpoint.js';
 import { runRow } from '../train/run-store.js';
 import { prepareExportDir } from './export-folder.js';
 import { ClassifyJobs } from './jobs.js';
+import { classifiedMediaResolver } from './media.js';
 import type { ModelLocation } from './load.js';
 import { deleteModel, getModel, importModel, listModels, modelDir } from './models-store.js';
 import { compareParity, paritySample, runExportedPredict } from './parity.js';
@@ -19,6 +20,12 @@ export type ClassifyMethod =
   | 'models.list' | 'models.import' | 'models.delete';
 
 const jobsByLibrary = new WeakMap<object, ClassifyJobs>();
+const exportsByLibrary = new WeakMap<object, Map<number, string>>();
+
+/** The folder this studio last exported run `runId` to (for a browser to download), or null. */
+export function lastExportDir(ctx: Pick<StudioContext, 'library'>, runId: number): string | null {
+  return exportsByLibrary.get(ctx.library)?.get(runId) ?? null;
+}
 
 /** The classification jobs of a studio (created with its classify handlers). */
 export function classifyJobsOf(ctx: Pick<StudioContext, 'library'>): ClassifyJobs {
@@ -35,6 +42,9 @@ export function classifyHandlers(ctx: StudioContext, options: { nativeBinding?: 
   const jobs = new ClassifyJobs(ctx.events, options.nativeBinding);
   jobsByLibrary.set(library, jobs);
   ctx.closers.push(() => jobs.close());
+  ctx.media.push(classifiedMediaResolver(jobs));
+  const exportDirs = new Map<number, string>();
+  exportsByLibrary.set(library, exportDirs);
 
   /** Where the weights of a source are; throws not_found / conflict in words a user can act on. */
   const locate = (source: ClassifierSource): ModelLocation => {
@@ -86,6 +96,7 @@ export function classifyHandlers(ctx: StudioContext, options: { nativeBinding?: 
       try {
         const reply = await jobs.request({ type: 'export', location, outDir: dir, sample: sample.paths });
         const exported = sample.paths.length ? await runExportedPredict(dir, sample.paths, reply.backend) : [];
+        exportDirs.set(runId, dir);
         return { dir, files: reply.files, parity: compareParity(reply.sample, exported, sample.split, exported.length ? reply.backend : null) };
       } catch (err) {
         if (!existed) {

@@ -1,7 +1,9 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import { resolveLibraryDir } from '../library/paths.js';
+import { downloadRoutes } from '../server/downloads.js';
 import { startServer } from '../server/index.js';
+import { DEFAULT_UPLOAD_LIMITS, uploadLimitsFrom, uploadRoutes } from '../server/uploads.js';
 import { openStudio } from '../studio.js';
 import { appRoot } from '../version.js';
 import { UsageError, type Command } from './command.js';
@@ -15,12 +17,16 @@ export function rendererDir(): string {
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'Serve the UI and API to a browser on 127.0.0.1 (token-protected)',
-  usage: 'convnet serve [--library DIR] [--port N] [--json]',
-  options: { library: { type: 'string' }, port: { type: 'string' }, json: { type: 'boolean', default: false } },
+  usage: 'convnet serve [--library DIR] [--port N] [--upload-limit MB] [--json]',
+  options: { library: { type: 'string' }, port: { type: 'string' }, 'upload-limit': { type: 'string' }, json: { type: 'boolean', default: false } },
   async run(args, io) {
     const port = args.values.port === undefined ? 0 : Number(args.values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       throw new UsageError(`--port must be an integer from 0 to 65535, got "${String(args.values.port)}".`);
+    }
+    const uploadLimit = args.values['upload-limit'] === undefined ? null : Number(args.values['upload-limit']);
+    if (uploadLimit !== null && !(uploadLimit > 0 && uploadLimit <= 4095)) {
+      throw new UsageError(`--upload-limit must be a number of megabytes above 0 and at most 4095, got "${String(args.values['upload-limit'])}".`);
     }
     const staticDir = rendererDir();
     if (!fs.existsSync(path.join(staticDir, 'index.html'))) {
@@ -29,7 +35,8 @@ export const serveCommand: Command = {
     }
     const libraryDir = resolveLibraryDir(typeof args.values.library === 'string' ? args.values.library : null, io.env);
     const studio = openStudio({ libraryDir, host: 'server' });
-    const server = await startServer({ studio, staticDir, port });
+    const routes = [uploadRoutes(studio, uploadLimit === null ? DEFAULT_UPLOAD_LIMITS : uploadLimitsFrom(uploadLimit)), downloadRoutes(studio)];
+    const server = await startServer({ studio, staticDir, port, routes });
     if (args.values.json) {
       io.out(JSON.stringify({ url: server.url, port: server.port, library: libraryDir }) + '\n');
     } else {

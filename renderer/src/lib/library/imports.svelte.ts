@@ -78,12 +78,12 @@ export class ImportTracker {
     }
   }
 
-  /** Starts importing `paths`; progress then arrives as events. */
-  async begin(paths: string[]): Promise<void> {
+  /** Starts importing `paths` (into a dataset called `name`, else named after the folder); progress then arrives as events. */
+  async begin(paths: string[], name?: string): Promise<void> {
     this.error = null;
     this.starting = true;
     try {
-      const { jobId } = await call('datasets.import', { paths });
+      const { jobId } = await call('datasets.import', name ? { paths, name } : { paths });
       this.#upsert(jobId, paths, Date.now(), null);
       // A tiny import can finish before its reply arrives; give its summary the paths.
       const early = this.summaries.find((s) => s.jobId === jobId);
