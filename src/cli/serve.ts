@@ -6,7 +6,9 @@ import { startServer } from '../server/index.js';
 import { DEFAULT_UPLOAD_LIMITS, uploadLimitsFrom, uploadRoutes } from '../server/uploads.js';
 import { openStudio } from '../studio.js';
 import { appRoot } from '../version.js';
+import { ApiError } from '../api/errors.js';
 import { UsageError, type Command } from './command.js';
+import { whenParentExits } from './parent-watch.js';
 
 /** Where `npm run build` puts the UI. */
 export function rendererDir(): string {
@@ -36,20 +38,45 @@ export const serveCommand: Command = {
     const libraryDir = resolveLibraryDir(typeof args.values.library === 'string' ? args.values.library : null, io.env);
     const studio = openStudio({ libraryDir, host: 'server' });
     const routes = [uploadRoutes(studio, uploadLimit === null ? DEFAULT_UPLOAD_LIMITS : uploadLimitsFrom(uploadLimit)), downloadRoutes(studio)];
-    const server = await startServer({ studio, staticDir, port, routes });
+    let server: Awaited<ReturnType<typeof startServer>>;
+    try {
+      server = await startServer({ studio, staticDir, port, routes });
+    } catch (err) {
+      await studio.close();
+      throw listenError(err, port);
+    }
     if (args.values.json) {
-      io.out(JSON.stringify({ url: server.url, port: server.port, library: libraryDir }) + '\n');
+      io.out(JSON.stringify({ url: server.url, port: server.port, library: libraryDir, pid: process.pid }) + '\n');
     } else {
-      io.out(`ConvNet Studio is serving library ${libraryDir}\n`);
+      io.out(`ConvNet Studio is serving library ${libraryDir} (PID ${process.pid})\n`);
       io.out(`Open this URL in a browser on this machine (it carries the access token):\n\n  ${server.url}\n\nPress Ctrl+C to stop.\n`);
     }
     await new Promise<void>((resolve) => {
       const stop = (): void => resolve();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      // Started through npm (npx, npm exec, npm run): npm does not pass a kill on, so follow it out.
+      if (io.env.npm_command) {
+        whenParentExits((parent) => {
+          io.err(`convnet serve: the npm process that started it (PID ${parent}) has exited; stopping.\n`);
+          resolve();
+        });
+      }
     });
     await server.close();
     await studio.close();
     return 0;
   },
 };
+
+/** One sentence for a port the server cannot listen on; other errors pass through. */
+function listenError(err: unknown, port: number): unknown {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code === 'EADDRINUSE') {
+    return new ApiError('unavailable', `Port ${port} is already in use (another convnet serve, or another program). Choose another with --port N, or leave --port out for a free one.`);
+  }
+  if (code === 'EACCES') {
+    return new ApiError('unavailable', `Port ${port} needs administrator rights on this system. Choose one above 1023 with --port N.`);
+  }
+  return err;
+}

@@ -36,8 +36,12 @@ export function openLibrary(dir: string, options: OpenLibraryOptions = {}): Libr
   const thumbsDir = path.join(root, 'thumbs');
   const cacheDir = path.join(root, 'cache');
   const runsDir = path.join(root, 'runs');
-  for (const sub of [thumbsDir, cacheDir, runsDir]) {
-    fs.mkdirSync(sub, { recursive: true });
+  try {
+    for (const sub of [thumbsDir, cacheDir, runsDir]) {
+      fs.mkdirSync(sub, { recursive: true });
+    }
+  } catch (err) {
+    throw notWritable(root, err) ?? err;
   }
 
   let db: Database.Database;
@@ -47,7 +51,7 @@ export function openLibrary(dir: string, options: OpenLibraryOptions = {}): Libr
       readonly: options.readonly ?? false,
     });
   } catch (err) {
-    throw new ApiError('unavailable', `Cannot open the library database in ${root}: ${(err as Error).message}`);
+    throw notWritable(root, err) ?? new ApiError('unavailable', `Cannot open the library database in ${root}: ${(err as Error).message}`);
   }
   try {
     if (!options.readonly) {
@@ -72,8 +76,23 @@ export function openLibrary(dir: string, options: OpenLibraryOptions = {}): Libr
     };
   } catch (err) {
     db.close();
-    throw err;
+    throw notWritable(root, err) ?? err;
   }
+}
+
+/**
+ * The one sentence for a library folder this process cannot write: SQLite's WAL journal needs to write beside
+ * the database even to read it. Null for other errors.
+ */
+function notWritable(root: string, err: unknown): ApiError | null {
+  const code = String((err as { code?: unknown })?.code ?? '');
+  if (!/^(EACCES|EPERM|EROFS|SQLITE_READONLY|SQLITE_CANTOPEN)/.test(code)) {
+    return null;
+  }
+  return new ApiError(
+    'unavailable',
+    `The library ${root} is not writable by this user (the folder or its ${DATABASE_FILE}), and ConvNet Studio must write there even to read it: make it writable, or choose another with --library DIR (or CONVNET_LIBRARY).`,
+  );
 }
 
 function currentVersion(db: Database.Database): number {

@@ -1,16 +1,21 @@
 import crypto from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
-/** Name of the cookie that carries the token after the first visit. */
-export const TOKEN_COOKIE = 'convnet_token';
+/**
+ * Name of the cookie that carries the token after the first visit. Cookies ignore the port, so each
+ * server names its own: two `convnet serve` on one machine would otherwise overwrite each other's token.
+ */
+export function tokenCookieName(port: number): string {
+  return `convnet_token_${port}`;
+}
 
 /** A fresh random token for one server session. */
 export function newToken(): string {
   return crypto.randomBytes(24).toString('base64url');
 }
 
-/** Reads the token a request carries: `?token=`, `Authorization: Bearer`, or the cookie. */
-export function requestToken(req: IncomingMessage, url: URL): string | null {
+/** Reads the token a request carries: `?token=`, `Authorization: Bearer`, or the server's cookie. Never throws. */
+export function requestToken(req: IncomingMessage, url: URL, cookieName: string): string | null {
   const fromQuery = url.searchParams.get('token');
   if (fromQuery) {
     return fromQuery;
@@ -21,8 +26,13 @@ export function requestToken(req: IncomingMessage, url: URL): string | null {
   }
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const [key, ...rest] = part.trim().split('=');
-    if (key === TOKEN_COOKIE) {
-      return decodeURIComponent(rest.join('='));
+    if (key === cookieName) {
+      try {
+        return decodeURIComponent(rest.join('='));
+      } catch {
+        // A malformed escape is no token (401), not a server error.
+        return null;
+      }
     }
   }
   return null;
@@ -45,4 +55,21 @@ export function hostAllowed(hostHeader: string | undefined, port: number): boole
   }
   const allowed = [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
   return allowed.includes(hostHeader.toLowerCase());
+}
+
+/**
+ * Whether a WebSocket's Origin may connect: absent (not a browser) or this server's own loopback origin.
+ * `null` (sandboxed frames, file: pages) and anything that is not a URL are refused, never thrown on.
+ */
+export function originAllowed(origin: string | undefined, port: number): boolean {
+  if (origin === undefined) {
+    return true;
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(origin);
+  } catch {
+    return false;
+  }
+  return parsed.protocol === 'http:' && hostAllowed(parsed.host, port);
 }

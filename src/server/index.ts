@@ -1,11 +1,15 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { dispatch } from '../api/dispatch.js';
+import { dispatch, toErrorBody } from '../api/dispatch.js';
+import { ApiError } from '../api/errors.js';
 import type { Studio } from '../studio.js';
-import { hostAllowed, newToken, requestToken, TOKEN_COOKIE, tokenMatches } from './auth.js';
+import { hostAllowed, newToken, originAllowed, requestToken, tokenCookieName, tokenMatches } from './auth.js';
+import { readBody } from './body.js';
 import { SECURITY_HEADERS } from './csp.js';
+import { clientErrorAnswer, refuseOnSocket } from './refuse.js';
 import { resolveInside, sendFile } from './static.js';
 
 /** Extra HTTP routes a domain adds (e.g. image bytes by id); return false to pass. */
@@ -38,14 +42,26 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const staticRoot = path.resolve(options.staticDir);
   let port = options.port ?? 0;
 
-  const server = http.createServer((req, res) => {
+  // A request without Host gets this server's 421 with its message rather than Node's bare 400.
+  const server = http.createServer({ requireHostHeader: false }, (req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (!res.headersSent) {
-        sendJson(res, 500, { ok: false, error: { code: 'internal', message: String((err as Error)?.message ?? err) } });
+        const error = toErrorBody(err);
+        sendJson(res, err instanceof ApiError ? statusFor(error.code) : 500, { ok: false, error });
       } else {
         res.destroy();
       }
     });
+  });
+  // Requests Node cannot parse (unknown methods, bad headers, oversized headers): a 4xx with a message.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const answer = clientErrorAnswer(err);
+    const sent = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
+    if (!answer || sent) {
+      socket.destroy();
+      return;
+    }
+    refuseOnSocket(socket, ...answer);
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -53,20 +69,24 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       sendText(res, 421, 'Misdirected request: this server answers only to 127.0.0.1 / localhost.');
       return;
     }
-    const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
-    if (!tokenMatches(requestToken(req, url), token)) {
+    const url = requestUrl(req);
+    if (!tokenMatches(requestToken(req, url, tokenCookieName(port)), token)) {
       sendText(res, 401, 'Unauthorized: open the URL that `convnet serve` printed (it carries the access token).');
       return;
     }
+    if (safeDecode(url.pathname) === null) {
+      sendText(res, 400, 'Bad request: the path has a malformed %-escape.');
+      return;
+    }
     // The first visit carries ?token=; a strict same-site cookie lets the page load its assets.
-    const cookie = `${TOKEN_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
+    const cookie = `${tokenCookieName(port)}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
 
     if (url.pathname.startsWith('/api/')) {
       if (req.method !== 'POST') {
         sendJson(res, 405, { ok: false, error: { code: 'bad_request', message: 'Use POST with a JSON body.' } });
         return;
       }
-      const body = await readBody(req);
+      const body = await readBody(req, MAX_BODY);
       if (body === null) {
         sendJson(res, 413, { ok: false, error: { code: 'bad_request', message: `Request body over ${MAX_BODY} bytes.` } });
         return;
@@ -78,7 +98,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         sendJson(res, 400, { ok: false, error: { code: 'bad_request', message: 'Request body is not valid JSON.' } });
         return;
       }
-      const reply = await dispatch(studio.handlers, decodeURIComponent(url.pathname.slice(5)), input);
+      const reply = await dispatch(studio.handlers, safeDecode(url.pathname.slice(5)), input);
       sendJson(res, reply.ok ? 200 : statusFor(reply.error.code), reply);
       return;
     }
@@ -124,17 +144,49 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY });
-  server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
-    const originOk = !req.headers.origin || hostAllowed(new URL(req.headers.origin).host, port);
-    if (!hostAllowed(req.headers.host, port) || !originOk || url.pathname !== '/ws' || !tokenMatches(requestToken(req, url), token)) {
-      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node hands the socket over without an error listener: a client reset must not become an uncaught error.
+    socket.on('error', () => socket.destroy());
+    const refusal = upgradeRefusal(req);
+    if (refusal) {
+      refuseOnSocket(socket, ...refusal);
       return;
     }
+    // ws answers a malformed handshake (version, key, subprotocols) with its own 400.
     wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws));
   });
 
+  /** Why a WebSocket upgrade is refused (status and message), or null to accept it. */
+  function upgradeRefusal(req: IncomingMessage): [number, string] | null {
+    if (!hostAllowed(req.headers.host, port)) {
+      return [421, 'Misdirected request: this server answers only to 127.0.0.1 / localhost.'];
+    }
+    if (!originAllowed(req.headers.origin, port)) {
+      return [403, `Forbidden: WebSocket connections are accepted only from this server's own page (Origin ${JSON.stringify(req.headers.origin?.slice(0, 100))}).`];
+    }
+    const url = requestUrl(req);
+    if (!tokenMatches(requestToken(req, url, tokenCookieName(port)), token)) {
+      return [401, 'Unauthorized: open the URL that `convnet serve` printed (it carries the access token).'];
+    }
+    if (url.pathname !== '/ws') {
+      return [404, 'Not found: the WebSocket is at /ws.'];
+    }
+    return null;
+  }
+
+  /** The request's URL against this server's own origin (the Host header is checked, never trusted). */
+  function requestUrl(req: IncomingMessage): URL {
+    try {
+      return new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    } catch {
+      return new URL('/', `http://127.0.0.1:${port}`);
+    }
+  }
+
   function serveSocket(ws: WebSocket): void {
+    // Bad frames (over maxPayload, invalid UTF-8, protocol errors) emit 'error'; ws then closes the socket
+    // with the matching code (1009, 1007, 1002). Unhandled, that event would end the process.
+    ws.on('error', () => undefined);
     const unsubscribe = studio.events.onAny((event, payload) => {
       if (ws.readyState === ws.OPEN) {
         ws.send(JSON.stringify({ type: 'event', event, payload }));
@@ -142,7 +194,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     });
     ws.on('close', unsubscribe);
     ws.on('message', (data) => {
-      void answer(ws, data.toString());
+      answer(ws, data.toString()).catch(() => ws.terminate());
     });
   }
 
@@ -200,22 +252,13 @@ function statusFor(code: string): number {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY) {
-        resolve(null);
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+/** decodeURIComponent, or null for a malformed escape. */
+function safeDecode(text: string): string | null {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return null;
+  }
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -225,6 +268,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 }
 
 function sendText(res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS });
-  res.end(text + '\n');
+  const body = text + '\n';
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), ...SECURITY_HEADERS });
+  res.end(body);
 }

@@ -49,6 +49,9 @@ export function sendFile(res: ServerResponse, file: string, headers: Record<stri
     return false;
   }
   res.writeHead(200, { 'Content-Type': contentType(file), 'Content-Length': stat.size, ...headers });
-  fs.createReadStream(file).pipe(res);
+  // A file that vanishes or turns unreadable after the stat ends this response, not the server.
+  fs.createReadStream(file)
+    .on('error', () => res.destroy())
+    .pipe(res);
   return true;
 }
