@@ -125,15 +125,17 @@ export function uploadRoutes(studio: Pick<Studio, 'library'>, limits: UploadLimi
           throw new Refused(409, `This batch already holds ${path.basename(dest)}; open a new batch.`);
         }
         const archive = path.join(batchDir, `.incoming-${randomBytes(4).toString('hex')}.zip`);
+        let unpacked: { files: number; bytes: number };
         try {
           await receive(req, archive, limits.archiveBytes, zipCheck, limitMessage(relative, 'archive', limits, used));
           const unzipLimits = { totalBytes: Math.min(limits.unzippedBytes, limits.batchBytes - used), entries: limits.entries };
-          const { files, bytes } = await extractZip(archive, dest, unzipLimits);
-          batchBytes.set(id, (batchBytes.get(id) ?? 0) + bytes);
-          replyOk(res, { dir: dest, root: await singleFolderInside(dest), files, bytes });
+          unpacked = await extractZip(archive, dest, unzipLimits);
         } finally {
+          // Gone before the answer, so a client that lists the batch next never sees the archive.
           await rm(archive, { force: true });
         }
+        batchBytes.set(id, (batchBytes.get(id) ?? 0) + unpacked.bytes);
+        replyOk(res, { dir: dest, root: await singleFolderInside(dest), files: unpacked.files, bytes: unpacked.bytes });
       }
     } catch (err) {
       if (err instanceof Refused || err instanceof ZipRefusedError) {
