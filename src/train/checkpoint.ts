@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { LoopPosition } from './loop.js';
+import { pidAlive } from './run-owner.js';
 import type { SgdState } from './sgd.js';
 
 /** Everything besides weights that a checkpoint carries; enough to resume on any backend. */
@@ -72,6 +73,30 @@ export async function saveCheckpoint(runDir: string, model: tf.LayersModel, sgd:
     fs.rmSync(tmp, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * Removes the `checkpoint.tmp-<pid>-<time>` folders that a writer killed mid-save left behind, and
+ * `checkpoint.old-*` once a whole checkpoint stands beside it (without one, loadCheckpoint restores it).
+ * Call only where no other process writes this run's checkpoint (it is not live, or this process owns it);
+ * with `onlyDeadWriters`, a folder whose writer's PID is alive on this host is also left alone.
+ * Returns the names removed.
+ */
+export function removeStaleCheckpointFolders(runDir: string, onlyDeadWriters = false): string[] {
+  if (!fs.existsSync(runDir)) {
+    return [];
+  }
+  const whole = fs.existsSync(path.join(checkpointDir(runDir), 'checkpoint.json'));
+  const removed: string[] = [];
+  for (const name of fs.readdirSync(runDir)) {
+    const tmp = /^checkpoint\.tmp-(\d+)-\d+$/.exec(name);
+    const stale = tmp ? !(onlyDeadWriters && pidAlive(Number(tmp[1]))) : whole && name.startsWith('checkpoint.old-');
+    if (stale) {
+      fs.rmSync(path.join(runDir, name), { recursive: true, force: true });
+      removed.push(name);
+    }
+  }
+  return removed;
 }
 
 /** Reads a run's checkpoint, or null when it has none yet. Finishes an interrupted swap first. */

@@ -2,6 +2,7 @@ import type { Database } from 'better-sqlite3';
 import type { EpochMetrics, RunDetail, RunStatus, RunSummary, TrainConfig } from '../api/runs.js';
 import { ApiError } from '../api/errors.js';
 import { inputSizeOf } from './config.js';
+import { LIVE_STATUSES, settleOrphanedRuns } from './run-owner.js';
 
 interface RunRow {
   id: number;
@@ -28,13 +29,19 @@ interface RunRow {
   started_at: number | null;
   finished_at: number | null;
   heartbeat_at: number | null;
+  owner_pid: number | null;
+  owner_host: string | null;
 }
 
-/** Reads the raw row of a run, or throws not_found. */
+/** Reads the raw row of a run, or throws not_found. A live run whose owning process is gone reads as interrupted. */
 export function runRow(db: Database, id: number): RunRow {
-  const row = db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+  const read = (): RunRow | undefined => db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+  let row = read();
   if (!row) {
     throw new ApiError('not_found', `Run ${id} does not exist.`);
+  }
+  if ((LIVE_STATUSES as readonly string[]).includes(row.status) && settleOrphanedRuns(db, id) > 0) {
+    row = read()!;
   }
   return row;
 }
@@ -67,8 +74,9 @@ export function getRunSummary(db: Database, id: number): RunSummary {
   return summaryOf(runRow(db, id));
 }
 
-/** All runs, newest first. */
+/** All runs, newest first (live runs whose owning process is gone read as interrupted). */
 export function listRuns(db: Database): RunSummary[] {
+  settleOrphanedRuns(db);
   return (db.prepare('SELECT * FROM runs ORDER BY id DESC').all() as RunRow[]).map(summaryOf);
 }
 
@@ -130,19 +138,6 @@ export function setRunStatus(db: Database, id: number, status: RunStatus, error:
     Date.now(),
     id,
   );
-}
-
-/** How long a worker may go silent before its run counts as interrupted (the process died). */
-export const HEARTBEAT_STALE_MS = 60_000;
-
-/** Marks runs whose worker stopped beating (a killed app or CLI) as interrupted; they can be resumed. */
-export function markInterruptedRuns(db: Database, now = Date.now()): number {
-  return db
-    .prepare(
-      `UPDATE runs SET status = 'interrupted', error = 'The process training this run ended unexpectedly; resume continues from its last checkpoint.'
-        WHERE status IN ('running', 'paused', 'queued') AND (heartbeat_at IS NULL OR heartbeat_at < ?)`,
-    )
-    .run(now - HEARTBEAT_STALE_MS).changes;
 }
 
 /** Sets a run's tags (deduplicated, in the given order) and/or note. */
