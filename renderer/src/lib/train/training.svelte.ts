@@ -81,6 +81,14 @@ export class LiveRun {
     }
   }
 
+  /** A status the worker reports (paused once the batch in hand is done, running again on resume). */
+  applyStatus(status: RunStatus): void {
+    this.status = status;
+    if ((this.pending === 'pause' && status === 'paused') || (this.pending === 'resume' && status === 'running')) {
+      this.pending = null;
+    }
+  }
+
   /** One finished epoch. */
   applyEpoch(e: EpochMetrics): void {
     this.#mergeEpochs([e]);
@@ -132,6 +140,11 @@ export class TrainingStore {
         if (this.run?.id === e.runId) {
           const { runId: _r, ...metrics } = e;
           this.run.applyEpoch(metrics);
+        }
+      });
+      on('run.status', (s) => {
+        if (this.run?.id === s.runId) {
+          this.run.applyStatus(s.status);
         }
       });
       on('run.finished', (f) => {
@@ -189,7 +202,7 @@ export class TrainingStore {
   async pause(): Promise<void> {
     const run = this.run;
     if (run && (await this.#act(run, 'pause'))) {
-      // No status event exists: ask until the worker has really paused.
+      // The worker's run.status event confirms it; asking as well covers a missed event.
       for (let i = 0; i < 60 && run.pending === 'pause'; i++) {
         await new Promise((r) => setTimeout(r, 300));
         const summary = await call('runs.get', { id: run.id }).catch(() => null);
