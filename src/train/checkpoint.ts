@@ -99,6 +99,15 @@ export function removeStaleCheckpointFolders(runDir: string, onlyDeadWriters = f
   return removed;
 }
 
+/** removeStaleCheckpointFolders for the run this process now owns; a failure is logged, never fatal (leftovers are harmless). */
+export function removeLeftovers(runDir: string, log: (level: 'warn', message: string) => void): void {
+  try {
+    removeStaleCheckpointFolders(runDir);
+  } catch (err) {
+    log('warn', `Could not remove a checkpoint folder left by an earlier, killed session: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 /** Reads a run's checkpoint, or null when it has none yet. Finishes an interrupted swap first. */
 export function loadCheckpoint(runDir: string): LoadedCheckpoint | null {
   const dir = checkpointDir(runDir);

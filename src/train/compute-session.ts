@@ -15,7 +15,7 @@ import { createBatchFeeder } from './compute-feeder.js';
 import { awaitReply, type ComputeBackend, type FromCompute, type ToCompute } from './compute-protocol.js';
 import type { FromRunWorker } from './messages.js';
 import { prepareRunData } from './run-data.js';
-import { removeStaleCheckpointFolders } from './checkpoint.js';
+import { removeLeftovers } from './checkpoint.js';
 import { startHeartbeat } from './run-owner.js';
 import { logRun, recordEpoch, runRow, setRunStatus } from './run-store.js';
 
@@ -38,7 +38,7 @@ export async function trainRunInWindow(db: Database, libraryDir: string, runId: 
     logRun(db, runId, level, message);
     send({ type: 'log', level, message });
   };
-  removeStaleCheckpointFolders(runDir);
+  removeLeftovers(runDir, log);
   const stopHeartbeat = startHeartbeat(db, runId);
   const closers: Array<() => Promise<void>> = [];
   let lastEpoch = 0;

@@ -8,7 +8,7 @@ import { activateBackend, chooseBackend } from '../backends/index.js';
 import type { ColorStats } from '../images/color-stats.js';
 import { predictAfterTraining } from '../evaluate/run-eval.js';
 import { ARCHS, buildModel, type ArchName } from '../model/index.js';
-import { loadCheckpoint, modelFromCheckpoint, removeStaleCheckpointFolders, saveCheckpoint } from './checkpoint.js';
+import { loadCheckpoint, modelFromCheckpoint, removeLeftovers, saveCheckpoint } from './checkpoint.js';
 import { keyedWeights, trainLoop, type LoopPosition } from './loop.js';
 import type { FromRunWorker } from './messages.js';
 import { prepareRunData } from './run-data.js';
@@ -36,7 +36,7 @@ export async function trainRun(db: Database, libraryDir: string, runId: number, 
     send({ type: 'log', level, message });
   };
   // This process owns the run (claimed when it was started or resumed): no one else writes its checkpoint.
-  removeStaleCheckpointFolders(runDir);
+  removeLeftovers(runDir, log);
   const stopHeartbeat = startHeartbeat(db, runId);
   const closers: Array<() => Promise<void>> = [];
   try {
