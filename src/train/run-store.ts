@@ -2,7 +2,7 @@ import type { Database } from 'better-sqlite3';
 import type { EpochMetrics, RunDetail, RunStatus, RunSummary, TrainConfig } from '../api/runs.js';
 import { ApiError } from '../api/errors.js';
 import { inputSizeOf } from './config.js';
-import { LIVE_STATUSES, settleOrphanedRuns } from './run-owner.js';
+import { describeOwner, LIVE_STATUSES, ownerOfThisProcess, settleOrphanedRuns } from './run-owner.js';
 
 interface RunRow {
   id: number;
@@ -66,7 +66,14 @@ function summaryOf(row: RunRow): RunSummary {
     error: row.error,
     tags: JSON.parse(row.tags) as string[],
     note: row.note,
+    trainingElsewhere: isLiveElsewhere(row) ? describeOwner(row) : null,
   };
+}
+
+/** Whether a live run is owned by a process other than this one. */
+function isLiveElsewhere(row: RunRow): boolean {
+  const me = ownerOfThisProcess();
+  return (LIVE_STATUSES as readonly string[]).includes(row.status) && !(row.owner_pid === me.pid && row.owner_host === me.host);
 }
 
 /** One run's summary. */

@@ -1,7 +1,8 @@
 // Pause, Resume and Stop in the Train view, end to end in browser mode, on a run long enough that they matter:
 // 2,000 generated shapes (1,600 for training) at 64 px on wasm in batches of 32, so one epoch is 50 batches and
 // tens of seconds. Each control must show its effect within a batch or two, not at the end of the epoch.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +16,7 @@ let serve: ServeProcess;
 let browser: Browser;
 let page: Page;
 let cleanup: () => void;
+let library: string;
 const errors: string[] = [];
 
 beforeAll(async () => {
@@ -22,7 +24,7 @@ beforeAll(async () => {
   cleanup = t.cleanup;
   const shapes = path.join(t.dir, 'shapes');
   await writeShapesDataset(shapes, 200, 32, 1);
-  const library = path.join(t.dir, 'library');
+  library = path.join(t.dir, 'library');
   fs.mkdirSync(library);
   execFileSync(process.execPath, [path.join(repoRoot, 'bin', 'convnet.js'), 'import', shapes, '--library', library, '--json'], { cwd: repoRoot, stdio: 'pipe' });
   serve = await startServe(library);
@@ -104,4 +106,36 @@ describe('Pause, Resume and Stop in the Train view', () => {
     expect(await page.getByTestId('run-detail').getByRole('button', { name: 'Resume' }).isVisible()).toBe(true);
     expect(errors).toEqual([]);
   }, 400_000);
+
+  it('a run that `convnet train` trains says which process has it; once that process is killed, it can be resumed or deleted', async () => {
+    const cli = spawn(process.execPath, [path.join(repoRoot, 'bin', 'convnet.js'), 'train', '--dataset', 'shapes', '--library', library, '--epochs', '1', '--image-size', '64', '--batch-size', '32', '--backend', 'wasm'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    await new Promise<void>((resolve, reject) => {
+      cli.stderr!.on('data', (d: Buffer) => /Training alexnet-small/.test(d.toString()) && resolve());
+      cli.once('exit', (code) => reject(new Error(`convnet train exited (${code}) before training`)));
+    });
+    await page.reload();
+    await nav('Runs').click();
+    const row = page.locator('[data-testid="run-row"][data-run-id="2"]');
+    await expect.poll(() => row.getByTestId('run-row-status').textContent()).toBe('Training');
+    await row.click();
+    const detail = page.getByTestId('run-detail');
+    await detail.waitFor();
+    expect(await page.getByTestId('run-elsewhere').textContent()).toBe(`Training in process ${cli.pid} on ${os.hostname()}, not in this app: pause or stop it there.`);
+    expect(await detail.getByRole('button', { name: 'Watch in Train' }).count()).toBe(0);
+    await page.screenshot({ path: artifactPath('e2e', 'train-controls-elsewhere.png') });
+
+    cli.kill('SIGKILL');
+    await new Promise((resolve) => cli.once('exit', resolve));
+    await page.reload();
+    await nav('Runs').click();
+    await expect.poll(() => row.getByTestId('run-row-status').textContent()).toBe('Interrupted');
+    await row.click();
+    await detail.waitFor();
+    expect(await page.getByTestId('run-detail-status').textContent()).toBe('Interrupted');
+    expect(await detail.getByRole('alert').first().textContent()).toBe(`The process training this run (process ${cli.pid} on ${os.hostname()}) ended unexpectedly; resume continues from its last checkpoint.`);
+    expect(await detail.getByRole('button', { name: 'Resume' }).isEnabled()).toBe(true);
+    expect(await detail.getByRole('button', { name: 'Delete…' }).isVisible()).toBe(true);
+    await page.screenshot({ path: artifactPath('e2e', 'train-controls-killed.png') });
+    expect(errors).toEqual([]);
+  }, 300_000);
 });

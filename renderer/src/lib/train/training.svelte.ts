@@ -163,7 +163,8 @@ export class TrainingStore {
   async reattach(): Promise<void> {
     try {
       const list = await call('runs.list');
-      const live = list.find((r) => isLive(r.status));
+      // A run another process trains sends its events there, not here: nothing to follow.
+      const live = list.find((r) => isLive(r.status) && !r.trainingElsewhere);
       if (live && !this.run) {
         await this.attach(live.id);
       }
