@@ -108,14 +108,17 @@ describe('Pause, Resume and Stop in the Train view', () => {
   }, 400_000);
 
   it('a run that `convnet train` trains says which process has it; once that process is killed, it can be resumed or deleted', async () => {
-    const cli = spawn(process.execPath, [path.join(repoRoot, 'bin', 'convnet.js'), 'train', '--dataset', 'shapes', '--library', library, '--epochs', '1', '--image-size', '64', '--batch-size', '32', '--backend', 'wasm'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const cli = spawn(process.execPath, [path.join(repoRoot, 'bin', 'convnet.js'), 'train', '--dataset', 'shapes', '--library', library, '--epochs', '1', '--image-size', '64', '--batch-size', '32', '--backend', 'wasm'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    cli.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
     await new Promise<void>((resolve, reject) => {
       cli.stderr!.on('data', (d: Buffer) => /Training alexnet-small/.test(d.toString()) && resolve());
       cli.once('exit', (code) => reject(new Error(`convnet train exited (${code}) before training`)));
     });
     await page.reload();
     await nav('Runs').click();
-    const row = page.locator('[data-testid="run-row"][data-run-id="2"]');
+    const id = /Run (\d+) started/.exec(stdout)![1];
+    const row = page.locator(`[data-testid="run-row"][data-run-id="${id}"]`);
     await expect.poll(() => row.getByTestId('run-row-status').textContent()).toBe('Training');
     await row.click();
     const detail = page.getByTestId('run-detail');
