@@ -105,6 +105,8 @@ export const RunSummary = z.object({
   /** Free labels for sorting and filtering the runs table. */
   tags: z.array(z.string()),
   note: z.string(),
+  /** Where a live run trains when that is not the process answering ("process 1234 on gpu-box"); null otherwise. */
+  trainingElsewhere: z.string().nullable(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 

@@ -85,11 +85,19 @@ export async function followRun(studio: Studio, runId: number, io: CliIO, json: 
       io.err(`${io.isTTY ? '\r\x1b[K' : ''}${l.message}\n`);
     }
   });
+  // First Ctrl+C: stop after this batch with a checkpoint there. Second: end the worker now.
+  let interrupts = 0;
   const stop = (): void => {
-    io.err('\nStopping after the current batch (a checkpoint is written; `convnet resume` continues)…\n');
-    void studio.call('runs.stop', { id: runId }).catch(() => undefined);
+    interrupts += 1;
+    if (interrupts === 1) {
+      io.err(`\nStopping after the current batch (a checkpoint is written there; \`convnet resume --run ${runId}\` continues). Ctrl+C again stops at once.\n`);
+      void studio.call('runs.stop', { id: runId }).catch(() => undefined);
+    } else if (interrupts === 2) {
+      io.err(`\nStopping now, without waiting for the batch: the run is left interrupted, and \`convnet resume --run ${runId}\` continues from its last checkpoint.\n`);
+      void runManagerOf(studio).terminate(runId);
+    }
   };
-  process.once('SIGINT', stop);
+  process.on('SIGINT', stop);
   try {
     await runManagerOf(studio).settled(runId);
   } finally {
@@ -102,7 +110,7 @@ export async function followRun(studio: Studio, runId: number, io: CliIO, json: 
   if (json) {
     printJson(io, { run: { id: run.id, status: run.status, bestValTop1Error: run.bestValTop1Error, bestValTop5Error: run.bestValTop5Error, testTop1Error: run.testTop1Error, testTop5Error: run.testTop5Error, ...(run.error ? { error: run.error } : {}) } });
   } else {
-    io.out(`${io.isTTY ? '\r\x1b[K' : ''}Run ${run.id} ${run.status}${run.error ? `: ${run.error}` : ''}. ${resultSentence(run)}\n`);
+    io.out(`${io.isTTY ? '\r\x1b[K' : ''}Run ${run.id} ${run.status}${run.error ? `: ${run.error.replace(/\.$/, '')}` : ''}. ${resultSentence(run)}\n`);
   }
   return run.status === 'completed' || run.status === 'stopped' ? 0 : 1;
 }

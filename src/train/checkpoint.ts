@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { LoopPosition } from './loop.js';
+import { pidAlive } from './run-owner.js';
 import type { SgdState } from './sgd.js';
 
 /** Everything besides weights that a checkpoint carries; enough to resume on any backend. */
@@ -71,6 +72,39 @@ export async function saveCheckpoint(runDir: string, model: tf.LayersModel, sgd:
   } catch (err) {
     fs.rmSync(tmp, { recursive: true, force: true });
     throw err;
+  }
+}
+
+/**
+ * Removes the `checkpoint.tmp-<pid>-<time>` folders that a writer killed mid-save left behind, and
+ * `checkpoint.old-*` once a whole checkpoint stands beside it (without one, loadCheckpoint restores it).
+ * Call only where no other process writes this run's checkpoint (it is not live, or this process owns it);
+ * with `onlyDeadWriters`, a folder whose writer's PID is alive on this host is also left alone.
+ * Returns the names removed.
+ */
+export function removeStaleCheckpointFolders(runDir: string, onlyDeadWriters = false): string[] {
+  if (!fs.existsSync(runDir)) {
+    return [];
+  }
+  const whole = fs.existsSync(path.join(checkpointDir(runDir), 'checkpoint.json'));
+  const removed: string[] = [];
+  for (const name of fs.readdirSync(runDir)) {
+    const tmp = /^checkpoint\.tmp-(\d+)-\d+$/.exec(name);
+    const stale = tmp ? !(onlyDeadWriters && pidAlive(Number(tmp[1]))) : whole && name.startsWith('checkpoint.old-');
+    if (stale) {
+      fs.rmSync(path.join(runDir, name), { recursive: true, force: true });
+      removed.push(name);
+    }
+  }
+  return removed;
+}
+
+/** removeStaleCheckpointFolders for the run this process now owns; a failure is logged, never fatal (leftovers are harmless). */
+export function removeLeftovers(runDir: string, log: (level: 'warn', message: string) => void): void {
+  try {
+    removeStaleCheckpointFolders(runDir);
+  } catch (err) {
+    log('warn', `Could not remove a checkpoint folder left by an earlier, killed session: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 

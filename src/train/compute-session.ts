@@ -15,6 +15,8 @@ import { createBatchFeeder } from './compute-feeder.js';
 import { awaitReply, type ComputeBackend, type FromCompute, type ToCompute } from './compute-protocol.js';
 import type { FromRunWorker } from './messages.js';
 import { prepareRunData } from './run-data.js';
+import { removeLeftovers } from './checkpoint.js';
+import { startHeartbeat } from './run-owner.js';
 import { logRun, recordEpoch, runRow, setRunStatus } from './run-store.js';
 
 /** The compute window as the session sees it: protocol messages both ways, and its loss. */
@@ -36,6 +38,8 @@ export async function trainRunInWindow(db: Database, libraryDir: string, runId: 
     logRun(db, runId, level, message);
     send({ type: 'log', level, message });
   };
+  removeLeftovers(runDir, log);
+  const stopHeartbeat = startHeartbeat(db, runId);
   const closers: Array<() => Promise<void>> = [];
   let lastEpoch = 0;
   try {
@@ -138,6 +142,7 @@ export async function trainRunInWindow(db: Database, libraryDir: string, runId: 
     const row = runRow(db, runId);
     send({ type: 'finished', status: 'interrupted', error: message, bestValTop1Error: row.best_top1, bestValTop5Error: row.best_top5 });
   } finally {
+    stopHeartbeat();
     await Promise.all(closers.map((close) => close()));
   }
 }

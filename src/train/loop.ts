@@ -6,6 +6,7 @@ import type { EpochMetrics, TrainConfig } from '../api/runs.js';
 import { evaluateSource } from '../evaluate/evaluate.js';
 import type { BatchSource } from '../images/batch-source.js';
 import { forwardOf } from '../model/forward.js';
+import { nextTask } from './next-task.js';
 import { nextSchedule, type ScheduleState } from './schedule.js';
 import type { PaperSgd } from './sgd.js';
 
@@ -138,6 +139,9 @@ export async function trainLoop(o: LoopOptions): Promise<{ outcome: LoopOutcome;
           lr: pos.schedule.lr,
         });
       }
+      // Every await above may resolve as a microtask: give the event loop a turn, or a pause or stop
+      // message posted to this worker (or compute page) would wait for the end of the run.
+      await nextTask();
       if ((await o.hooks.control()) === 'stop') {
         await o.hooks.stopped(structuredClone(pos));
         return { outcome: 'stopped', position: pos };

@@ -2,6 +2,7 @@ import type { Database } from 'better-sqlite3';
 import type { EpochMetrics, RunDetail, RunStatus, RunSummary, TrainConfig } from '../api/runs.js';
 import { ApiError } from '../api/errors.js';
 import { inputSizeOf } from './config.js';
+import { describeOwner, LIVE_STATUSES, ownerOfThisProcess, settleOrphanedRuns } from './run-owner.js';
 
 interface RunRow {
   id: number;
@@ -31,17 +32,23 @@ interface RunRow {
   /** From the run's stored test predictions (null until computed, or without a test split). */
   test_top1: number | null;
   test_top5: number | null;
+  owner_pid: number | null;
+  owner_host: string | null;
 }
 
 /** A run row with its test error from the stored test predictions (computed after training or by runs.predict). */
 const RUN_SELECT = `SELECT runs.*, t.top1_error AS test_top1, t.top5_error AS test_top5
   FROM runs LEFT JOIN prediction_sets t ON t.run_id = runs.id AND t.split = 'test'`;
 
-/** Reads the raw row of a run, or throws not_found. */
+/** Reads the raw row of a run, or throws not_found. A live run whose owning process is gone reads as interrupted. */
 export function runRow(db: Database, id: number): RunRow {
-  const row = db.prepare(`${RUN_SELECT} WHERE runs.id = ?`).get(id) as RunRow | undefined;
+  const read = (): RunRow | undefined => db.prepare(`${RUN_SELECT} WHERE runs.id = ?`).get(id) as RunRow | undefined;
+  let row = read();
   if (!row) {
     throw new ApiError('not_found', `Run ${id} does not exist.`);
+  }
+  if ((LIVE_STATUSES as readonly string[]).includes(row.status) && settleOrphanedRuns(db, id) > 0) {
+    row = read()!;
   }
   return row;
 }
@@ -68,7 +75,14 @@ function summaryOf(row: RunRow): RunSummary {
     error: row.error,
     tags: JSON.parse(row.tags) as string[],
     note: row.note,
+    trainingElsewhere: isLiveElsewhere(row) ? describeOwner(row) : null,
   };
+}
+
+/** Whether a live run is owned by a process other than this one. */
+function isLiveElsewhere(row: RunRow): boolean {
+  const me = ownerOfThisProcess();
+  return (LIVE_STATUSES as readonly string[]).includes(row.status) && !(row.owner_pid === me.pid && row.owner_host === me.host);
 }
 
 /** One run's summary. */
@@ -76,8 +90,9 @@ export function getRunSummary(db: Database, id: number): RunSummary {
   return summaryOf(runRow(db, id));
 }
 
-/** All runs, newest first. */
+/** All runs, newest first (live runs whose owning process is gone read as interrupted). */
 export function listRuns(db: Database): RunSummary[] {
+  settleOrphanedRuns(db);
   return (db.prepare(`${RUN_SELECT} ORDER BY runs.id DESC`).all() as RunRow[]).map(summaryOf);
 }
 
@@ -139,19 +154,6 @@ export function setRunStatus(db: Database, id: number, status: RunStatus, error:
     Date.now(),
     id,
   );
-}
-
-/** How long a worker may go silent before its run counts as interrupted (the process died). */
-export const HEARTBEAT_STALE_MS = 60_000;
-
-/** Marks runs whose worker stopped beating (a killed app or CLI) as interrupted; they can be resumed. */
-export function markInterruptedRuns(db: Database, now = Date.now()): number {
-  return db
-    .prepare(
-      `UPDATE runs SET status = 'interrupted', error = 'The process training this run ended unexpectedly; resume continues from its last checkpoint.'
-        WHERE status IN ('running', 'paused', 'queued') AND (heartbeat_at IS NULL OR heartbeat_at < ?)`,
-    )
-    .run(now - HEARTBEAT_STALE_MS).changes;
 }
 
 /** Sets a run's tags (deduplicated, in the given order) and/or note. */

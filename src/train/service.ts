@@ -18,7 +18,9 @@ import type { ComputeChannel, ComputeHost } from './compute-host.js';
 import { transferablesOf } from './compute-protocol.js';
 import type { FromComputeWorker, ToComputeWorker } from './compute-worker.js';
 import type { FromRunWorker, RunWorkerData, ToRunWorker } from './messages.js';
-import { deleteRunRows, getRunDetail, getRunSummary, listRuns, logRun, markInterruptedRuns, runRow, setRunStatus, updateRunMeta } from './run-store.js';
+import { removeStaleCheckpointFolders } from './checkpoint.js';
+import { claimRun, describeOwner, LIVE_STATUSES, ownerOfThisProcess, settleOrphanedRuns } from './run-owner.js';
+import { deleteRunRows, getRunDetail, getRunSummary, listRuns, logRun, runRow, setRunStatus, updateRunMeta } from './run-store.js';
 
 type RunMethod =
   | 'runs.start' | 'runs.list' | 'runs.get' | 'runs.pause' | 'runs.resume' | 'runs.stop' | 'runs.defaults'
@@ -27,6 +29,8 @@ type RunMethod =
 /** The training workers of one studio. One run trains at a time: on a laptop two would only halve each other. */
 export class RunManager {
   private readonly workers = new Map<number, { worker: Worker; done: Promise<void> }>();
+  /** Runs whose worker this process ends on purpose (terminate): they end interrupted, with that reason. */
+  private readonly terminating = new Set<number>();
   private computeHost: ComputeHost | null = null;
   /** auto's measured decision, made once per app session (the hardware does not change under it). */
   private autoDecision: Promise<AutoDecision> | null = null;
@@ -161,8 +165,9 @@ export class RunManager {
         this.workers.delete(runId);
         void channel?.then((c) => c?.close());
         if (!finished) {
-          setRunStatus(this.ctx.library.db, runId, 'interrupted', 'The training worker exited unexpectedly; resume continues from the last checkpoint.');
-          this.forward(runId, { type: 'finished', status: 'interrupted', error: 'The training worker exited unexpectedly.', bestValTop1Error: null, bestValTop5Error: null });
+          const why = this.terminating.delete(runId) ? 'Stopped at once, without a checkpoint of the current batch' : 'The training worker exited unexpectedly';
+          setRunStatus(this.ctx.library.db, runId, 'interrupted', `${why}; resume continues from the last checkpoint.`);
+          this.forward(runId, { type: 'finished', status: 'interrupted', error: `${why}.`, bestValTop1Error: null, bestValTop5Error: null });
         }
         if (failover !== null && !this.closing) {
           void this.failOver(runId, failover).finally(resolve);
@@ -244,6 +249,16 @@ export class RunManager {
     return true;
   }
 
+  /** Ends a run's worker at once, without a checkpoint of the current batch (a second Ctrl+C); it ends interrupted. */
+  async terminate(runId: number): Promise<void> {
+    const entry = this.workers.get(runId);
+    if (entry) {
+      this.terminating.add(runId);
+      await entry.worker.terminate();
+    }
+    await this.settled(runId);
+  }
+
   /** Whether a run has a training worker in this process. */
   isTraining(runId: number): boolean {
     return this.workers.has(runId);
@@ -308,13 +323,21 @@ export function runHandlers(ctx: StudioContext, options: { nativeBinding?: strin
   const manager = new RunManager(ctx, options.nativeBinding);
   managers.set(ctx.library, manager);
   ctx.closers.push(() => manager.closeAll());
-  markInterruptedRuns(db);
+  settleOrphanedRuns(db);
+  sweepCheckpointFolders(ctx, db);
 
   const summary = (id: number): RunSummary => getRunSummary(db, id);
   const requireStatus = (id: number, allowed: RunStatus[], verb: string): void => {
     const { status } = runRow(db, id);
     if (!allowed.includes(status)) {
       throw new ApiError('conflict', `Run ${id} is ${status}; it cannot be ${verb}.`);
+    }
+  };
+  /** Throws `conflict` naming the process (PID, host) when a run is live in another process. */
+  const requireNotElsewhere = (id: number, what: string): void => {
+    const row = runRow(db, id);
+    if ((LIVE_STATUSES as readonly string[]).includes(row.status) && !manager.isTraining(id)) {
+      throw new ApiError('conflict', `Run ${id} is ${row.status === 'queued' ? 'starting' : row.status} in ${describeOwner(row)}; ${what}`);
     }
   };
 
@@ -330,10 +353,10 @@ export function runHandlers(ctx: StudioContext, options: { nativeBinding?: strin
       const id = Number(
         db
           .prepare(
-            `INSERT INTO runs (dataset_id, dataset_name, arch, status, config, config_diff, created_at, heartbeat_at)
-             VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)`,
+            `INSERT INTO runs (dataset_id, dataset_name, arch, status, config, config_diff, created_at, heartbeat_at, owner_pid, owner_host)
+             VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`,
           )
-          .run(dataset.id, dataset.name, config.arch, JSON.stringify(config), JSON.stringify(configDiff(config)), now, now).lastInsertRowid,
+          .run(dataset.id, dataset.name, config.arch, JSON.stringify(config), JSON.stringify(configDiff(config)), now, now, ownerOfThisProcess().pid, ownerOfThisProcess().host).lastInsertRowid,
       );
       try {
         manager.checkIdle();
@@ -347,6 +370,7 @@ export function runHandlers(ctx: StudioContext, options: { nativeBinding?: strin
     'runs.list': async () => listRuns(db),
     'runs.get': async ({ id }) => getRunDetail(db, id),
     'runs.pause': async ({ id }) => {
+      requireNotElsewhere(id, 'pause it there.');
       requireStatus(id, ['running'], 'paused');
       manager.control(id, 'pause');
       return summary(id);
@@ -356,6 +380,7 @@ export function runHandlers(ctx: StudioContext, options: { nativeBinding?: strin
       if (status === 'paused' && manager.control(id, 'resume')) {
         return summary(id);
       }
+      requireNotElsewhere(id, 'it can be resumed once it stops there.');
       requireStatus(id, ['paused', 'stopped', 'interrupted', 'failed', 'completed'], 'resumed');
       if (status === 'completed') {
         const { epochs_done: done, config } = runRow(db, id);
@@ -368,12 +393,22 @@ export function runHandlers(ctx: StudioContext, options: { nativeBinding?: strin
         throw new ApiError('conflict', `Run ${id} has no checkpoint to resume from.`);
       }
       manager.checkIdle();
-      manager.launch(id, true, await manager.resolveBackend(id, (JSON.parse(runRow(db, id).config) as { backend: string }).backend));
+      const backend = await manager.resolveBackend(id, (JSON.parse(runRow(db, id).config) as { backend: string }).backend);
+      // Atomically this process's (queued) before its worker starts: another process resuming it at the same moment gets a conflict.
+      const before = runRow(db, id);
+      claimRun(db, id);
+      try {
+        manager.launch(id, true, backend);
+      } catch (err) {
+        db.prepare('UPDATE runs SET status = ?, error = ? WHERE id = ?').run(before.status, before.error, id);
+        throw err;
+      }
       return summary(id);
     },
     'runs.stop': async ({ id }) => {
       if (!manager.control(id, 'stop')) {
-        requireStatus(id, [], 'stopped (it is not training in this process)');
+        requireNotElsewhere(id, 'stop it there (Ctrl+C in its terminal, or Stop in the app that trains it).');
+        requireStatus(id, [], 'stopped (it is not training)');
       }
       return summary(id);
     },
@@ -390,6 +425,7 @@ export function runHandlers(ctx: StudioContext, options: { nativeBinding?: strin
       return summary(id);
     },
     'runs.delete': async ({ id }) => {
+      requireNotElsewhere(id, 'stop it there before deleting it.');
       const { status } = runRow(db, id);
       if (manager.isTraining(id) || status === 'running' || status === 'paused' || status === 'queued') {
         throw new ApiError('conflict', `Run ${id} is ${status === 'queued' ? 'starting' : status}; stop it before deleting it.`);
@@ -418,4 +454,16 @@ export function runHandlers(ctx: StudioContext, options: { nativeBinding?: strin
       };
     },
   };
+}
+
+/** Removes checkpoint.tmp-* folders that killed writers left in the runs no process trains (at library open). */
+function sweepCheckpointFolders(ctx: StudioContext, db: StudioContext['library']['db']): void {
+  const rows = db.prepare(`SELECT id FROM runs WHERE status NOT IN ('queued', 'running', 'paused')`).all() as Array<{ id: number }>;
+  for (const { id } of rows) {
+    try {
+      removeStaleCheckpointFolders(path.join(ctx.library.runsDir, String(id)), true);
+    } catch (err) {
+      ctx.events.emit('app.log', { level: 'warn', message: `Run ${id}: could not remove a stale checkpoint folder: ${err instanceof Error ? err.message : String(err)}`, time: Date.now() });
+    }
+  }
 }

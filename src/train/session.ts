@@ -8,10 +8,11 @@ import { activateBackend, chooseBackend } from '../backends/index.js';
 import type { ColorStats } from '../images/color-stats.js';
 import { predictAfterTraining, predictingMessage } from '../evaluate/run-eval.js';
 import { ARCHS, buildModel, type ArchName } from '../model/index.js';
-import { loadCheckpoint, modelFromCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { loadCheckpoint, modelFromCheckpoint, removeLeftovers, saveCheckpoint } from './checkpoint.js';
 import { keyedWeights, trainLoop, type LoopPosition } from './loop.js';
 import type { FromRunWorker } from './messages.js';
 import { prepareRunData } from './run-data.js';
+import { startHeartbeat } from './run-owner.js';
 import { logRun, recordEpoch, runRow, setRunStatus } from './run-store.js';
 import { initialSchedule } from './schedule.js';
 import { PaperSgd } from './sgd.js';
@@ -34,7 +35,9 @@ export async function trainRun(db: Database, libraryDir: string, runId: number, 
     logRun(db, runId, level, message);
     send({ type: 'log', level, message });
   };
-  const heartbeat = setInterval(() => db.prepare('UPDATE runs SET heartbeat_at = ? WHERE id = ?').run(Date.now(), runId), 5000);
+  // This process owns the run (claimed when it was started or resumed): no one else writes its checkpoint.
+  removeLeftovers(runDir, log);
+  const stopHeartbeat = startHeartbeat(db, runId);
   const closers: Array<() => Promise<void>> = [];
   try {
     setRunStatus(db, runId, 'running');
@@ -152,7 +155,7 @@ export async function trainRun(db: Database, libraryDir: string, runId: number, 
     const row = runRow(db, runId);
     send({ type: 'finished', status: 'failed', error: message, bestValTop1Error: row.best_top1, bestValTop5Error: row.best_top5 });
   } finally {
-    clearInterval(heartbeat);
+    stopHeartbeat();
     await Promise.all(closers.map((close) => close()));
     tf.disposeVariables();
   }

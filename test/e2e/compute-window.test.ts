@@ -123,6 +123,56 @@ describe.skipIf(!built)(`runs in compute windows (headless Chromium, SwiftShader
     expect(line).toMatch(new RegExp(`webgpu \\(WebGPU: .*\\) [0-9.]+ ms, wasm \\(.*\\) [0-9.]+ ms → ${faster}`));
   }, 420_000);
 
+  it('pause, resume and stop reach a webgpu run in the compute window within a batch; it ends stopped at that batch', async () => {
+    runManagerOf(studio).setComputeHost(chromiumComputeHost(browser, server.origin));
+    // 3 classes × 40 images: 12 training batches of 8, seconds each on SwiftShader.
+    const t = tempDir();
+    temps.push(t.cleanup);
+    await writeShapesDataset(path.join(t.dir, 'more'), 40, 16, 4, ['circle', 'hstripes', 'checker']);
+    const io = { stdout: '', isTTY: false, env: {}, out: (s: string) => void (io.stdout += s), err: () => undefined } satisfies CliIO & { stdout: string };
+    expect(await runCli(['import', path.join(t.dir, 'more'), '--library', studio.library.dir, '--name', 'more', '--json'], io)).toBe(0);
+    const more = (JSON.parse(io.stdout) as { dataset: { id: number } }).dataset.id;
+    const statuses: string[] = [];
+    let batch = 0;
+    const offs = [
+      studio.events.on('run.status', (s) => statuses.push(s.status)),
+      studio.events.on('train.progress', (p) => p.phase === 'training' && (batch = p.batch)),
+    ];
+    const until = async (ok: () => boolean, ms: number, what: string): Promise<void> => {
+      for (const t0 = Date.now(); !ok(); await new Promise((r) => setTimeout(r, 50))) {
+        if (Date.now() - t0 > ms) {
+          throw new Error(`${what}: not within ${ms} ms (statuses ${statuses.join(', ')}; batch ${batch})`);
+        }
+      }
+    };
+    try {
+      const { id } = await studio.call('runs.start', { datasetId: more, ...RUN, backend: 'webgpu' });
+      await until(() => batch >= 1, 300_000, 'training');
+      const from = batch;
+      await studio.call('runs.pause', { id });
+      await until(() => statuses.includes('paused'), 60_000, 'paused');
+      expect((await studio.call('runs.get', { id })).status).toBe('paused');
+      const pausedAt = batch;
+      expect(pausedAt - from).toBeLessThanOrEqual(3);
+      await new Promise((r) => setTimeout(r, 3000));
+      expect(batch).toBe(pausedAt);
+      await studio.call('runs.resume', { id });
+      await until(() => statuses.at(-1) === 'running' && batch > pausedAt, 60_000, 'running again');
+      const stopFrom = batch;
+      await studio.call('runs.stop', { id });
+      await runManagerOf(studio).settled(id);
+      const run = await studio.call('runs.get', { id });
+      expect(run.status).toBe('stopped');
+      const at = JSON.parse(fs.readFileSync(path.join(studio.library.runsDir, String(id), 'checkpoint', 'checkpoint.json'), 'utf8')).position;
+      expect(at.epoch).toBe(0);
+      expect(at.batch).toBeGreaterThanOrEqual(stopFrom);
+      expect(at.batch).toBeLessThanOrEqual(stopFrom + 3);
+      expect(at.batch).toBeLessThan(12);
+    } finally {
+      offs.forEach((off) => off());
+    }
+  }, 600_000);
+
   it('an auto run whose compute window is lost mid-run fails over to the CPU and finishes there', async () => {
     // The probe's figure is replaced so that auto picks this software adapter; the window is real.
     const host = chromiumComputeHost(browser, server.origin, { fakeProbe: 1e-4 });

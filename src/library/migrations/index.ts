@@ -6,6 +6,7 @@ import { m004Predictions } from './004-predictions.js';
 import { m005Models } from './005-models.js';
 import { m006ImageCounts } from './006-image-counts.js';
 import { m007ValFromTrain } from './007-val-from-train.js';
+import { m008RunOwner } from './008-run-owner.js';
 
 /** One numbered schema change; `up` runs inside a transaction at library open. */
 export interface Migration {
@@ -15,4 +16,4 @@ export interface Migration {
 }
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
-export const migrations: Migration[] = [m001Base, m002Datasets, m003Runs, m004Predictions, m005Models, m006ImageCounts, m007ValFromTrain];
+export const migrations: Migration[] = [m001Base, m002Datasets, m003Runs, m004Predictions, m005Models, m006ImageCounts, m007ValFromTrain, m008RunOwner];

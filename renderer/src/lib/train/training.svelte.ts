@@ -81,6 +81,14 @@ export class LiveRun {
     }
   }
 
+  /** A status the worker reports (paused once the batch in hand is done, running again on resume). */
+  applyStatus(status: RunStatus): void {
+    this.status = status;
+    if ((this.pending === 'pause' && status === 'paused') || (this.pending === 'resume' && status === 'running')) {
+      this.pending = null;
+    }
+  }
+
   /** One finished epoch. */
   applyEpoch(e: EpochMetrics): void {
     this.#mergeEpochs([e]);
@@ -134,6 +142,11 @@ export class TrainingStore {
           this.run.applyEpoch(metrics);
         }
       });
+      on('run.status', (s) => {
+        if (this.run?.id === s.runId) {
+          this.run.applyStatus(s.status);
+        }
+      });
       on('run.finished', (f) => {
         if (this.run?.id === f.runId) {
           this.run.applyFinished(f);
@@ -150,7 +163,8 @@ export class TrainingStore {
   async reattach(): Promise<void> {
     try {
       const list = await call('runs.list');
-      const live = list.find((r) => isLive(r.status));
+      // A run another process trains sends its events there, not here: nothing to follow.
+      const live = list.find((r) => isLive(r.status) && !r.trainingElsewhere);
       if (live && !this.run) {
         await this.attach(live.id);
       }
@@ -189,7 +203,7 @@ export class TrainingStore {
   async pause(): Promise<void> {
     const run = this.run;
     if (run && (await this.#act(run, 'pause'))) {
-      // No status event exists: ask until the worker has really paused.
+      // The worker's run.status event confirms it; asking as well covers a missed event.
       for (let i = 0; i < 60 && run.pending === 'pause'; i++) {
         await new Promise((r) => setTimeout(r, 300));
         const summary = await call('runs.get', { id: run.id }).catch(() => null);
