@@ -5,6 +5,7 @@ import { m003Runs } from './003-runs.js';
 import { m004Predictions } from './004-predictions.js';
 import { m005Models } from './005-models.js';
 import { m006ImageCounts } from './006-image-counts.js';
+import { m007TimeLimitMinutes } from './007-time-limit-minutes.js';
 
 /** One numbered schema change; `up` runs inside a transaction at library open. */
 export interface Migration {
@@ -14,4 +15,4 @@ export interface Migration {
 }
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
-export const migrations: Migration[] = [m001Base, m002Datasets, m003Runs, m004Predictions, m005Models, m006ImageCounts];
+export const migrations: Migration[] = [m001Base, m002Datasets, m003Runs, m004Predictions, m005Models, m006ImageCounts, m007TimeLimitMinutes];

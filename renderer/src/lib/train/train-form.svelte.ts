@@ -45,7 +45,7 @@ export class TrainForm {
   pca = $state(true);
   pcaSigma = $state(0.1);
   backend = $state<TrainConfig['backend']>('auto');
-  /** Minutes, or null for no limit (the contract counts seconds). */
+  /** Minutes, or null for no limit. */
   timeLimitMinutes = $state<number | null>(null);
   tenCropEval = $state(false);
   seed = $state(1);
@@ -83,7 +83,7 @@ export class TrainForm {
     this.pca = d.augment.pca;
     this.pcaSigma = d.augment.pcaSigma;
     this.backend = d.backend;
-    this.timeLimitMinutes = d.timeLimitSeconds === null ? null : d.timeLimitSeconds / 60;
+    this.timeLimitMinutes = d.timeLimitMinutes;
     this.tenCropEval = d.tenCropEval;
     this.seed = d.seed;
   }
@@ -131,7 +131,7 @@ export class TrainForm {
       init: this.init,
       augment: { crop: this.crop, flip: this.flip, pca: this.pca, pcaSigma: this.pcaSigma },
       backend: this.backend,
-      timeLimitSeconds: this.timeLimitMinutes === null ? null : Math.round(this.timeLimitMinutes * 60),
+      timeLimitMinutes: this.timeLimitMinutes,
       tenCropEval: this.tenCropEval,
       seed: this.seed,
     };
