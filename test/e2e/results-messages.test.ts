@@ -29,9 +29,9 @@ beforeAll(async () => {
   run(['import', shapes, '--split', '80/0/20']);
   run(['train', '--dataset', 'shapes', '--epochs', '1', '--batch-size', '8']);
   run(['train', '--dataset', 'shapes', '--epochs', '1', '--batch-size', '16']);
-  // Training stores train and test predictions; take the train ones away, as for runs made before they were stored.
+  // Training stores train and test predictions; take run 1's and run 2's train ones away (as for runs stopped early).
   const db = new Database(path.join(library, 'library.sqlite'));
-  db.exec("DELETE FROM predictions WHERE split = 'train'; DELETE FROM prediction_sets WHERE split = 'train';");
+  db.exec("DELETE FROM predictions WHERE run_id = 1 OR split = 'train'; DELETE FROM prediction_sets WHERE run_id = 1 OR split = 'train';");
   db.close();
   serve = await startServe(library);
   browser = await launchChromium();
