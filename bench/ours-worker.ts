@@ -70,7 +70,7 @@ function trainer(task: StepTask, model: tf.LayersModel, batch: Batch): Stepper {
       await trainLoop({
         model,
         sgd,
-        config: { epochs: 1, lr, schedule: { kind: 'cosine', minLr: lr }, timeLimitSeconds: null },
+        config: { epochs: 1, lr, schedule: { kind: 'cosine', minLr: lr }, timeLimitMinutes: null },
         numClasses: task.numClasses,
         train: source,
         val: null,

@@ -107,7 +107,7 @@ export async function uiFigure(o: { libraryDir: string; imageDir: string; pingSe
     const finished = await client.event('import.finished', (p) => p.jobId === jobId, 300_000);
     const datasetId = finished.datasetId as number | null;
     if (!datasetId) {throw new Error(`import failed: ${JSON.stringify(finished.error)}`);}
-    const run = await client.call<{ id: number }>('runs.start', { datasetId, arch: 'alexnet-small', backend: 'wasm', batchSize: 64, epochs: 1000, timeLimitSeconds: 600 });
+    const run = await client.call<{ id: number }>('runs.start', { datasetId, arch: 'alexnet-small', backend: 'wasm', batchSize: 64, epochs: 1000, timeLimitMinutes: 10 });
     await client.event('train.progress', (p) => p.runId === run.id && p.phase === 'training', 300_000);
     o.log(`    run ${run.id} is training; pinging for ${o.pingSeconds} s`);
     const busy = await pings(client, o.pingSeconds, o.everyMs);

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { AppInfo } from './api/app.js';
 import type { MethodName, Output, Input } from './api/contract.js';
 import { dispatch, type Handlers } from './api/dispatch.js';
@@ -89,6 +92,13 @@ export function openStudio(options: StudioOptions): Studio {
   };
 }
 
+/** The user's Documents folder when it exists, else the home folder (never the library: exports are the user's files). */
+function documentsFolder(): string {
+  const home = os.homedir();
+  const documents = path.join(home, 'Documents');
+  return fs.existsSync(documents) ? documents : home;
+}
+
 /** `app.*`: what the status bar and `convnet info` show. */
 function appHandlers(ctx: StudioContext): Pick<Handlers, 'app.info' | 'app.ping' | 'app.compute'> {
   return {
@@ -99,6 +109,7 @@ function appHandlers(ctx: StudioContext): Pick<Handlers, 'app.info' | 'app.ping'
         version: pkg.version,
         host: ctx.host,
         libraryPath: ctx.library.dir,
+        documentsPath: documentsFolder(),
         platform: `${process.platform}-${process.arch}`,
         node: process.versions.node,
         tfjs: tfjsVersion(),

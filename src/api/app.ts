@@ -38,6 +38,8 @@ export const AppInfo = z.object({
   version: z.string(),
   host: z.enum(['electron', 'server', 'cli']),
   libraryPath: z.string(),
+  /** The engine user's documents folder (home when there is none): where exports go unless the user picks another. */
+  documentsPath: z.string(),
   platform: z.string(),
   node: z.string(),
   tfjs: z.string(),

@@ -58,14 +58,35 @@ export const TrainConfig = z.object({
     .default({ crop: true, flip: true, pca: true, pcaSigma: 0.1 }),
   /** webgpu/webgl train in the desktop app's compute window only; browser mode and the CLI train in Node. */
   backend: z.enum(['auto', 'tensorflow', 'webgpu', 'webgl', 'wasm', 'cpu']).default('auto'),
-  /** Stop cleanly after this many seconds of training (then evaluate); null = no limit. */
-  timeLimitSeconds: z.number().positive().nullable().default(null),
+  /** Stop cleanly after this many minutes of training (then evaluate); null = no limit. */
+  timeLimitMinutes: z.number().positive().nullable().default(null),
   /** Evaluate with the paper's ten-crop averaging (slower) instead of the centre crop. */
   tenCropEval: z.boolean().default(false),
   seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
 });
 export type TrainConfig = z.output<typeof TrainConfig>;
 export type TrainConfigInput = z.input<typeof TrainConfig>;
+
+/** Input of `runs.stepTime`: the settings that decide how long a training step takes. */
+export const StepTimeRequest = z.object({
+  arch: ArchName,
+  imageSize: z.number().int().min(16).max(512).nullable(),
+  batchSize: z.number().int().min(1).max(1024),
+  numClasses: z.number().int().min(2).max(100_000),
+  backend: TrainConfig.shape.backend,
+});
+export type StepTimeRequest = z.infer<typeof StepTimeRequest>;
+
+/** A measured training step of a run's network: the backend it ran on and its time, per image and per batch. */
+export const StepTime = z.object({
+  backend: z.string(),
+  device: z.string().nullable(),
+  secondsPerImage: z.number(),
+  secondsPerStep: z.number(),
+  /** Images in the timed steps (the per-step figure is scaled from them to the batch). */
+  measuredImages: z.number().int(),
+});
+export type StepTime = z.infer<typeof StepTime>;
 
 export const RunStatus = z.enum(['queued', 'running', 'paused', 'completed', 'stopped', 'failed', 'interrupted']);
 export type RunStatus = z.infer<typeof RunStatus>;
@@ -187,6 +208,7 @@ export const runMethods = {
 
   'runs.start': method('Start training a run on a dataset.', TrainConfig, z.object({ id: z.number().int() })),
   'runs.list': method('All runs, newest first.', NoInput, z.array(RunSummary)),
+  'runs.stepTime': method("Times a few training steps of a run's network on the backend it would use (for an estimate of its duration).", StepTimeRequest, StepTime),
   'runs.get': method('One run: config, metrics per epoch, log.', RunId, RunDetail),
   'runs.pause': method('Pause a running run after the current batch.', RunId, RunSummary),
   'runs.resume': method('Resume a paused, stopped or interrupted run from its last checkpoint.', RunId, RunSummary),

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { ClassifiedImage, ClassifierSource, ClassifyError } from '../api/classify.js';
 import { CSV_HEADER, csvErrorRow, csvRow, jsonLine } from '../classify/results-format.js';
-import { LIBRARY_OPTIONS, UsageError, withStudio, type Command } from './command.js';
+import { LIBRARY_HELP, LIBRARY_OPTIONS, UsageError, withStudio, type Command } from './command.js';
 
 /** `--run ID` or `--model ID|DIR` as a classifier source (a number names an imported model, anything else a folder). */
 export function sourceFromFlags(run: unknown, model: unknown): ClassifierSource {
@@ -43,6 +43,14 @@ export const classifyCommand: Command = {
     'ten-crop': { type: 'boolean', default: false },
     csv: { type: 'boolean', default: false },
   },
+  optionHelp: [
+    { flag: '--run ID', text: "classify with a run's model (see `convnet runs`)" },
+    { flag: '--model ID|DIR', text: 'or with an imported model (see `convnet models`) or an exported folder' },
+    ...LIBRARY_HELP,
+    { flag: '--top K', text: 'how many classes to print per image (default: 5)' },
+    { flag: '--ten-crop', text: "average the paper's ten patches per image, slower (default: centre crop)" },
+    { flag: '--csv', text: 'print path,top1,confidence,top5,error rows (default: off)' },
+  ],
   async run(args, io) {
     const source = sourceFromFlags(args.values.run, args.values.model);
     if (args.positionals.length === 0) {

@@ -9,6 +9,8 @@ export interface Command {
   summary: string;
   usage: string;
   options: NonNullable<ParseArgsConfig['options']>;
+  /** One line per option for `--help`: the flag as typed and its meaning with its default. */
+  optionHelp: OptionHelp[];
   /** Runs with parsed flags and positionals; returns the exit code. */
   run(args: ParsedArgs, io: CliIO): Promise<number>;
 }
@@ -24,6 +26,25 @@ export interface CliIO {
   err(text: string): void;
   isTTY: boolean;
   env: NodeJS.ProcessEnv;
+}
+
+/** `--help`'s line for one option: `flag` as typed (`--epochs N`), `text` its meaning and default. */
+export interface OptionHelp {
+  flag: string;
+  text: string;
+}
+
+/** `--help` lines of the flags every library command takes. */
+export const LIBRARY_HELP: OptionHelp[] = [
+  { flag: '--library DIR', text: 'the library folder (default: $CONVNET_LIBRARY, else the platform\'s data folder)' },
+  { flag: '--json', text: 'print machine-readable JSON instead of text (default: off)' },
+];
+
+/** A command's `--help` text: summary, usage and every option with its meaning and default. */
+export function commandHelp(command: Command): string {
+  const lines = [...command.optionHelp, { flag: '-h, --help', text: 'show this help' }];
+  const width = Math.max(...lines.map((l) => l.flag.length));
+  return [`${command.summary}`, '', `Usage: ${command.usage}`, '', 'Options:', ...lines.map((l) => `  ${l.flag.padEnd(width)}  ${l.text}`), ''].join('\n');
 }
 
 /** Flags every command that touches a library accepts. */

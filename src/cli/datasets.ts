@@ -1,4 +1,4 @@
-import { LIBRARY_OPTIONS, printJson, withStudio, type Command } from './command.js';
+import { LIBRARY_HELP, LIBRARY_OPTIONS, printJson, withStudio, type Command } from './command.js';
 
 /** Bytes in a unit people read (KB, MB, GB). */
 export function formatBytes(bytes: number): string {
@@ -18,6 +18,7 @@ export const datasetsCommand: Command = {
   summary: 'List the datasets in the library',
   usage: 'convnet datasets [--library DIR] [--json]',
   options: { ...LIBRARY_OPTIONS },
+  optionHelp: [...LIBRARY_HELP],
   async run(args, io) {
     const list = await withStudio(args, io, (studio) => studio.call('datasets.list'));
     if (args.values.json) {

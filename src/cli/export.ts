@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { LIBRARY_OPTIONS, printJson, UsageError, withStudio, type Command } from './command.js';
+import { LIBRARY_HELP, LIBRARY_OPTIONS, printJson, UsageError, withStudio, type Command } from './command.js';
 
 /** `convnet export --run ID --out DIR`: writes the model folder and prints the fresh-process parity check. */
 export const exportCommand: Command = {
@@ -7,6 +7,11 @@ export const exportCommand: Command = {
   summary: "Export a run's model as a TF.js folder (labels, preprocessing, custom layers, README) and check parity",
   usage: 'convnet export --run ID --out DIR [--library DIR] [--json]',
   options: { ...LIBRARY_OPTIONS, run: { type: 'string' }, out: { type: 'string' } },
+  optionHelp: [
+    { flag: '--run ID', text: 'the run whose model to export (required; see `convnet runs`)' },
+    { flag: '--out DIR', text: 'the folder to write (required; created if missing)' },
+    ...LIBRARY_HELP,
+  ],
   async run(args, io) {
     const run = args.values.run;
     if (typeof run !== 'string' || !/^\d+$/.test(run) || typeof args.values.out !== 'string') {
@@ -43,6 +48,10 @@ export const modelsCommand: Command = {
   summary: 'List, import (a folder made by `convnet export`) or delete models in the library',
   usage: 'convnet models [list | import DIR [--name NAME] | delete ID] [--library DIR] [--json]',
   options: { ...LIBRARY_OPTIONS, name: { type: 'string' } },
+  optionHelp: [
+    ...LIBRARY_HELP,
+    { flag: '--name NAME', text: "with import: the model's name in the library (default: the folder's name)" },
+  ],
   async run(args, io) {
     const [action = 'list', target, ...extra] = args.positionals;
     if (extra.length || !['list', 'import', 'delete'].includes(action) || (action !== 'list' && !target)) {

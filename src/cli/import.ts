@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { DatasetDetail, ImportFinished, ImportProgress } from '../api/datasets.js';
 import { parseSplitSpec } from '../datasets/split.js';
-import { LIBRARY_OPTIONS, printJson, UsageError, withStudio, type Command, type CliIO } from './command.js';
+import { LIBRARY_HELP, LIBRARY_OPTIONS, printJson, UsageError, withStudio, type Command, type CliIO } from './command.js';
 
 /** `convnet import DIR...`: index folders, image files or a CSV into a dataset, with live progress. */
 export const importCommand: Command = {
@@ -9,6 +9,13 @@ export const importCommand: Command = {
   summary: 'Import image folders, files or a CSV/TSV of path,label[,split] as a dataset',
   usage: 'convnet import DIR|FILE|CSV... [--library DIR] [--name NAME] [--split 80/10/10] [--val-from-train PERCENT] [--seed N] [--json]',
   options: { ...LIBRARY_OPTIONS, name: { type: 'string' }, split: { type: 'string' }, seed: { type: 'string' }, 'val-from-train': { type: 'string' } },
+  optionHelp: [
+    ...LIBRARY_HELP,
+    { flag: '--name NAME', text: "the dataset's name (default: the first folder's name)" },
+    { flag: '--split T/V/T', text: 'train/val/test percentages for images not already in train/val/test folders (default: 80/10/10)' },
+    { flag: '--val-from-train PERCENT', text: 'when the source gives train (and test) but no val: the share of each class\'s training images carved out as validation; 0 for none (default: 10)' },
+    { flag: '--seed N', text: 'seed of the random split, so a re-import splits the same way (default: 0)' },
+  ],
   async run(args, io) {
     if (args.positionals.length === 0) {throw new UsageError(`Name at least one folder, image file or CSV.\nUsage: ${this.usage}`);}
     const paths = args.positionals.map((p) => path.resolve(p));

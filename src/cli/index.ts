@@ -1,16 +1,17 @@
-import { describeError, parseCommandArgs, UsageError, type CliIO, type Command } from './command.js';
+import { commandHelp, describeError, parseCommandArgs, UsageError, type CliIO, type Command } from './command.js';
 import { classifyCommand } from './classify.js';
 import { datasetsCommand } from './datasets.js';
 import { exportCommand, modelsCommand } from './export.js';
 import { importCommand } from './import.js';
 import { infoCommand } from './info.js';
 import { resplitCommand } from './resplit.js';
+import { runsCommand } from './runs.js';
 import { serveCommand } from './serve.js';
 import { evalCommand, resumeCommand, trainCommand } from './train.js';
 import { pkg } from '../version.js';
 
 /** Every `convnet` sub-command, in the order `--help` lists them. */
-export const commands: Command[] = [infoCommand, importCommand, datasetsCommand, resplitCommand, trainCommand, resumeCommand, evalCommand, classifyCommand, exportCommand, modelsCommand, serveCommand];
+export const commands: Command[] = [infoCommand, importCommand, datasetsCommand, resplitCommand, trainCommand, runsCommand, resumeCommand, evalCommand, classifyCommand, exportCommand, modelsCommand, serveCommand];
 
 /** The top-level help text. */
 export function helpText(): string {
@@ -49,7 +50,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   try {
     const args = parseCommandArgs(command, rest);
     if (args.values.help) {
-      io.out(`${command.summary}\n\nUsage: ${command.usage}\n`);
+      io.out(commandHelp(command));
       return 0;
     }
     return await command.run(args, io);

@@ -1,4 +1,4 @@
-import { LIBRARY_OPTIONS, printJson, withStudio, type Command } from './command.js';
+import { LIBRARY_HELP, LIBRARY_OPTIONS, printJson, withStudio, type Command } from './command.js';
 
 /** `convnet info`: version, library, and the compute backend a run would use. */
 export const infoCommand: Command = {
@@ -6,6 +6,7 @@ export const infoCommand: Command = {
   summary: 'Show version, library location and the compute backend',
   usage: 'convnet info [--library DIR] [--json]',
   options: { ...LIBRARY_OPTIONS },
+  optionHelp: [...LIBRARY_HELP],
   async run(args, io) {
     const info = await withStudio(args, io, (studio) => studio.call('app.info'));
     if (args.values.json) {

@@ -1,6 +1,6 @@
 import type { DatasetDetail } from '../api/datasets.js';
 import { parseSplitSpec } from '../datasets/split.js';
-import { LIBRARY_OPTIONS, printJson, UsageError, withStudio, type CliIO, type Command } from './command.js';
+import { LIBRARY_HELP, LIBRARY_OPTIONS, printJson, UsageError, withStudio, type CliIO, type Command } from './command.js';
 import { datasetIdOf } from './train.js';
 
 /** `convnet resplit DATASET`: carve a validation split out of train (test kept), or redraw train/val/test. */
@@ -9,6 +9,12 @@ export const resplitCommand: Command = {
   summary: "Carve a validation split out of a dataset's training images (test kept), or redraw train/val/test",
   usage: 'convnet resplit ID|NAME (--val-from-train PERCENT | --split 80/10/10) [--seed N] [--library DIR] [--json]',
   options: { ...LIBRARY_OPTIONS, 'val-from-train': { type: 'string' }, split: { type: 'string' }, seed: { type: 'string' } },
+  optionHelp: [
+    ...LIBRARY_HELP,
+    { flag: '--val-from-train PERCENT', text: "carve this share of each class's training images out as validation; the test split is kept (no default: give this or --split)" },
+    { flag: '--split T/V/T', text: 'redraw train/val/test with these percentages, e.g. 80/10/10 (no default: give this or --val-from-train)' },
+    { flag: '--seed N', text: "seed of the draw, so the same seed splits the same way (default: the dataset's seed)" },
+  ],
   async run(args, io) {
     const ref = args.positionals[0];
     const carveText = args.values['val-from-train'];

@@ -21,6 +21,12 @@ export const serveCommand: Command = {
   summary: 'Serve the UI and API to a browser on 127.0.0.1 (token-protected)',
   usage: 'convnet serve [--library DIR] [--port N] [--upload-limit MB] [--json]',
   options: { library: { type: 'string' }, port: { type: 'string' }, 'upload-limit': { type: 'string' }, json: { type: 'boolean', default: false } },
+  optionHelp: [
+    { flag: '--library DIR', text: "the library folder (default: $CONVNET_LIBRARY, else the platform's data folder)" },
+    { flag: '--port N', text: 'the port on 127.0.0.1 (default: 0, any free port)' },
+    { flag: '--upload-limit MB', text: 'largest image file or zip a browser may upload, in MB; unpacked archives and one batch may hold 4× that (default: 1024 per image, 4096 per zip)' },
+    { flag: '--json', text: 'print {url,port,library,pid} as JSON on one line (default: off)' },
+  ],
   async run(args, io) {
     const port = args.values.port === undefined ? 0 : Number(args.values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) {

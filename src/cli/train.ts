@@ -1,7 +1,8 @@
 import type { EpochMetrics, RunSummary, TrainConfigInput } from '../api/runs.js';
 import type { Studio } from '../studio.js';
+import { DEFAULT_CONFIG } from '../train/config.js';
 import { runManagerOf } from '../train/service.js';
-import { LIBRARY_OPTIONS, printJson, UsageError, withStudio, type CliIO, type Command, type ParsedArgs } from './command.js';
+import { LIBRARY_HELP, LIBRARY_OPTIONS, printJson, UsageError, withStudio, type CliIO, type Command, type ParsedArgs } from './command.js';
 
 /** Resolves `--dataset ID|NAME` to a dataset id. */
 export async function datasetIdOf(studio: Studio, ref: string): Promise<number> {
@@ -53,6 +54,16 @@ export function resultSentence(run: RunSummary): string {
   return `${val} ${test}`;
 }
 
+/** The run log's "Backend X (device): why" as one short line; the why stays in the run's log and `convnet info`. */
+export function shortBackendLine(message: string): string {
+  const m = /^(Run \d+): Backend (\S+) \(/.exec(message);
+  const end = message.indexOf('): ');
+  if (!m || end < 0) {
+    return message;
+  }
+  return `${m[1]}: backend ${m[2]} on ${message.slice(m[0].length, end)} (\`convnet info\` says why)`;
+}
+
 /** Streams a run's epochs (JSON lines or a progress bar) until it finishes; SIGINT stops it cleanly. */
 export async function followRun(studio: Studio, runId: number, io: CliIO, json: boolean): Promise<number> {
   const offEpoch = studio.events.on('train.epoch', (e) => {
@@ -82,7 +93,7 @@ export async function followRun(studio: Studio, runId: number, io: CliIO, json: 
   });
   const offLog = studio.events.on('app.log', (l) => {
     if (!json && l.message.startsWith(`Run ${runId}:`)) {
-      io.err(`${io.isTTY ? '\r\x1b[K' : ''}${l.message}\n`);
+      io.err(`${io.isTTY ? '\r\x1b[K' : ''}${shortBackendLine(l.message)}\n`);
     }
   });
   // First Ctrl+C: stop after this batch with a checkpoint there. Second: end the worker now.
@@ -120,7 +131,7 @@ export const trainCommand: Command = {
   name: 'train',
   summary: 'Train an AlexNet-family network on a dataset (the paper\'s recipe by default)',
   usage:
-    'convnet train --dataset ID|NAME [--library DIR] [--arch alexnet-2012|alexnet|alexnet-small] [--image-size N] [--epochs N] [--batch-size N] [--lr X] [--schedule plateau|step|cosine] [--no-pca] [--backend auto|tensorflow|wasm|cpu] [--time-limit SECONDS] [--seed N] [--ten-crop] [--json]',
+    'convnet train --dataset ID|NAME [--library DIR] [--arch alexnet-2012|alexnet|alexnet-small] [--image-size N] [--epochs N] [--batch-size N] [--lr X] [--schedule plateau|step|cosine] [--no-pca] [--backend auto|tensorflow|wasm|cpu] [--time-limit MINUTES] [--seed N] [--ten-crop] [--json]',
   options: {
     ...LIBRARY_OPTIONS,
     dataset: { type: 'string' },
@@ -136,6 +147,21 @@ export const trainCommand: Command = {
     seed: { type: 'string' },
     'ten-crop': { type: 'boolean', default: false },
   },
+  optionHelp: [
+    { flag: '--dataset ID|NAME', text: 'the dataset to train on (required; see `convnet datasets`)' },
+    ...LIBRARY_HELP,
+    { flag: '--arch NAME', text: `alexnet-2012 (the paper's two towers), alexnet (one tower) or alexnet-small (32–64 px images) (default: ${DEFAULT_CONFIG.arch})` },
+    { flag: '--image-size N', text: "network input side in pixels (default: the architecture's, 224 for alexnet, 32 for alexnet-small)" },
+    { flag: '--epochs N', text: `passes over the training images (default: ${DEFAULT_CONFIG.epochs})` },
+    { flag: '--batch-size N', text: `images per SGD step (default: ${DEFAULT_CONFIG.batchSize}, the paper's)` },
+    { flag: '--lr X', text: `initial learning rate (default: ${DEFAULT_CONFIG.lr})` },
+    { flag: '--schedule KIND', text: `plateau (divide by 10 when validation error stops improving), step or cosine (default: ${DEFAULT_CONFIG.schedule.kind})` },
+    { flag: '--no-pca', text: 'turn off PCA colour noise (default: on, σ 0.1)' },
+    { flag: '--backend NAME', text: `auto, tensorflow, wasm or cpu; \`convnet info\` shows which load here (default: ${DEFAULT_CONFIG.backend})` },
+    { flag: '--time-limit MINUTES', text: 'stop cleanly after this many minutes of training, then evaluate and keep a checkpoint (default: no limit)' },
+    { flag: '--seed N', text: `seed of weights, data order and augmentation; same seed, same numbers (default: ${DEFAULT_CONFIG.seed})` },
+    { flag: '--ten-crop', text: "evaluate with the paper's ten-crop averaging, slower (default: centre crop)" },
+  ],
   async run(args, io) {
     if (typeof args.values.dataset !== 'string') {
       throw new UsageError(`--dataset is required.\nUsage: ${this.usage}`);
@@ -154,7 +180,7 @@ export const trainCommand: Command = {
       set('batchSize', num(args, 'batch-size', true));
       set('lr', num(args, 'lr', false));
       set('backend', args.values.backend as TrainConfigInput['backend']);
-      set('timeLimitSeconds', num(args, 'time-limit', false));
+      set('timeLimitMinutes', num(args, 'time-limit', false));
       set('seed', num(args, 'seed', true));
       if (typeof args.values.schedule === 'string') {
         config.schedule = { kind: args.values.schedule } as TrainConfigInput['schedule'];
@@ -180,6 +206,7 @@ export const resumeCommand: Command = {
   summary: 'Resume a stopped or interrupted run from its last checkpoint',
   usage: 'convnet resume --run ID [--library DIR] [--json]',
   options: { ...LIBRARY_OPTIONS, run: { type: 'string' } },
+  optionHelp: [{ flag: '--run ID', text: 'the run to continue (required; see `convnet runs`)' }, ...LIBRARY_HELP],
   async run(args, io) {
     const id = num(args, 'run', true);
     if (id === undefined) {
@@ -198,6 +225,12 @@ export const evalCommand: Command = {
   summary: "Evaluate a run on its validation or test split (top-1/top-5, per class, confusion)",
   usage: 'convnet eval --run ID [--library DIR] [--split val|test|train] [--ten-crop] [--json]',
   options: { ...LIBRARY_OPTIONS, run: { type: 'string' }, split: { type: 'string', default: 'val' }, 'ten-crop': { type: 'boolean', default: false } },
+  optionHelp: [
+    { flag: '--run ID', text: 'the run to evaluate (required; see `convnet runs`)' },
+    ...LIBRARY_HELP,
+    { flag: '--split NAME', text: 'val, test or train (default: val)' },
+    { flag: '--ten-crop', text: "average the paper's ten patches per image, slower (default: centre crop)" },
+  ],
   async run(args, io) {
     const id = num(args, 'run', true);
     if (id === undefined) {

@@ -19,7 +19,7 @@ export function requireSet(db: Database, runId: number, split: Split): Predictio
   runRow(db, runId);
   const set = predictionSet(db, runId, split);
   if (!set) {
-    throw new ApiError('not_found', `Run ${runId} has no stored predictions on its ${split} split yet; compute them with runs.predict.`);
+    throw new ApiError('not_found', `Run ${runId} has no predictions on its ${split} split yet; compute them first (its Evaluation tab, or \`convnet eval --run ${runId} --split ${split}\`).`);
   }
   return set;
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type * as tf from '@tensorflow/tfjs';
+import { ApiError } from '../api/errors.js';
 import type { PredictionSet } from '../api/results.js';
 import type { TrainConfig } from '../api/runs.js';
 import { activateBackend, chooseBackend } from '../backends/index.js';
@@ -84,7 +85,7 @@ export async function computePredictions(
   const snapshot = storedSnapshot(db, runId, classes);
   const items = snapshot.items.filter((it) => it.split === split);
   if (items.length === 0) {
-    throw new Error(`The ${split} split of run ${runId}'s data is empty.`);
+    throw new ApiError('bad_request', `Run ${runId}'s data has no ${split} images, so there is nothing to evaluate on that split; choose another split.`);
   }
   const backend = await activateRunBackend(config);
   const inputSize = inputSizeOf(config);

@@ -31,7 +31,7 @@ export interface ComputeCheckpoint {
 
 /** What a compute page needs to start (or resume) training. */
 export interface ComputeInit {
-  config: Pick<TrainConfig, 'arch' | 'epochs' | 'lr' | 'momentum' | 'weightDecay' | 'schedule' | 'timeLimitSeconds' | 'dropout' | 'lrn' | 'init' | 'seed'>;
+  config: Pick<TrainConfig, 'arch' | 'epochs' | 'lr' | 'momentum' | 'weightDecay' | 'schedule' | 'timeLimitMinutes' | 'dropout' | 'lrn' | 'init' | 'seed'>;
   numClasses: number;
   inputSize: number;
   /** Applied by the page to uint8 batches; float32 batches arrive normalised already. */

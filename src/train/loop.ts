@@ -51,7 +51,7 @@ export interface LoopOptions {
   model: tf.LayersModel;
   sgd: PaperSgd;
   /** With `seed`, every step's dropout masks follow from (seed, epoch, batch): a repeated or resumed run draws the same ones. */
-  config: Pick<TrainConfig, 'epochs' | 'lr' | 'schedule' | 'timeLimitSeconds'> & { seed?: number };
+  config: Pick<TrainConfig, 'epochs' | 'lr' | 'schedule' | 'timeLimitMinutes'> & { seed?: number };
   numClasses: number;
   train: BatchSource;
   /** Validation batches; null when the dataset has no validation split. */
@@ -93,7 +93,7 @@ export async function trainLoop(o: LoopOptions): Promise<{ outcome: LoopOutcome;
   const logits = logitsOf(o.model);
   const vars = o.model.trainableWeights.map((w) => w.read() as tf.Variable);
   const pos: LoopPosition = structuredClone(o.start);
-  const limitMs = o.config.timeLimitSeconds ? o.config.timeLimitSeconds * 1000 : Infinity;
+  const limitMs = o.config.timeLimitMinutes ? o.config.timeLimitMinutes * 60_000 : Infinity;
   const sessionStart = now();
   const priorSeconds = pos.seconds;
   let lastProgress = -Infinity;

@@ -14,6 +14,7 @@ import { siblingModule, spawnWorker } from '../images/spawn-worker.js';
 import { ARCHS } from '../model/index.js';
 import type { StudioContext } from '../studio.js';
 import { configDiff, DEFAULT_CONFIG, resolveConfig } from './config.js';
+import { measureStepTime } from './estimate.js';
 import type { ComputeChannel, ComputeHost } from './compute-host.js';
 import { transferablesOf } from './compute-protocol.js';
 import type { FromComputeWorker, ToComputeWorker } from './compute-worker.js';
@@ -24,7 +25,7 @@ import { deleteRunRows, getRunDetail, getRunSummary, listRuns, logRun, runRow, s
 
 type RunMethod =
   | 'runs.start' | 'runs.list' | 'runs.get' | 'runs.pause' | 'runs.resume' | 'runs.stop' | 'runs.defaults'
-  | 'runs.evaluate' | 'runs.predict' | 'runs.update' | 'runs.delete';
+  | 'runs.evaluate' | 'runs.predict' | 'runs.update' | 'runs.delete' | 'runs.stepTime';
 
 /** The training workers of one studio. One run trains at a time: on a laptop two would only halve each other. */
 export class RunManager {
@@ -434,6 +435,7 @@ export function runHandlers(ctx: StudioContext, options: { nativeBinding?: strin
       fs.rmSync(path.join(ctx.library.runsDir, String(id)), { recursive: true, force: true });
       return { deleted: deleteRunRows(db, id) };
     },
+    'runs.stepTime': (input) => measureStepTime(input),
     'runs.defaults': async () => {
       const { datasetId: _d, ...config } = DEFAULT_CONFIG;
       return {

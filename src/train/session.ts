@@ -131,7 +131,7 @@ export async function trainRun(db: Database, libraryDir: string, runId: number, 
     });
     const status = outcome === 'stopped' ? 'stopped' : 'completed';
     if (outcome === 'time-limit') {
-      log('info', `Time limit of ${config.timeLimitSeconds} s reached after ${position.epoch} epoch(s); evaluated and checkpointed.`);
+      log('info', `Time limit of ${config.timeLimitMinutes} min reached after ${position.epoch} epoch(s); evaluated and checkpointed.`);
     }
     model.dispose();
     sgd.dispose();

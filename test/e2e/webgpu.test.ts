@@ -34,7 +34,7 @@ const config: ComputeInit['config'] = {
   momentum: 0.9,
   weightDecay: 0.0005,
   schedule: { kind: 'step', every: 100, factor: 0.1 },
-  timeLimitSeconds: null,
+  timeLimitMinutes: null,
   dropout: 0,
   lrn: true,
   init: 'he',

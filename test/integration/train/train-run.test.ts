@@ -118,14 +118,14 @@ describe('stopping, killing and resuming', () => {
     const { lib, datasetId } = await libraryWithShapes(16, ['circle', 'square', 'hstripes']);
     const studio = openStudio({ libraryDir: lib, host: 'cli' });
     try {
-      const { id } = await studio.call('runs.start', { datasetId, epochs: 500, batchSize: 8, backend: 'wasm', timeLimitSeconds: 3 });
+      const { id } = await studio.call('runs.start', { datasetId, epochs: 500, batchSize: 8, backend: 'wasm', timeLimitMinutes: 0.05 });
       await runManagerOf(studio).settled(id);
       const run = await studio.call('runs.get', { id });
       expect(run.status).toBe('completed');
       expect(run.epochsDone).toBeGreaterThanOrEqual(1);
       expect(run.epochsDone).toBeLessThan(500);
       expect(run.epochsData.at(-1)!.valTop1Error).not.toBeNull();
-      expect(run.log.some((l) => /Time limit of 3 s reached/.test(l.message))).toBe(true);
+      expect(run.log.some((l) => /Time limit of 0.05 min reached/.test(l.message))).toBe(true);
       expect(fs.existsSync(path.join(lib, 'runs', String(id), 'checkpoint', 'checkpoint.json'))).toBe(true);
     } finally {
       await studio.close();

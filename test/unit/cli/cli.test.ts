@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/cli/index.js';
+import { commands, runCli } from '../../../src/cli/index.js';
 import type { CliIO } from '../../../src/cli/command.js';
 import { repoRoot, tempDir } from '../../helpers/temp.js';
 
@@ -30,6 +30,33 @@ describe('convnet CLI', () => {
     expect(await runCli(['--help'], io)).toBe(0);
     expect(io.stdout).toMatch(/info\s+Show version/);
     expect(io.stdout).toMatch(/serve\s+Serve the UI/);
+  });
+
+  it('every command\'s --help lists each of its options with its meaning, and defaults where it has one', async () => {
+    for (const command of commands) {
+      const io = captureIO();
+      expect(await runCli([command.name, '--help'], io)).toBe(0);
+      expect(io.stdout).toMatch(new RegExp(`^Usage: convnet ${command.name}`, 'm'));
+      expect(io.stdout).toMatch(/^Options:$/m);
+      for (const option of Object.keys(command.options)) {
+        // The option's own line: the flag, two spaces, then words.
+        expect(io.stdout, `convnet ${command.name} --help: --${option}`).toMatch(new RegExp(`^  --${option}\\b[^\\n]*  \\S.{10,}`, 'm'));
+      }
+    }
+    const train = captureIO();
+    await runCli(['train', '--help'], train);
+    expect(train.stdout).toMatch(/--epochs N\s+passes over the training images \(default: 90\)/);
+    expect(train.stdout).toMatch(/--batch-size N\s+images per SGD step \(default: 128/);
+    expect(train.stdout).toMatch(/--time-limit MINUTES\s+stop cleanly after this many minutes/);
+    const evaluate = captureIO();
+    await runCli(['eval', '--help'], evaluate);
+    expect(evaluate.stdout).toMatch(/--split NAME\s+val, test or train \(default: val\)/);
+  });
+
+  it('--help lists `runs`, the command that shows the ids eval, classify and export take', async () => {
+    const io = captureIO();
+    expect(await runCli(['--help'], io)).toBe(0);
+    expect(io.stdout).toMatch(/^  runs\s+List the runs in the library/m);
   });
 
   it('info --json reports version, library, backend and whether tensorflow loads', async () => {

@@ -79,7 +79,7 @@ describe('result queries over stored predictions', () => {
     await expect(studio.call('results.compare', { runA: a, runB: other.runIds[0]!, split: 'test', which: 'aRightBWrong' })).rejects.toThrow(
       /not evaluated on the same test images/,
     );
-    await expect(studio.call('results.summary', { runId: a, split: 'val' })).rejects.toThrow(/no stored predictions on its val split yet; compute them with runs.predict/);
+    await expect(studio.call('results.summary', { runId: a, split: 'val' })).rejects.toThrow(/has no predictions on its val split yet; compute them first \(its Evaluation tab, or `convnet eval --run \d+ --split val`\)/);
   });
 
   it('answers neighbours from the cached train features, nearest first', async () => {

@@ -177,3 +177,30 @@ describe('resolveLibraryDir', () => {
     expect(fallback).toMatch(/ConvNet Studio/);
   });
 });
+
+describe('migration 009: time limit in minutes', () => {
+  it('moves a stored run\'s timeLimitSeconds to timeLimitMinutes, in its config and its diff', () => {
+    const dir = tmp();
+    const db = new Database(path.join(dir, 'library.sqlite'));
+    migrate(db, migrations.filter((m) => m.version < 9));
+    const now = Date.now();
+    db.prepare(
+      `INSERT INTO datasets (id, name, created_at, updated_at, source_paths, source_key, state, split_train, split_val, split_test, split_seed)
+       VALUES (1, 'd', ?, ?, '[]', 'k', 'ready', 0.8, 0.1, 0.1, 0)`,
+    ).run(now, now);
+    const run = db.prepare(`INSERT INTO runs (dataset_id, dataset_name, arch, status, config, config_diff, created_at) VALUES (1, 'd', 'alexnet-small', 'completed', ?, ?, ?)`);
+    run.run(JSON.stringify({ datasetId: 1, epochs: 3, timeLimitSeconds: 90, seed: 1 }), JSON.stringify({ epochs: 3, timeLimitSeconds: 90 }), now);
+    run.run(JSON.stringify({ datasetId: 1, epochs: 3, timeLimitSeconds: null, seed: 1 }), JSON.stringify({ epochs: 3 }), now);
+    db.close();
+    const lib = openLibrary(dir);
+    try {
+      const rows = lib.db.prepare('SELECT config, config_diff FROM runs ORDER BY id').all() as Array<{ config: string; config_diff: string }>;
+      expect(JSON.parse(rows[0]!.config)).toEqual({ datasetId: 1, epochs: 3, seed: 1, timeLimitMinutes: 1.5 });
+      expect(JSON.parse(rows[0]!.config_diff)).toEqual({ epochs: 3, timeLimitMinutes: 1.5 });
+      expect(JSON.parse(rows[1]!.config)).toEqual({ datasetId: 1, epochs: 3, seed: 1, timeLimitMinutes: null });
+      expect(JSON.parse(rows[1]!.config_diff)).toEqual({ epochs: 3 });
+    } finally {
+      lib.close();
+    }
+  });
+});

@@ -26,7 +26,7 @@ describe('trainLoop', () => {
     const { outcome, position } = await trainLoop({
       model,
       sgd,
-      config: { epochs: 4, lr: 0.01, schedule: { kind: 'plateau', patience: 2, factor: 0.1, minLr: 1e-6 }, timeLimitSeconds: null },
+      config: { epochs: 4, lr: 0.01, schedule: { kind: 'plateau', patience: 2, factor: 0.1, minLr: 1e-6 }, timeLimitMinutes: null },
       numClasses: classes,
       train: new MemoryBatchSource(train.x, train.labels, 32, 32, 7),
       // Two validation batches: the second reuses the weights, so the Winograd convolutions keep their transforms.
@@ -63,7 +63,7 @@ describe('trainLoop', () => {
     const { outcome, position } = await trainLoop({
       model,
       sgd: new PaperSgd(keyedWeights(model), { momentum: 0.9, weightDecay: 0.0005 }),
-      config: { epochs: 3, lr: 0.01, schedule: { kind: 'cosine', minLr: 0 }, timeLimitSeconds: null },
+      config: { epochs: 3, lr: 0.01, schedule: { kind: 'cosine', minLr: 0 }, timeLimitMinutes: null },
       numClasses: 2,
       train: new MemoryBatchSource(data.x, data.labels, 32, 16, 1),
       val: null,

@@ -33,6 +33,16 @@ export class ViewerState {
     await this.#load(item.id);
   }
 
+  /** True when the open image is no longer in the gallery's filtered list (an edit moved it out of the filter). */
+  get leftList(): boolean {
+    const total = this.#gallery.total;
+    if (this.index === null || total === null) {
+      return false;
+    }
+    const here = this.#gallery.item(this.index);
+    return this.index >= total || (here !== undefined && here.id !== this.id);
+  }
+
   /** Closes the large view. */
   close(): void {
     this.index = null;

@@ -41,12 +41,33 @@ export class RunResults {
   /** Misclassified images of the chosen split. */
   readonly mistakes: PagedList<ResultImage>;
   #request = 0;
+  /** Set once the user picks a split: from then on `load` never moves to another one. */
+  #splitChosen = false;
 
   constructor(runId: number, datasetId: number) {
     this.runId = runId;
     this.datasetId = datasetId;
     this.cellImages = new PagedList<ResultImage>(() => Promise.resolve({ total: 0, items: [] }));
     this.mistakes = new PagedList<ResultImage>(this.#mistakesFetcher());
+  }
+
+  /** Images per split in the run's dataset (from its classes); null until known. */
+  get splitSizes(): Record<ResultSplit, number> | null {
+    if (!this.classes) {
+      return null;
+    }
+    const sizes = { train: 0, val: 0, test: 0 };
+    for (const c of this.classes) {
+      sizes.train += c.splitCounts.train;
+      sizes.val += c.splitCounts.val;
+      sizes.test += c.splitCounts.test;
+    }
+    return sizes;
+  }
+
+  /** True when the current split holds no image, so there is nothing to compute on it. */
+  get splitEmpty(): boolean {
+    return this.splitSizes?.[this.split] === 0;
   }
 
   /** True when predictions are stored for the current split. */
@@ -60,13 +81,20 @@ export class RunResults {
     this.loading = true;
     try {
       const sets = await call('results.sets', { runId: this.runId });
+      await this.#loadClasses();
       if (request !== this.#request) {
         return;
       }
       this.sets = sets;
-      // Open on a split that has predictions when the current one has none.
-      if (!sets.some((s) => s.split === this.split) && sets.length > 0) {
+      // Open on a split that has predictions when the current one has none, else on one that has images.
+      const sizes = this.splitSizes;
+      if (this.#splitChosen) {
+        // A split the user picked stays, with or without predictions.
+      } else if (!sets.some((s) => s.split === this.split) && sets.length > 0) {
         this.split = (sets.find((s) => s.split === 'val') ?? sets.find((s) => s.split === 'test') ?? sets[0]!).split;
+        this.mistakes.reset(this.#mistakesFetcher());
+      } else if (sets.length === 0 && sizes && sizes[this.split] === 0) {
+        this.split = (['val', 'test', 'train'] as const).find((s) => sizes[s] > 0) ?? this.split;
         this.mistakes.reset(this.#mistakesFetcher());
       }
       await this.#loadSummary(request);
@@ -85,6 +113,7 @@ export class RunResults {
 
   /** Switches split: a new summary, no cell, mistakes from the top. */
   setSplit(split: ResultSplit): void {
+    this.#splitChosen = true;
     this.split = split;
     this.cell = null;
     this.mistakesOf = null;

@@ -51,10 +51,13 @@ export function formatDate(ms: number): string {
   return dateFormat.format(new Date(ms));
 }
 
-/** A config value for display: booleans as on/off, null as the network's default (or "none" for a limit). */
+/** A config value for display: booleans as on/off, null as the network's default (or "none" for a limit), the limit in minutes. */
 export function formatConfigValue(v: unknown, key = ''): string {
   if (v === null) {
-    return key === 'timeLimitSeconds' ? 'none' : "network's default";
+    return key === 'timeLimitMinutes' ? 'none' : "network's default";
+  }
+  if (key === 'timeLimitMinutes' && typeof v === 'number') {
+    return `${Number(v.toFixed(2))} min`;
   }
   if (v === undefined) {
     return '—';
@@ -104,7 +107,7 @@ export const CONFIG_LABEL: Record<string, string> = {
   'augment.pca': 'PCA colour noise',
   'augment.pcaSigma': 'PCA noise σ',
   backend: 'Backend',
-  timeLimitSeconds: 'Time limit (s)',
+  timeLimitMinutes: 'Time limit',
   tenCropEval: 'Ten-crop evaluation',
   seed: 'Seed',
 };

@@ -9,6 +9,16 @@ type ScheduleKind = TrainConfig['schedule']['kind'];
 /** Parameters of the schedules the paper's default does not use (the contract's own defaults for them). */
 const OTHER_SCHEDULE_DEFAULTS = { step: { every: 30, factor: 0.1 }, cosine: { minLr: 0 } };
 
+/** The fields a saved form keeps (the dataset too: it is checked against the library when restored). */
+const SAVED_FIELDS = [
+  'datasetId', 'arch', 'imageSize', 'epochs', 'batchSize', 'lr', 'momentum', 'weightDecay', 'scheduleKind', 'patience', 'plateauFactor',
+  'plateauMinLr', 'stepEvery', 'stepFactor', 'cosineMinLr', 'lrn', 'dropout', 'init', 'crop', 'flip', 'pca', 'pcaSigma', 'backend',
+  'timeLimitMinutes', 'tenCropEval', 'seed',
+] as const satisfies ReadonlyArray<keyof TrainForm>;
+
+/** Fields whose "no value" (null) is a real setting. */
+const NULLABLE_FIELDS = new Set<string>(['datasetId', 'imageSize', 'lrn', 'init', 'timeLimitMinutes']);
+
 /** One setting whose value differs from the paper's default. */
 export interface ConfigChange {
   key: string;
@@ -45,7 +55,7 @@ export class TrainForm {
   pca = $state(true);
   pcaSigma = $state(0.1);
   backend = $state<TrainConfig['backend']>('auto');
-  /** Minutes, or null for no limit (the contract counts seconds). */
+  /** Minutes, or null for no limit. */
   timeLimitMinutes = $state<number | null>(null);
   tenCropEval = $state(false);
   seed = $state(1);
@@ -83,9 +93,33 @@ export class TrainForm {
     this.pca = d.augment.pca;
     this.pcaSigma = d.augment.pcaSigma;
     this.backend = d.backend;
-    this.timeLimitMinutes = d.timeLimitSeconds === null ? null : d.timeLimitSeconds / 60;
+    this.timeLimitMinutes = d.timeLimitMinutes;
     this.tenCropEval = d.tenCropEval;
     this.seed = d.seed;
+  }
+
+  /** Every field as plain data, for saving the form between sessions. */
+  snapshot(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const key of SAVED_FIELDS) {
+      out[key] = this[key];
+    }
+    return out;
+  }
+
+  /** Takes back the fields of a `snapshot()` whose type still fits (a saved form from an older version loses nothing else). */
+  restore(saved: Record<string, unknown>): void {
+    for (const key of SAVED_FIELDS) {
+      const value = saved[key];
+      const current: unknown = this[key];
+      const fits = value === null ? NULLABLE_FIELDS.has(key) : typeof value === typeof current || (current === null && ['number', 'boolean', 'string'].includes(typeof value));
+      if (key in saved && fits) {
+        (this as unknown as Record<string, unknown>)[key] = value;
+      }
+    }
+    if (!this.archs.some((a) => a.name === this.arch)) {
+      this.arch = this.defaults.arch;
+    }
   }
 
   /** The chosen architecture's description and input size. */
@@ -131,7 +165,7 @@ export class TrainForm {
       init: this.init,
       augment: { crop: this.crop, flip: this.flip, pca: this.pca, pcaSigma: this.pcaSigma },
       backend: this.backend,
-      timeLimitSeconds: this.timeLimitMinutes === null ? null : Math.round(this.timeLimitMinutes * 60),
+      timeLimitMinutes: this.timeLimitMinutes,
       tenCropEval: this.tenCropEval,
       seed: this.seed,
     };
