@@ -46,16 +46,20 @@ const BLEND = 0.55;
 /**
  * Writes `out` (PNG) at the image's own size: the Grad-CAM map (h×w, normalised to its maximum) upsampled
  * bilinearly over the square the network saw and blended in jet colours; what the network did not see is
- * dimmed. Returns the PNG's size.
+ * dimmed (`maxSide`: shrunk first to fit that square). Returns the PNG's size.
  */
 export async function writeCamOverlay(
   imageFile: string,
   cam: { map: Float32Array; height: number; width: number },
   input: { resizeSize: number; inputSize: number },
   out: string,
+  maxSide?: number,
 ): Promise<{ width: number; height: number }> {
-  const { data, info } = await sharp(await readFile(imageFile), { failOn: 'error', pages: 1 })
-    .autoOrient()
+  const image = sharp(await readFile(imageFile), { failOn: 'error', pages: 1 }).autoOrient();
+  if (maxSide !== undefined) {
+    image.resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true });
+  }
+  const { data, info } = await image
     .flatten({ background: '#000000' })
     .toColourspace('srgb')
     .removeAlpha()

@@ -17,6 +17,8 @@ export interface ExplainRequest {
   layer: string | null;
   /** A class label to explain; null for each image's top-1. */
   classLabel: string | null;
+  /** Shrink overlays to fit this square (a picture for a screen); omitted: the image's own size. */
+  maxSide?: number;
 }
 
 /** One image explained: its top-1 class, the class the map is for, and the overlay written; or why not. */
@@ -77,7 +79,7 @@ export async function explainFiles(db: Database, libraryDir: string, req: Explai
       const top = p.indexOf(Math.max(...p));
       const out = req.outputs[i]!;
       try {
-        const size = await writeCamOverlay(file, cam, spec, out);
+        const size = await writeCamOverlay(file, cam, spec, out, req.maxSide);
         items.push({ file, label: spec.classes[top]!, probability: p[top]!, class: spec.classes[cam.classIndex]!, classProbability: p[cam.classIndex]!, layer, out, ...size });
       } catch (err) {
         items.push({ file, error: `could not write the overlay ${out}: ${(err as Error).message.split('\n')[0]}` });
