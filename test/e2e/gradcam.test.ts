@@ -90,6 +90,14 @@ describe('Grad-CAM in the image panel', () => {
     await expect.poll(() => panel.getByTestId('gradcam-caption').textContent(), { timeout: 60_000 }).toMatch(new RegExp(`^What drove ${other} \\(\\d+\\.\\d%\\) at conv2$`));
     await expect.poll(() => img.getAttribute('src')).toContain(`/media/gradcam/1/${imageId}/conv2-`);
     await page.screenshot({ path: artifactPath('e2e', 'gradcam-panel-conv2.png') });
+
+    // The Neighbours view's picked image has the same heat map.
+    await panel.getByRole('button', { name: 'Nearest neighbours' }).click();
+    const query = page.getByTestId('neighbours-tab').getByTestId('gradcam');
+    await query.getByLabel('Grad-CAM heat map').check();
+    await expect.poll(() => query.getByTestId('gradcam-caption').textContent(), { timeout: 60_000 }).toBe(`What drove ${cam.className} (${(cam.classProbability * 100).toFixed(1)}%) at conv5`);
+    await page.getByTestId('neighbour').first().waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: artifactPath('e2e', 'gradcam-neighbours.png') });
     expect(errors).toEqual([]);
   });
 });
