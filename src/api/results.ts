@@ -14,6 +14,7 @@ const Order = z.enum(['mostConfident', 'leastConfident']).default('mostConfident
 export const resultsMediaUrl = {
   filters: (runId: number): string => `/media/filters/${runId}.png`,
   activations: (runId: number, imageId: number, layer: string): string => `/media/activations/${runId}/${imageId}/${encodeURIComponent(layer)}.png`,
+  gradcam: (runId: number, imageId: number, name: string): string => `/media/gradcam/${runId}/${imageId}/${encodeURIComponent(name)}.png`,
 };
 
 /** One of an image's five most probable classes under a run. */
@@ -175,6 +176,24 @@ export const resultMethods = {
       shape: z.array(Count).length(3),
       columns: Count,
       rows: Count,
+      width: Count,
+      height: Count,
+    }),
+  ),
+  'results.gradcam': method(
+    "Grad-CAM of one image: a heat map over it of what drove the run's score for its top-1 class (or `classLabel`) at a convolution layer (default: the last).",
+    z.object({ runId: Id, imageId: Id, layer: z.string().min(1).max(100).optional(), classLabel: z.string().min(1).max(200).optional() }),
+    z.object({
+      url: z.string(),
+      layer: z.string(),
+      /** The network's convolution layers in order: the layers one can ask for. */
+      convLayers: z.array(z.string()),
+      /** The top-1 class of the image (centre crop) and its probability. */
+      label: z.string(),
+      probability: Probability,
+      /** The class the heat map explains, and its probability. */
+      className: z.string(),
+      classProbability: Probability,
       width: Count,
       height: Count,
     }),

@@ -1,6 +1,7 @@
 import { commandHelp, describeError, parseCommandArgs, UsageError, type CliIO, type Command } from './command.js';
 import { classifyCommand } from './classify.js';
 import { datasetsCommand } from './datasets.js';
+import { explainCommand } from './explain.js';
 import { exportCommand, modelsCommand } from './export.js';
 import { importCommand } from './import.js';
 import { infoCommand } from './info.js';
@@ -11,7 +12,7 @@ import { evalCommand, resumeCommand, trainCommand } from './train.js';
 import { pkg } from '../version.js';
 
 /** Every `convnet` sub-command, in the order `--help` lists them. */
-export const commands: Command[] = [infoCommand, importCommand, datasetsCommand, resplitCommand, trainCommand, runsCommand, resumeCommand, evalCommand, classifyCommand, exportCommand, modelsCommand, serveCommand];
+export const commands: Command[] = [infoCommand, importCommand, datasetsCommand, resplitCommand, trainCommand, runsCommand, resumeCommand, evalCommand, classifyCommand, explainCommand, exportCommand, modelsCommand, serveCommand];
 
 /** The top-level help text. */
 export function helpText(): string {

@@ -18,7 +18,10 @@ import { cellImages, imageResult, imagesOfRun, mistakes, requireSet, resultSumma
 
 type ResultMethod =
   | 'results.sets' | 'results.summary' | 'results.cell' | 'results.mistakes' | 'results.image'
-  | 'results.neighbours' | 'results.filters' | 'results.activations' | 'results.compare';
+  | 'results.neighbours' | 'results.filters' | 'results.activations' | 'results.gradcam' | 'results.compare';
+
+/** Side of the square a Grad-CAM picture for the UI is shrunk to fit. */
+const GRADCAM_SIDE = 480;
 
 /** Layer names that may appear in a file path. */
 const LAYER_NAME = /^[A-Za-z0-9_]{1,100}$/;
@@ -30,18 +33,18 @@ function freshFor(file: string, runDir: string): boolean {
   return made !== undefined && checkpoint !== undefined && made >= checkpoint;
 }
 
-/** `/media/filters/<runId>.png` and `/media/activations/<runId>/<imageId>/<layer>.png`, from the run folders. */
+/** `/media/filters/<runId>.png`, `/media/activations/<runId>/<imageId>/<layer>.png` and `/media/gradcam/<runId>/<imageId>/<name>.png`, from the run folders. */
 export function resultsMediaResolver(runsDir: string): MediaResolver {
-  const route = /^\/media\/(?:filters\/([1-9]\d{0,15})\.png|activations\/([1-9]\d{0,15})\/([1-9]\d{0,15})\/([A-Za-z0-9_]{1,100})\.png)$/;
+  const route = /^\/media\/(?:filters\/([1-9]\d{0,15})\.png|(activations|gradcam)\/([1-9]\d{0,15})\/([1-9]\d{0,15})\/([A-Za-z0-9_-]{1,120})\.png)$/;
   return async (url) => {
-    if (!url.pathname.startsWith('/media/filters/') && !url.pathname.startsWith('/media/activations/')) {
+    if (!['/media/filters/', '/media/activations/', '/media/gradcam/'].some((p) => url.pathname.startsWith(p))) {
       return null;
     }
     const m = route.exec(url.pathname);
     if (!m) {
       return { status: 404, message: 'Not found: filters are /media/filters/<runId>.png, activations /media/activations/<runId>/<imageId>/<layer>.png.' };
     }
-    const file = m[1] ? path.join(runsDir, m[1], 'filters.png') : path.join(runsDir, m[2]!, 'activations', m[3]!, `${m[4]}.png`);
+    const file = m[1] ? path.join(runsDir, m[1], 'filters.png') : path.join(runsDir, m[3]!, m[2]!, m[4]!, `${m[5]}.png`);
     if (!fs.existsSync(file)) {
       return { status: 404, message: 'Not made yet: ask results.filters or results.activations first.' };
     }
@@ -123,6 +126,41 @@ export function resultHandlers(ctx: StudioContext, options: { nativeBinding?: st
         fs.writeFileSync(metaFile, JSON.stringify(grid));
       }
       return { url: `${resultsMediaUrl.activations(runId, imageId, layer)}?v=${Math.round(fs.statSync(file).mtimeMs)}`, ...grid };
+    },
+    'results.gradcam': async ({ runId, imageId, layer, classLabel }) => {
+      requireCheckpointOf(runId);
+      snapshotEntry(db, runId, imageId);
+      if (layer !== undefined && !LAYER_NAME.test(layer)) {
+        throw new ApiError('bad_request', `"${layer}" is not a layer name.`);
+      }
+      const classIndex = classLabel === undefined ? null : runClasses(db, runId).indexOf(classLabel);
+      if (classIndex === -1) {
+        throw new ApiError('bad_request', `Run ${runId} has no class "${classLabel}"; its classes are ${runClasses(db, runId).join(', ')}.`);
+      }
+      const image = db.prepare('SELECT path FROM images WHERE id = ?').get(imageId) as { path: string } | undefined;
+      if (!image) {
+        throw new ApiError('not_found', `Image ${imageId} has left the library: its file is no longer known.`);
+      }
+      const name = `${layer ?? 'last'}-${classIndex ?? 'top1'}`;
+      const file = path.join(runDir(runId), 'gradcam', String(imageId), `${name}.png`);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const task = { kind: 'explain' as const, runId, files: [image.path], outputs: [file], layer: layer ?? null, classLabel: classLabel ?? null, maxSide: GRADCAM_SIDE };
+      const done = await runEvalTask(ctx.library.dir, task, options.nativeBinding);
+      const item = done.items[0]!;
+      if ('error' in item) {
+        throw new ApiError('conflict', `Image ${imageId} (${image.path}) cannot be explained: ${item.error}.`);
+      }
+      return {
+        url: `${resultsMediaUrl.gradcam(runId, imageId, name)}?v=${Math.round(fs.statSync(file).mtimeMs)}`,
+        layer: item.layer,
+        convLayers: done.convLayers,
+        label: item.label,
+        probability: Math.min(1, item.probability),
+        className: item.class,
+        classProbability: Math.min(1, item.classProbability),
+        width: item.width,
+        height: item.height,
+      };
     },
     'results.compare': async (q) => compareRuns(db, q),
   };

@@ -12,6 +12,8 @@ export type ResultPage = Output<'results.mistakes'>;
 export type FilterGrid = Output<'results.filters'>;
 /** The answer of `results.activations`. */
 export type ActivationGrid = Output<'results.activations'>;
+/** The answer of `results.gradcam`. */
+export type GradCamPicture = Output<'results.gradcam'>;
 /** One pair of `results.compare`: the image under run A and under run B. */
 export type ComparePair = Output<'results.compare'>['items'][number];
 /** Which side of a run-vs-run comparison to list. */
