@@ -8,7 +8,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { installStandInBridge, launchChromium } from '../helpers/browser.js';
+import { installStandInBridge, launchChromium, recordPageErrors } from '../helpers/browser.js';
 import { startServe, type ServeProcess } from '../helpers/serve.js';
 import { drawShape, writeShapesDataset } from '../helpers/shapes-dataset.js';
 import { artifactPath, repoRoot, tempDir } from '../helpers/temp.js';
@@ -57,12 +57,7 @@ beforeAll(async () => {
 
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') {
-      errors.push(msg.text());
-    }
-  });
-  page.on('pageerror', (err) => errors.push(err.message));
+  recordPageErrors(page, errors);
 });
 
 afterAll(async () => {

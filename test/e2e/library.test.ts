@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { installStandInBridge, launchChromium } from '../helpers/browser.js';
+import { installStandInBridge, launchChromium, recordPageErrors } from '../helpers/browser.js';
 import { makePicturesFolder, makeTinyFolder } from '../helpers/library-folder.js';
 import { startServe, type ServeProcess } from '../helpers/serve.js';
 import { artifactPath, tempDir } from '../helpers/temp.js';
@@ -34,12 +34,7 @@ beforeAll(async () => {
   serve = await startServe(library);
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') {
-      errors.push(msg.text());
-    }
-  });
-  page.on('pageerror', (err) => errors.push(err.message));
+  recordPageErrors(page, errors);
   await page.goto(serve.url);
 });
 

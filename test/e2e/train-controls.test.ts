@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../helpers/browser.js';
+import { launchChromium, recordPageErrors } from '../helpers/browser.js';
 import { startServe, type ServeProcess } from '../helpers/serve.js';
 import { writeShapesDataset } from '../helpers/shapes-dataset.js';
 import { artifactPath, repoRoot, tempDir } from '../helpers/temp.js';
@@ -30,12 +30,7 @@ beforeAll(async () => {
   serve = await startServe(library);
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') {
-      errors.push(msg.text());
-    }
-  });
-  page.on('pageerror', (err) => errors.push(err.message));
+  recordPageErrors(page, errors);
   await page.goto(serve.url);
 }, 120_000);
 

@@ -30,6 +30,16 @@ export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({ executablePath: chromiumPath(), args: [...CHROMIUM_ARGS, ...extraArgs], headless: true, env });
 }
 
+/** Collects a page's console errors and uncaught exceptions (CSP violations show up there) into `errors`. */
+export function recordPageErrors(page: Page, errors: string[]): void {
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') {
+      errors.push(msg.text());
+    }
+  });
+  page.on('pageerror', (err) => errors.push(err.message));
+}
+
 /**
  * Gives a page of browser mode the desktop app's preload bridge (`window.convnet`), backed by the
  * server's HTTP API and WebSocket: the UI then behaves as in Electron (drop zones, pickers). Dropped
