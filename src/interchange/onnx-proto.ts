@@ -215,7 +215,7 @@ export function decodeOnnxModel(bytes: Uint8Array): OnnxModel {
 /** Encodes a model to the bytes of an .onnx file. */
 export function encodeOnnxModel(model: OnnxModel): Uint8Array {
   const problem = modelType.verify(model);
-  if (problem) throw new Error(`internal: the ONNX model does not fit the schema: ${problem}`);
+  if (problem) {throw new Error(`internal: the ONNX model does not fit the schema: ${problem}`);}
   return modelType.encode(modelType.fromObject(model)).finish();
 }
 
