@@ -204,3 +204,24 @@ describe('migration 009: time limit in minutes', () => {
     }
   });
 });
+
+describe('migration 010: run lineage', () => {
+  it('keeps existing runs as local runs without parents, and clears a parent link when the parent is deleted', () => {
+    const lib = openLibrary(tmp());
+    try {
+      const now = Date.now();
+      const insert = lib.db.prepare(
+        `INSERT INTO runs (arch, status, config, config_diff, created_at, parent_run_id) VALUES ('alexnet-small', 'completed', '{}', '{}', ?, ?)`,
+      );
+      const parent = Number(insert.run(now, null).lastInsertRowid);
+      const child = Number(insert.run(now, parent).lastInsertRowid);
+      const row = () => lib.db.prepare('SELECT parent_run_id, parent_model_id, origin FROM runs WHERE id = ?').get(child);
+      expect(row()).toEqual({ parent_run_id: parent, parent_model_id: null, origin: 'local' });
+      expect(() => lib.db.prepare(`UPDATE runs SET origin = 'elsewhere' WHERE id = ?`).run(child)).toThrow(/CHECK/);
+      lib.db.prepare('DELETE FROM runs WHERE id = ?').run(parent);
+      expect(row()).toEqual({ parent_run_id: null, parent_model_id: null, origin: 'local' });
+    } finally {
+      lib.close();
+    }
+  });
+});
