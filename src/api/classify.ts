@@ -129,6 +129,11 @@ export const classifyMethods = {
     z.object({ runId: Id, outDir: z.string().min(1) }),
     z.object({ dir: z.string(), files: z.array(z.string()), parity: ExportParity }),
   ),
+  'classify.exportOnnx': method(
+    "Export a run's model as one ONNX file (opset 13; labels and preprocessing in its metadata) and check it with ONNX Runtime on held-out images.",
+    z.object({ runId: Id, outFile: z.string().min(1) }),
+    z.object({ file: z.string(), bytes: Count, opset: z.number().int(), parity: ExportParity }),
+  ),
   'models.list': method('Models imported into the library, newest first.', NoInput, z.array(ModelSummary)),
   'models.import': method('Copy a model folder exported by ConvNet Studio into the library.', z.object({ dir: z.string().min(1), name: z.string().trim().min(1).max(200).optional() }), ModelSummary),
   'models.delete': method('Remove an imported model and its folder from the library.', z.object({ id: Id }), z.object({ deleted: z.boolean() })),

@@ -3,6 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { BackendName } from '../api/app.js';
 import { activateBackend, chooseBackend } from '../backends/index.js';
+import { exportRunOnnx } from '../interchange/onnx-export.js';
 import { exportRun, measureCost } from './worker-tasks.js';
 import { loadClassifier, locationVersion, type ModelLocation } from './load.js';
 import type { Classifier } from './pipeline.js';
@@ -61,10 +62,16 @@ async function handle(m: ToClassifyWorker): Promise<void> {
     case 'job':
       return runJob(m);
     case 'cost':
-    case 'export': {
+    case 'export':
+    case 'exportOnnx': {
       try {
         const name = await ready();
-        const result = m.type === 'cost' ? await measureCost(await classifierAt(m.location), name) : await exportRun(m.location, m.outDir, m.sample, name);
+        const result =
+          m.type === 'cost'
+            ? await measureCost(await classifierAt(m.location), name)
+            : m.type === 'export'
+              ? await exportRun(m.location, m.outDir, m.sample, name)
+              : await exportRunOnnx(m.location, m.outFile, m.sample, name);
         send({ type: 'reply', requestId: m.requestId, ok: true, result });
       } catch (err) {
         send({ type: 'reply', requestId: m.requestId, ok: false, message: err instanceof Error ? err.message : String(err) });

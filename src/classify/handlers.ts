@@ -5,6 +5,7 @@ import type { Handlers } from '../api/dispatch.js';
 import { ApiError } from '../api/errors.js';
 import type { StudioContext } from '../studio.js';
 import { checkpointDir } from '../train/checkpoint.js';
+import { exportOnnxFile } from '../interchange/onnx-export-service.js';
 import { runRow } from '../train/run-store.js';
 import { prepareExportDir } from './export-folder.js';
 import { ClassifyJobs } from './jobs.js';
@@ -16,7 +17,7 @@ import { resultsCsv, resultsJson } from './results-format.js';
 
 /** The methods this domain answers. */
 export type ClassifyMethod =
-  | 'classify.files' | 'classify.job' | 'classify.cancel' | 'classify.cost' | 'classify.exportResults' | 'classify.export'
+  | 'classify.files' | 'classify.job' | 'classify.cancel' | 'classify.cost' | 'classify.exportResults' | 'classify.export' | 'classify.exportOnnx'
   | 'models.list' | 'models.import' | 'models.delete';
 
 const jobsByLibrary = new WeakMap<object, ClassifyJobs>();
@@ -105,6 +106,7 @@ export function classifyHandlers(ctx: StudioContext, options: { nativeBinding?: 
         throw err;
       }
     },
+    'classify.exportOnnx': async ({ runId, outFile }) => exportOnnxFile(library.db, jobs, locate({ runId }), runId, outFile),
     'models.list': async () => listModels(library),
     'models.import': async ({ dir, name }) => importModel(library, dir, name),
     'models.delete': async ({ id }) => ({ deleted: deleteModel(library, id) }),

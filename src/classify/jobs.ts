@@ -6,7 +6,7 @@ import type { EventBus } from '../api/events-bus.js';
 import { siblingModule, spawnWorker } from '../images/spawn-worker.js';
 import { expandPaths } from './expand.js';
 import type { ModelLocation } from './load.js';
-import type { CostReply, ExportReply, FromClassifyWorker, ToClassifyWorker } from './worker-messages.js';
+import type { CostReply, ExportReply, FromClassifyWorker, OnnxExportReply, ToClassifyWorker } from './worker-messages.js';
 
 /** Finished jobs kept for classify.job and classify.exportResults. */
 const KEEP_FINISHED = 20;
@@ -17,7 +17,7 @@ interface JobState {
   settle: () => void;
 }
 
-type Pending = { resolve: (value: ExportReply | CostReply) => void; reject: (err: Error) => void };
+type Pending = { resolve: (value: ExportReply | OnnxExportReply | CostReply) => void; reject: (err: Error) => void };
 
 /**
  * The classification jobs of one studio and the worker thread that runs them. The worker starts on the first
@@ -93,7 +93,13 @@ export class ClassifyJobs {
   /** Runs a cost measurement or an export in the worker. */
   request(message: { type: 'cost'; location: ModelLocation }): Promise<CostReply>;
   request(message: { type: 'export'; location: ModelLocation; outDir: string; sample: string[] }): Promise<ExportReply>;
-  request(message: { type: 'cost'; location: ModelLocation } | { type: 'export'; location: ModelLocation; outDir: string; sample: string[] }): Promise<CostReply | ExportReply> {
+  request(message: { type: 'exportOnnx'; location: ModelLocation; outFile: string; sample: string[] }): Promise<OnnxExportReply>;
+  request(
+    message:
+      | { type: 'cost'; location: ModelLocation }
+      | { type: 'export'; location: ModelLocation; outDir: string; sample: string[] }
+      | { type: 'exportOnnx'; location: ModelLocation; outFile: string; sample: string[] },
+  ): Promise<CostReply | ExportReply | OnnxExportReply> {
     const requestId = this.nextRequest++;
     return new Promise((resolve, reject) => {
       this.pending.set(requestId, { resolve, reject });

@@ -1,21 +1,30 @@
 import path from 'node:path';
 import { LIBRARY_HELP, LIBRARY_OPTIONS, printJson, UsageError, withStudio, type Command } from './command.js';
+import { exportOnnxCli } from './export-onnx.js';
 
-/** `convnet export --run ID --out DIR`: writes the model folder and prints the fresh-process parity check. */
+/** `convnet export --run ID --out DIR [--format tfjs|onnx]`: writes the model and prints its parity check. */
 export const exportCommand: Command = {
   name: 'export',
-  summary: "Export a run's model as a TF.js folder (labels, preprocessing, custom layers, README) and check parity",
-  usage: 'convnet export --run ID --out DIR [--library DIR] [--json]',
-  options: { ...LIBRARY_OPTIONS, run: { type: 'string' }, out: { type: 'string' } },
+  summary: "Export a run's model as a TF.js folder (labels, preprocessing, custom layers, README) or an ONNX file, and check parity",
+  usage: 'convnet export --run ID --out DIR|FILE.onnx [--format tfjs|onnx] [--library DIR] [--json]',
+  options: { ...LIBRARY_OPTIONS, run: { type: 'string' }, out: { type: 'string' }, format: { type: 'string' } },
   optionHelp: [
     { flag: '--run ID', text: 'the run whose model to export (required; see `convnet runs`)' },
-    { flag: '--out DIR', text: 'the folder to write (required; created if missing)' },
+    { flag: '--out DIR|FILE', text: 'tfjs: the folder to write (created if missing); onnx: the new .onnx file (required)' },
+    { flag: '--format F', text: 'tfjs (default): TF.js folder checked in a fresh process; onnx: one ONNX file (opset 13) checked with ONNX Runtime' },
     ...LIBRARY_HELP,
   ],
   async run(args, io) {
     const run = args.values.run;
     if (typeof run !== 'string' || !/^\d+$/.test(run) || typeof args.values.out !== 'string') {
       throw new UsageError(`--run ID and --out DIR are required.\nUsage: ${this.usage}`);
+    }
+    const format = args.values.format ?? 'tfjs';
+    if (format !== 'tfjs' && format !== 'onnx') {
+      throw new UsageError(`--format must be tfjs or onnx, got "${String(format)}".\nUsage: ${this.usage}`);
+    }
+    if (format === 'onnx') {
+      return exportOnnxCli(args, io, run, args.values.out);
     }
     const outDir = path.resolve(args.values.out);
     return withStudio(args, io, async (studio) => {

@@ -1,0 +1,54 @@
+// `classify.exportOnnx` on the host side: picks the parity sample, has the classify worker write the file and
+// run both sides, and publishes the file under its name only when ONNX Runtime agrees with the app.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Database } from 'better-sqlite3';
+import type { ExportParity } from '../api/classify.js';
+import { ApiError } from '../api/errors.js';
+import type { ClassifyJobs } from '../classify/jobs.js';
+import type { ModelLocation } from '../classify/load.js';
+import { compareParity, paritySample } from '../classify/parity.js';
+import { ONNX_PARITY_BACKEND } from './onnx-parity.js';
+
+/** Largest |Δprob| an ONNX export may show and still be published (ONNX Runtime and tfjs agree to ~1e-7). */
+export const ONNX_MAX_PROB_DIFF = 1e-5;
+
+/** What an ONNX export answers. */
+export interface OnnxExportResult {
+  file: string;
+  bytes: number;
+  opset: number;
+  parity: ExportParity;
+}
+
+/**
+ * Exports run `runId` as `outFile` (which must not exist) and checks it with ONNX Runtime on held-out images.
+ * The file is written under a temporary name and renamed only when top-1 agreement is 100 % and the largest
+ * probability difference is within {@link ONNX_MAX_PROB_DIFF}; otherwise it is removed and the figures are the error.
+ */
+export async function exportOnnxFile(db: Database, jobs: ClassifyJobs, location: ModelLocation, runId: number, outFile: string): Promise<OnnxExportResult> {
+  const file = path.resolve(outFile);
+  if (fs.existsSync(file)) {
+    throw new ApiError('conflict', `${file} already exists; choose a new file name for the ONNX model.`);
+  }
+  if (!fs.existsSync(path.dirname(file)) || !fs.statSync(path.dirname(file)).isDirectory()) {
+    throw new ApiError('not_found', `The folder ${path.dirname(file)} does not exist; create it or choose another place for the ONNX model.`);
+  }
+  const partial = `${file}.partial-${process.pid}`;
+  const sample = paritySample(db, runId);
+  try {
+    const reply = await jobs.request({ type: 'exportOnnx', location, outFile: partial, sample: sample.paths });
+    const parity = compareParity(reply.sample, reply.onnx, sample.split, reply.onnx.length ? ONNX_PARITY_BACKEND : null);
+    if (parity.top1Agreement !== null && (parity.top1Agreement < 1 || parity.maxProbDiff! > ONNX_MAX_PROB_DIFF)) {
+      throw new ApiError(
+        'internal',
+        `ONNX Runtime does not agree with ConvNet Studio on run ${runId}'s model (top-1 agreement ${(100 * parity.top1Agreement).toFixed(2)}% ` +
+          `on ${parity.images} ${parity.split} images, max |Δprob| ${parity.maxProbDiff!.toExponential(2)} > ${ONNX_MAX_PROB_DIFF}); no file was written. Please report this.`,
+      );
+    }
+    fs.renameSync(partial, file);
+    return { file, bytes: reply.bytes, opset: reply.opset, parity };
+  } finally {
+    fs.rmSync(partial, { force: true });
+  }
+}
