@@ -13,6 +13,17 @@ import { ONNX_PARITY_BACKEND } from './onnx-parity.js';
 /** Largest |Δprob| an ONNX export may show and still be published (ONNX Runtime and tfjs agree to ~1e-7). */
 export const ONNX_MAX_PROB_DIFF = 1e-5;
 
+/** Why an ONNX export's parity refuses the file (in words, with the figures), or null when it agrees or nothing could be compared. */
+export function onnxParityProblem(parity: ExportParity, runId: number): string | null {
+  if (parity.top1Agreement === null || (parity.top1Agreement === 1 && parity.maxProbDiff! <= ONNX_MAX_PROB_DIFF)) {
+    return null;
+  }
+  return (
+    `ONNX Runtime does not agree with ConvNet Studio on run ${runId}'s model (top-1 agreement ${(100 * parity.top1Agreement).toFixed(2)}% ` +
+    `on ${parity.images} ${parity.split} images, max |Δprob| ${parity.maxProbDiff!.toExponential(2)}, allowed ${ONNX_MAX_PROB_DIFF}); no file was written. Please report this.`
+  );
+}
+
 /** What an ONNX export answers. */
 export interface OnnxExportResult {
   file: string;
@@ -39,12 +50,9 @@ export async function exportOnnxFile(db: Database, jobs: ClassifyJobs, location:
   try {
     const reply = await jobs.request({ type: 'exportOnnx', location, outFile: partial, sample: sample.paths });
     const parity = compareParity(reply.sample, reply.onnx, sample.split, reply.onnx.length ? ONNX_PARITY_BACKEND : null);
-    if (parity.top1Agreement !== null && (parity.top1Agreement < 1 || parity.maxProbDiff! > ONNX_MAX_PROB_DIFF)) {
-      throw new ApiError(
-        'internal',
-        `ONNX Runtime does not agree with ConvNet Studio on run ${runId}'s model (top-1 agreement ${(100 * parity.top1Agreement).toFixed(2)}% ` +
-          `on ${parity.images} ${parity.split} images, max |Δprob| ${parity.maxProbDiff!.toExponential(2)} > ${ONNX_MAX_PROB_DIFF}); no file was written. Please report this.`,
-      );
+    const problem = onnxParityProblem(parity, runId);
+    if (problem) {
+      throw new ApiError('internal', problem);
     }
     fs.renameSync(partial, file);
     return { file, bytes: reply.bytes, opset: reply.opset, parity };

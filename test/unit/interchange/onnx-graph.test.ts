@@ -3,6 +3,7 @@ import * as ort from 'onnxruntime-node';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ClassifierSpec } from '../../../src/classify/spec.js';
 import { onnxModelOf } from '../../../src/interchange/onnx-export.js';
+import { onnxParityProblem } from '../../../src/interchange/onnx-export-service.js';
 import { denseToGemmB, hwioToOihw, samePads } from '../../../src/interchange/onnx-graph.js';
 import { nhwcToNchw, runOnnxSession, specFromOnnxMetadata } from '../../../src/interchange/onnx-parity.js';
 import { decodeOnnxModel, encodeOnnxModel } from '../../../src/interchange/onnx-proto.js';
@@ -31,7 +32,9 @@ function randomizeWeights(model: tf.LayersModel, seed: number, x: tf.Tensor4D): 
     const fanIn = shape.length > 1 ? shape.slice(0, -1).reduce((a, b) => a * b, 1) : 0;
     const scale = shape.length > 1 ? Math.sqrt(2 / fanIn) : 1;
     const values = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => draw() * scale);
-    tf.tidy(() => w.write(tf.tensor(values, shape)));
+    tf.tidy(() => {
+      w.write(tf.tensor(values, shape));
+    });
   }
   const last = model.layers.at(-1)!;
   const [kernel, bias] = last.weights as [tf.LayerVariable, tf.LayerVariable];
@@ -150,5 +153,19 @@ describe('ONNX graph of our networks', () => {
     expect(meta['convnet.run']).toBe('7');
     expect(meta['convnet.version']).toMatch(/^\d+\.\d+\.\d+/);
     expect(specFromOnnxMetadata(back)).toEqual(specOf('alexnet-2012', 99, 3));
+  });
+});
+
+describe('ONNX export parity verdict', () => {
+  const parity = { images: 50, split: 'test' as const, top1Agreement: 1, maxProbDiff: 3e-7, backend: 'onnxruntime-node (cpu)', note: null };
+  it('publishes the file at 100 % top-1 and |Δprob| ≤ 1e-5, or when nothing could be compared', () => {
+    expect(onnxParityProblem(parity, 4)).toBeNull();
+    expect(onnxParityProblem({ ...parity, images: 0, split: null, top1Agreement: null, maxProbDiff: null }, 4)).toBeNull();
+  });
+  it('refuses it otherwise, with the figures', () => {
+    expect(onnxParityProblem({ ...parity, top1Agreement: 0.98 }, 4)).toBe(
+      "ONNX Runtime does not agree with ConvNet Studio on run 4's model (top-1 agreement 98.00% on 50 test images, max |Δprob| 3.00e-7, allowed 0.00001); no file was written. Please report this.",
+    );
+    expect(onnxParityProblem({ ...parity, maxProbDiff: 2e-4 }, 4)).toMatch(/top-1 agreement 100\.00% on 50 test images, max \|Δprob\| 2\.00e-4/);
   });
 });
