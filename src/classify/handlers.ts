@@ -106,7 +106,7 @@ export function classifyHandlers(ctx: StudioContext, options: { nativeBinding?: 
         throw err;
       }
     },
-    'classify.exportOnnx': async ({ runId, outFile }) => exportOnnxFile(library.db, jobs, locate({ runId }), runId, outFile),
+    'classify.exportOnnx': async ({ runId, outFile }) => exportOnnxFile(library, jobs, locate({ runId }), runId, outFile),
     'models.list': async () => listModels(library),
     'models.import': async ({ dir, name }) => importModel(library, dir, name),
     'models.delete': async ({ id }) => ({ deleted: deleteModel(library, id) }),

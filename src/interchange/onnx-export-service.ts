@@ -24,6 +24,13 @@ export function onnxParityProblem(parity: ExportParity, runId: number): string |
   );
 }
 
+const lastFiles = new WeakMap<object, Map<number, string>>();
+
+/** The ONNX file this studio last exported run `runId` to (for a browser to download), or null. */
+export function lastOnnxFile(library: object, runId: number): string | null {
+  return lastFiles.get(library)?.get(runId) ?? null;
+}
+
 /** What an ONNX export answers. */
 export interface OnnxExportResult {
   file: string;
@@ -37,7 +44,8 @@ export interface OnnxExportResult {
  * The file is written under a temporary name and renamed only when top-1 agreement is 100 % and the largest
  * probability difference is within {@link ONNX_MAX_PROB_DIFF}; otherwise it is removed and the figures are the error.
  */
-export async function exportOnnxFile(db: Database, jobs: ClassifyJobs, location: ModelLocation, runId: number, outFile: string): Promise<OnnxExportResult> {
+export async function exportOnnxFile(library: { db: Database }, jobs: ClassifyJobs, location: ModelLocation, runId: number, outFile: string): Promise<OnnxExportResult> {
+  const { db } = library;
   const file = path.resolve(outFile);
   if (fs.existsSync(file)) {
     throw new ApiError('conflict', `${file} already exists; choose a new file name for the ONNX model.`);
@@ -55,6 +63,8 @@ export async function exportOnnxFile(db: Database, jobs: ClassifyJobs, location:
       throw new ApiError('internal', problem);
     }
     fs.renameSync(partial, file);
+    const files = lastFiles.get(library) ?? new Map<number, string>();
+    lastFiles.set(library, files.set(runId, file));
     return { file, bytes: reply.bytes, opset: reply.opset, parity };
   } finally {
     fs.rmSync(partial, { force: true });

@@ -1,17 +1,19 @@
 import { createReadStream } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import path from 'node:path';
 import { Zip, ZipDeflate, ZipPassThrough } from 'fflate';
 import { ApiError } from '../api/errors.js';
 import { classifyJobsOf, lastExportDir } from '../classify/handlers.js';
 import { resultsCsv, resultsJson } from '../classify/results-format.js';
+import { lastOnnxFile } from '../interchange/onnx-export-service.js';
 import type { Studio } from '../studio.js';
 import { SECURITY_HEADERS } from './csp.js';
 import type { RouteHandler } from './index.js';
 import { replyError } from './route-reply.js';
 
 const EXPORT_ROUTE = /^\/download\/export\/([1-9]\d{0,9})\.zip$/;
+const ONNX_ROUTE = /^\/download\/onnx\/([1-9]\d{0,9})\.onnx$/;
 const RESULTS_ROUTE = /^\/download\/results\/([0-9a-f-]{36})\.(csv|json)$/;
 /** Files worth deflating (text); weight shards are stored as they are (floats barely compress). */
 const DEFLATE = /\.(json|js|md|txt|csv)$/i;
@@ -46,6 +48,29 @@ export function downloadRoutes(studio: Pick<Studio, 'library'>): RouteHandler {
       await sendZip(res, dir, files, req.method === 'HEAD');
       return true;
     }
+    const onnxMatch = ONNX_ROUTE.exec(url.pathname);
+    if (onnxMatch) {
+      const runId = Number(onnxMatch[1]);
+      const file = lastOnnxFile(studio.library, runId);
+      const size = file ? await stat(file).then((s) => (s.isFile() ? s.size : null), () => null) : null;
+      if (!file || size === null) {
+        replyError(res, 404, file ? `The ONNX file ${file} is gone; export run ${runId} again.` : `Run ${runId} has not been exported as ONNX since the server started; export it first.`);
+        return true;
+      }
+      res.writeHead(200, {
+        ...SECURITY_HEADERS,
+        'Content-Type': 'application/octet-stream',
+        'Content-Disposition': `attachment; filename="${path.basename(file).replace(/[^\w.-]+/g, '_')}"`,
+        'Content-Length': size,
+        'Cache-Control': 'no-store',
+      });
+      if (req.method === 'HEAD') {
+        res.end();
+      } else {
+        createReadStream(file).on('error', () => res.destroy()).pipe(res);
+      }
+      return true;
+    }
     const resultsMatch = RESULTS_ROUTE.exec(url.pathname);
     if (resultsMatch) {
       const [, jobId, format] = resultsMatch as unknown as [string, string, 'csv' | 'json'];
@@ -73,7 +98,7 @@ export function downloadRoutes(studio: Pick<Studio, 'library'>): RouteHandler {
       res.end(req.method === 'HEAD' ? undefined : text);
       return true;
     }
-    replyError(res, 404, 'Not found: downloads are /download/export/<run id>.zip and /download/results/<job id>.csv (or .json).');
+    replyError(res, 404, 'Not found: downloads are /download/export/<run id>.zip, /download/onnx/<run id>.onnx and /download/results/<job id>.csv (or .json).');
     return true;
   };
 }
