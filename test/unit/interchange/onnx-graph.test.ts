@@ -7,44 +7,9 @@ import { onnxParityProblem } from '../../../src/interchange/onnx-export-service.
 import { denseToGemmB, hwioToOihw, samePads } from '../../../src/interchange/onnx-graph.js';
 import { nhwcToNchw, runOnnxSession, specFromOnnxMetadata } from '../../../src/interchange/onnx-parity.js';
 import { decodeOnnxModel, encodeOnnxModel } from '../../../src/interchange/onnx-proto.js';
-import { forwardOf, modelForward } from '../../../src/model/forward.js';
+import { modelForward } from '../../../src/model/forward.js';
 import { buildModel, type ArchName } from '../../../src/model/index.js';
-
-/** A seeded stream of N(0, 1) draws. */
-function normals(seed: number): () => number {
-  let s = seed >>> 0;
-  const uniform = (): number => {
-    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
-    return (s + 0.5) / 2 ** 32;
-  };
-  return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
-}
-
-/**
- * Every weight redrawn (kernels He-scaled, biases N(0, 1) so that the bias mapping matters), then the last
- * layer scaled so that the logits of `x` have a standard deviation of 2: a softmax neither uniform nor one-hot,
- * where a wrong weight layout or LRN constant shows in the probabilities.
- */
-function randomizeWeights(model: tf.LayersModel, seed: number, x: tf.Tensor4D): void {
-  const draw = normals(seed);
-  for (const w of model.weights) {
-    const shape = w.shape as number[];
-    const fanIn = shape.length > 1 ? shape.slice(0, -1).reduce((a, b) => a * b, 1) : 0;
-    const scale = shape.length > 1 ? Math.sqrt(2 / fanIn) : 1;
-    const values = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => draw() * scale);
-    tf.tidy(() => {
-      w.write(tf.tensor(values, shape));
-    });
-  }
-  const last = model.layers.at(-1)!;
-  const [kernel, bias] = last.weights as [tf.LayerVariable, tf.LayerVariable];
-  tf.tidy(() => {
-    const logits = tf.add(tf.matMul(forwardOf(model.layers.slice(0, -1))(x, false) as tf.Tensor2D, kernel.read() as tf.Tensor2D), bias.read());
-    const std = tf.moments(logits).variance.sqrt().dataSync()[0]!;
-    kernel.write(tf.mul(kernel.read(), 2 / std));
-    bias.write(tf.mul(bias.read(), 2 / std));
-  });
-}
+import { normals, randomizeWeights } from '../../helpers/onnx-weights.js';
 
 function specOf(arch: ArchName, inputSize: number, classes: number): ClassifierSpec {
   return {
