@@ -8,7 +8,9 @@ import { ApiError } from '../api/errors.js';
 import type { ClassifyJobs } from '../classify/jobs.js';
 import type { ModelLocation } from '../classify/load.js';
 import { compareParity, paritySample } from '../classify/parity.js';
-import { ONNX_PARITY_BACKEND } from './onnx-parity.js';
+
+/** What the parity check names as the other side. (ONNX Runtime itself loads only in the classify worker, when asked.) */
+export const ONNX_PARITY_BACKEND = 'onnxruntime-node (cpu)';
 
 /** Largest |Δprob| an ONNX export may show and still be published (ONNX Runtime and tfjs agree to ~1e-7). */
 export const ONNX_MAX_PROB_DIFF = 1e-5;

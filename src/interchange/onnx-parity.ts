@@ -7,9 +7,6 @@ import { classifyViews, decodeFile, inputBatch } from '../classify/pipeline.js';
 import { ONNX_INPUT, ONNX_OUTPUT } from './onnx-graph.js';
 import { decodeOnnxModel, type OnnxModel } from './onnx-proto.js';
 
-/** What the parity check names as the other side. */
-export const ONNX_PARITY_BACKEND = 'onnxruntime-node (cpu)';
-
 /** One image's probabilities from ONNX Runtime, or why it could not be read. */
 export type OnnxLine = { path: string; probabilities: number[] } | { path: string; error: string };
 
