@@ -1,15 +1,18 @@
 import path from 'node:path';
 import { LIBRARY_HELP, LIBRARY_OPTIONS, printJson, UsageError, withStudio, type Command } from './command.js';
+import { exportTorchCli } from './torch-bundle.js';
 
 /** `convnet export --run ID --out DIR`: writes the model folder and prints the fresh-process parity check. */
 export const exportCommand: Command = {
   name: 'export',
   summary: "Export a run's model as a TF.js folder (labels, preprocessing, custom layers, README) and check parity",
-  usage: 'convnet export --run ID --out DIR [--library DIR] [--json]',
-  options: { ...LIBRARY_OPTIONS, run: { type: 'string' }, out: { type: 'string' } },
+  usage: 'convnet export --run ID --out DIR [--format tfjs|torch] [--with-images] [--library DIR] [--json]',
+  options: { ...LIBRARY_OPTIONS, run: { type: 'string' }, out: { type: 'string' }, format: { type: 'string' }, 'with-images': { type: 'boolean' } },
   optionHelp: [
     { flag: '--run ID', text: 'the run whose model to export (required; see `convnet runs`)' },
     { flag: '--out DIR', text: 'the folder to write (required; created if missing)' },
+    { flag: '--format F', text: 'tfjs (default): TF.js model folder; torch: PyTorch DDP bundle (model.py, train.py, manifest) for torchrun' },
+    { flag: '--with-images', text: 'with --format torch: pack the images into the bundle as tar shards (default: manifest only)' },
     ...LIBRARY_HELP,
   ],
   async run(args, io) {
@@ -18,6 +21,16 @@ export const exportCommand: Command = {
       throw new UsageError(`--run ID and --out DIR are required.\nUsage: ${this.usage}`);
     }
     const outDir = path.resolve(args.values.out);
+    const format = args.values.format ?? 'tfjs';
+    if (format !== 'tfjs' && format !== 'torch') {
+      throw new UsageError(`--format takes tfjs or torch, got "${String(format)}".\nUsage: ${this.usage}`);
+    }
+    if (format === 'torch') {
+      return exportTorchCli(args, io, Number(run), outDir);
+    }
+    if (args.values['with-images']) {
+      throw new UsageError('--with-images goes with --format torch.');
+    }
     return withStudio(args, io, async (studio) => {
       if (!args.values.json) {
         io.err(`Exporting run ${run} to ${outDir} and reloading it in a fresh process…\n`);
