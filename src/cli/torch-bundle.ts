@@ -39,7 +39,7 @@ export async function runsImportCli(args: ParsedArgs, io: CliIO, dir: string): P
     }
     const b = r.bundle;
     io.out(`Imported run ${r.run.id} (${r.run.arch}, ${b.epochs} epoch(s), from run ${r.run.parentRunId}): trained with ${b.trainedOn}.\n`);
-    io.out(`Bundle reported: val top-1 error ${pct(b.valTop1Error)}, top-5 ${pct(b.valTop5Error)}, loss ${b.valLoss === null ? "-" : b.valLoss.toFixed(4)}.\n`);
+    io.out(`Bundle reported: val top-1 error ${pct(b.valTop1Error)}, top-5 ${pct(b.valTop5Error)}, loss ${b.valLoss === null ? '-' : b.valLoss.toFixed(4)}.\n`);
     if (r.evaluation) {
       io.out(`Evaluated here (${r.evaluation.split}, ${r.evaluation.images} images): top-1 error ${pct(r.evaluation.top1Error)}, top-5 ${pct(r.evaluation.top5Error)}, loss ${r.evaluation.loss.toFixed(4)}.\n`);
     }
