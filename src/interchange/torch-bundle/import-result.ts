@@ -137,7 +137,8 @@ export function importTorchResult(library: Library, bundleDir: string): { runId:
         )
         .run(
           parent.dataset_id, parent.dataset_name, arch, JSON.stringify(config), JSON.stringify(configDiff(config)), JSON.stringify(classes), parent.snapshot_hash,
-          parent.colour_stats, result.device, result.worldSize, metrics.length, best?.valTop1Error ?? null, best?.valTop5Error ?? null, result.seconds, now, now, now, now, parent.id,
+          parent.colour_stats, `${result.worldSize} × ${result.device} (${result.backend})`, null, metrics.length, best?.valTop1Error ?? null, best?.valTop5Error ?? null, result.seconds,
+          now, now - Math.round(result.seconds * 1000), now, now, parent.id,
         ).lastInsertRowid,
     );
     db.prepare('INSERT INTO run_images (run_id, image_id, label, split) SELECT ?, image_id, label, split FROM run_images WHERE run_id = ?').run(runId, parent.id);
