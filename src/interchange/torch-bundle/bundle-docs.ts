@@ -30,6 +30,10 @@ while [ $# -gt 0 ]; do
     *) echo "launch.sh: unknown option $1 (train.py's options go after --)" >&2; exit 2 ;;
   esac
 done
+if ! "$python" -c 'import torch' 2>/dev/null; then
+  echo "launch.sh: $python cannot import torch; install PyTorch or set PYTHON=/path/to/python" >&2
+  exit 2
+fi
 if [ -z "$nproc" ]; then
   nproc=$("$python" -c 'import torch; print(torch.cuda.device_count() or 2)')
 fi
