@@ -5,9 +5,10 @@ export const LAUNCH_FILE = 'launch.sh';
 export const LAUNCH_SH = String.raw`#!/bin/sh
 # Launches train.py with torchrun (PyTorch's elastic launcher; SLURM, Ray Train and Lightning all start it).
 #
-#   ./launch.sh [--nproc N] [--nnodes N --node-rank I --master-addr HOST [--master-port P]] -- [train.py options]
+#   ./launch.sh [--nproc N] [--master-port P] [--nnodes N --node-rank I --master-addr HOST] -- [train.py options]
 #
-# One node:     ./launch.sh -- --epochs 30 --data-root /data/set          (one process per GPU, or 2 on a CPU)
+# One node:     ./launch.sh -- --epochs 30 --data-root /data/set          (one process per GPU, or 2 on a CPU;
+#               --standalone on port 29400, or --master-port P where two jobs share a host)
 # Two nodes:    node 0: ./launch.sh --nnodes 2 --node-rank 0 --master-addr node0 -- --data-root /data/set
 #               node 1: ./launch.sh --nnodes 2 --node-rank 1 --master-addr node0 -- --data-root /data/set
 # PYTHON picks the interpreter (default python3); NCCL is used on GPUs, gloo on CPUs.
@@ -18,7 +19,7 @@ nproc=""
 nnodes=1
 node_rank=0
 master_addr=""
-master_port=29500
+master_port=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --nproc) nproc=$2; shift 2 ;;
@@ -50,7 +51,12 @@ if [ "$nnodes" -gt 1 ]; then
   fi
   # shellcheck disable=SC2086
   exec "$python" -m torch.distributed.run $workaround --nnodes "$nnodes" --node_rank "$node_rank" --nproc_per_node "$nproc" \
-    --master_addr "$master_addr" --master_port "$master_port" "$here/train.py" "$@"
+    --master_addr "$master_addr" --master_port "${'$'}{master_port:-29500}" "$here/train.py" "$@"
+fi
+if [ -n "$master_port" ]; then
+  # One node on a port of your choosing (--standalone always takes 29400, which two jobs on one host would share).
+  # shellcheck disable=SC2086
+  exec "$python" -m torch.distributed.run $workaround --nnodes 1 --nproc_per_node "$nproc" --master_addr 127.0.0.1 --master_port "$master_port" "$here/train.py" "$@"
 fi
 # shellcheck disable=SC2086
 exec "$python" -m torch.distributed.run $workaround --standalone --nproc_per_node "$nproc" "$here/train.py" "$@"

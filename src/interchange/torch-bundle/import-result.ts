@@ -1,5 +1,6 @@
 // `convnet runs import DIR`: a trained torch bundle's result/ becomes a run of the library, linked to the run
 // it was exported from (same dataset and snapshot), with our checkpoint made from its weights and its epochs.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { EpochMetrics, TrainConfig } from '../../api/runs.js';
@@ -112,9 +113,22 @@ export function importTorchResult(library: Library, bundleDir: string): { runId:
     init: parentConfig.init ?? ARCHS[arch].defaultInit,
   });
   const specs = parentCheckpoint.artifacts.weightSpecs ?? [];
+  const weightsFile = path.join(resultDir, 'weights.safetensors');
+  if (!fs.existsSync(weightsFile)) {
+    throw new ApiError('not_found', `${weightsFile} does not exist: train.py writes it after every epoch.`);
+  }
+  const weightBytes = fs.readFileSync(weightsFile);
+  // The same result imported twice would be two identical runs: the weights' hash, kept in the run's log, says so.
+  const fingerprint = `result weights sha256 ${createHash('sha256').update(weightBytes).digest('hex')}`;
+  const earlier = db
+    .prepare(`SELECT runs.id FROM runs JOIN run_log l ON l.run_id = runs.id WHERE runs.origin = 'torch-bundle' AND l.message LIKE ? ORDER BY runs.id LIMIT 1`)
+    .get(`%${fingerprint}%`) as { id: number } | undefined;
+  if (earlier) {
+    throw new ApiError('conflict', `This result is already in the library as run ${earlier.id}.`);
+  }
   let weightData: ArrayBuffer;
   try {
-    weightData = fromTorchState(rows, specs, decodeSafetensors(fs.readFileSync(path.join(resultDir, 'weights.safetensors'))));
+    weightData = fromTorchState(rows, specs, decodeSafetensors(weightBytes));
   } catch (err) {
     throw new ApiError('bad_request', `result/weights.safetensors does not fit run ${parent.id}'s network: ${err instanceof Error ? err.message : String(err)}.`);
   }
@@ -146,7 +160,7 @@ export function importTorchResult(library: Library, bundleDir: string): { runId:
       `INSERT INTO epochs (run_id, epoch, train_loss, val_loss, val_top1, val_top5, lr, images_per_second, seconds, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     metrics.forEach((m) => insert.run(runId, m.epoch, m.trainLoss, m.valLoss, m.valTop1Error, m.valTop5Error, m.lr, m.imagesPerSecond, m.seconds, now));
-    logRun(db, runId, 'info', `Imported from the PyTorch bundle ${dir} (exported from run ${parent.id}): ${metrics.length} epoch(s) trained with ${trainedOn}.`);
+    logRun(db, runId, 'info', `Imported from the PyTorch bundle ${dir} (exported from run ${parent.id}): ${metrics.length} epoch(s) trained with ${trainedOn}; ${fingerprint}.`);
     // The checkpoint goes in before the transaction commits, so a failure leaves neither.
     const meta: CheckpointMeta = {
       version: 1,

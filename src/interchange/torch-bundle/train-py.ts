@@ -289,7 +289,7 @@ def main(argv=None):
         torch.cuda.set_device(device)
     if world > 1 and not joined:
         dist.init_process_group(backend=backend)
-    say = print if rank == 0 else (lambda *a, **k: None)
+    say = (lambda *a: print(*a, flush=True)) if rank == 0 else (lambda *a: None)
 
     items = read_manifest()
     root = data_root(args, cfg, local_rank)
@@ -335,6 +335,7 @@ def main(argv=None):
     for epoch in range(start_epoch, epochs):
         sampler.set_epoch(epoch)
         gen = torch.Generator().manual_seed(run_cfg["seed"] * 1000003 + epoch * 1009 + rank)
+        torch.manual_seed(run_cfg["seed"] * 1000003 + epoch * 1009 + rank + 7)  # dropout: the same job, the same run
         net.train()
         t0 = time.time()
         sums = torch.zeros(2, dtype=torch.float64)

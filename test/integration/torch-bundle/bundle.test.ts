@@ -4,10 +4,12 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli/index.js';
 import { decodeSafetensors, encodeSafetensors, f32, floatsOf } from '../../../src/interchange/torch-bundle/safetensors.js';
+import { writeTarShards } from '../../../src/interchange/torch-bundle/tar-shards.js';
 import { openStudio } from '../../../src/studio.js';
 import { runManagerOf } from '../../../src/train/service.js';
 import { writeShapesDataset } from '../../helpers/shapes-dataset.js';
@@ -105,8 +107,15 @@ describe.skipIf(!python)('PyTorch DDP bundle (export, check, torchrun, import)',
     expect(check.stdout).toMatch(/-> FAILED/);
   }, 120_000);
 
-  it('launch.sh runs torchrun with 2 gloo processes for 1 epoch on CPU and writes result/', () => {
-    const r = spawnSync('./launch.sh', ['--nproc', '2', '--', '--epochs', '1', '--workers', '0', '--data-root', images], {
+  it('launch.sh runs torchrun with 2 gloo processes for 1 epoch on CPU and writes result/', async () => {
+    // A free port of our own: --standalone's fixed 29400 would be shared with any other torchrun on this host.
+    const port = await new Promise<number>((resolve) => {
+      const server = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (server.address() as net.AddressInfo).port;
+        server.close(() => resolve(p));
+      });
+    });
+    const r = spawnSync('./launch.sh', ['--nproc', '2', '--master-port', String(port), '--', '--epochs', '1', '--workers', '0', '--data-root', images], {
       cwd: bundle,
       encoding: 'utf8',
       env: { ...process.env, PYTHON: python!, OMP_NUM_THREADS: '1' },
@@ -144,7 +153,36 @@ describe.skipIf(!python)('PyTorch DDP bundle (export, check, torchrun, import)',
     }
     expect(await runCli(['eval', '--run', String(r.run.id), '--library', lib, '--json'], detail), detail.stderr).toBe(0);
     expect(JSON.parse(detail.stdout).top1Error).toBeCloseTo(r.evaluation.top1Error, 10);
+    // The same result again would be a duplicate run.
+    const again = captureIO();
+    expect(await runCli(['runs', 'import', bundle, '--library', lib], again)).not.toBe(0);
+    expect(again.stderr).toContain(`This result is already in the library as run ${r.run.id}.`);
   }, 180_000);
+
+  it('refuses a bundle whose parent run trained on other data, and an export into a folder that holds files', async () => {
+    const foreign = path.join(root, 'bundle-foreign');
+    fs.cpSync(bundle, foreign, { recursive: true });
+    const cfg = JSON.parse(fs.readFileSync(path.join(foreign, 'config.json'), 'utf8'));
+    cfg.run.snapshotHash = 'f'.repeat(64);
+    fs.writeFileSync(path.join(foreign, 'config.json'), JSON.stringify(cfg));
+    const io = captureIO();
+    expect(await runCli(['runs', 'import', foreign, '--library', lib], io)).not.toBe(0);
+    expect(io.stderr).toMatch(new RegExp(`Run ${runId} of this library trained on other data than the bundle .*: it was exported from another library`));
+    const io2 = captureIO();
+    expect(await runCli(['export', '--run', String(runId), '--format', 'torch', '--out', foreign, '--library', lib], io2)).not.toBe(0);
+    expect(io2.stderr).toContain(`${foreign} is not empty; choose a new or empty folder for the export.`);
+    expect(fs.existsSync(path.join(foreign, 'result', 'result.json'))).toBe(true);
+  });
+
+  it('tar shards keep long and non-ASCII names (pax) as Python reads them', async () => {
+    const long = `${'sub-folder/'.repeat(12)}été-${'x'.repeat(40)}.png`;
+    const names = await writeTarShards(path.join(root, 'shards'), [{ source: path.join(images, 'circle', fs.readdirSync(path.join(images, 'circle'))[0]!), name: long }, { source: path.join(bundle, 'config.json'), name: 'a/b.json' }], 1);
+    expect(names).toEqual(['images-00000.tar', 'images-00001.tar']);
+    const r = spawnSync(python!, ['-c', 'import sys, tarfile; [print(m.name, m.size) for f in sys.argv[1:] for m in tarfile.open(f).getmembers()]', ...names.map((n) => path.join(root, 'shards', n))], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const listed = r.stdout.trim().split('\n').map((l) => l.slice(0, l.lastIndexOf(' ')));
+    expect(listed).toEqual([long, 'a/b.json']);
+  });
 
   it('refuses a bundle that has not been trained, saying so', async () => {
     const io = captureIO();
