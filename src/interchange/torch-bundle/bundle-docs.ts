@@ -118,9 +118,11 @@ checks every file's SHA-256 against the snapshot first.`}
 ./launch.sh --nproc 8 --nnodes 2 --node-rank 1 --master-addr node0 -- --data-root /data/set   # on node1
 \`\`\`
 
-or torchrun directly: \`torchrun --standalone --nproc_per_node 2 train.py --epochs 1\` (with torch 1.13 on Python ≥ 3.11,
+On a host shared with other torchrun jobs, add \`--master-port P\` (a free port): \`--standalone\` always takes 29400.
+Or torchrun directly: \`torchrun --standalone --nproc_per_node 2 train.py --epochs 1\` (with torch 1.13 on Python ≥ 3.11,
 add \`--redirects 1 --tee 1\`: its launcher otherwise fails with "'NoneType' object has no attribute 'get'"; launch.sh does). The global batch is the run's
-(${f.batchSize}), split over the processes (\`--batch-size\` changes it). A killed job resumes from \`result/checkpoint.pt\`
+(${f.batchSize}), split over the processes (\`--batch-size\` changes it). Training starts from the run's current weights
+(\`--from-scratch\`: from the run's init) with its learning rate; validation uses the centre crop. A killed job resumes from \`result/checkpoint.pt\`
 when started again with the same command.
 
 ### SLURM
