@@ -5,6 +5,7 @@ import { appEvents } from './events.js';
 import { datasetEvents, datasetMethods } from './datasets.js';
 import { resultMethods } from './results.js';
 import { runEvents, runMethods } from './runs.js';
+import { torchBundleMethods } from './torch-bundle.js';
 import type { MethodSpec } from './schema.js';
 
 /** Every request the UI (or CLI, or a script) can make: name → input schema → result schema. */
@@ -14,6 +15,7 @@ export const methods = {
   ...runMethods,
   ...classifyMethods,
   ...resultMethods,
+  ...torchBundleMethods,
 } satisfies Record<string, MethodSpec>;
 
 /** Every event a client can receive, by name → payload schema. */

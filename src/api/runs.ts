@@ -128,6 +128,10 @@ export const RunSummary = z.object({
   note: z.string(),
   /** Where a live run trains when that is not the process answering ("process 1234 on gpu-box"); null otherwise. */
   trainingElsewhere: z.string().nullable(),
+  /** Where it was trained: here ('local'), or in an exported PyTorch bundle whose result was imported ('torch-bundle'). */
+  origin: z.enum(['local', 'torch-bundle']),
+  /** The run it came from (the exported run of a bundle), or null. */
+  parentRunId: z.number().int().nullable(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 

@@ -1,17 +1,19 @@
 import path from 'node:path';
 import { LIBRARY_HELP, LIBRARY_OPTIONS, printJson, UsageError, withStudio, type Command } from './command.js';
 import { exportOnnxCli } from './export-onnx.js';
+import { exportTorchCli } from './torch-bundle.js';
 
-/** `convnet export --run ID --out DIR [--format tfjs|onnx]`: writes the model and prints its parity check. */
+/** `convnet export --run ID --out DIR|FILE [--format tfjs|onnx|torch]`: writes the model and prints its parity check. */
 export const exportCommand: Command = {
   name: 'export',
-  summary: "Export a run's model as a TF.js folder (labels, preprocessing, custom layers, README) or an ONNX file, and check parity",
-  usage: 'convnet export --run ID --out DIR|FILE.onnx [--format tfjs|onnx] [--library DIR] [--json]',
-  options: { ...LIBRARY_OPTIONS, run: { type: 'string' }, out: { type: 'string' }, format: { type: 'string' } },
+  summary: "Export a run's model as a TF.js folder, an ONNX file or a PyTorch DDP bundle, and check parity",
+  usage: 'convnet export --run ID --out DIR|FILE.onnx [--format tfjs|onnx|torch] [--with-images] [--library DIR] [--json]',
+  options: { ...LIBRARY_OPTIONS, run: { type: 'string' }, out: { type: 'string' }, format: { type: 'string' }, 'with-images': { type: 'boolean' } },
   optionHelp: [
     { flag: '--run ID', text: 'the run whose model to export (required; see `convnet runs`)' },
-    { flag: '--out DIR|FILE', text: 'tfjs: the folder to write (created if missing); onnx: the new .onnx file (required)' },
-    { flag: '--format F', text: 'tfjs (default): TF.js folder checked in a fresh process; onnx: one ONNX file (opset 13) checked with ONNX Runtime' },
+    { flag: '--out DIR|FILE', text: 'tfjs, torch: the folder to write (tfjs creates it if missing); onnx: the new .onnx file (required)' },
+    { flag: '--format F', text: 'tfjs (default): TF.js folder checked in a fresh process; onnx: one ONNX file (opset 13) checked with ONNX Runtime; torch: PyTorch DDP bundle (model.py, train.py, manifest) for torchrun' },
+    { flag: '--with-images', text: 'with --format torch: pack the images into the bundle as tar shards (default: manifest only)' },
     ...LIBRARY_HELP,
   ],
   async run(args, io) {
@@ -20,13 +22,19 @@ export const exportCommand: Command = {
       throw new UsageError(`--run ID and --out DIR are required.\nUsage: ${this.usage}`);
     }
     const format = args.values.format ?? 'tfjs';
-    if (format !== 'tfjs' && format !== 'onnx') {
-      throw new UsageError(`--format must be tfjs or onnx, got "${String(format)}".\nUsage: ${this.usage}`);
+    if (format !== 'tfjs' && format !== 'onnx' && format !== 'torch') {
+      throw new UsageError(`--format takes tfjs, onnx or torch, got "${String(format)}".\nUsage: ${this.usage}`);
+    }
+    if (args.values['with-images'] && format !== 'torch') {
+      throw new UsageError('--with-images goes with --format torch.');
     }
     if (format === 'onnx') {
       return exportOnnxCli(args, io, run, args.values.out);
     }
     const outDir = path.resolve(args.values.out);
+    if (format === 'torch') {
+      return exportTorchCli(args, io, Number(run), outDir);
+    }
     return withStudio(args, io, async (studio) => {
       if (!args.values.json) {
         io.err(`Exporting run ${run} to ${outDir} and reloading it in a fresh process…\n`);

@@ -1,15 +1,23 @@
-import { LIBRARY_HELP, LIBRARY_OPTIONS, printJson, withStudio, type Command } from './command.js';
+import { LIBRARY_HELP, LIBRARY_OPTIONS, printJson, UsageError, withStudio, type Command } from './command.js';
+import { runsImportCli } from './torch-bundle.js';
 
 const percent = (x: number | null): string => (x === null ? '-' : `${(100 * x).toFixed(1)}%`);
 
 /** `convnet runs`: the library's runs, newest first — the ids that eval, classify, export and resume take. */
 export const runsCommand: Command = {
   name: 'runs',
-  summary: 'List the runs in the library (their ids are what eval, classify, export and resume take)',
-  usage: 'convnet runs [--library DIR] [--json]',
+  summary: 'List the runs in the library (their ids are what eval, classify, export and resume take), or import a trained PyTorch bundle',
+  usage: 'convnet runs [list | import BUNDLE_DIR] [--library DIR] [--json]',
   options: { ...LIBRARY_OPTIONS },
   optionHelp: [...LIBRARY_HELP],
   async run(args, io) {
+    const [action = 'list', target, ...extra] = args.positionals;
+    if (extra.length || !['list', 'import'].includes(action) || (action === 'import') !== (target !== undefined)) {
+      throw new UsageError(`Usage: ${this.usage}`);
+    }
+    if (action === 'import') {
+      return runsImportCli(args, io, target!);
+    }
     const list = await withStudio(args, io, (studio) => studio.call('runs.list'));
     if (args.values.json) {
       printJson(io, list);

@@ -34,6 +34,8 @@ interface RunRow {
   test_top5: number | null;
   owner_pid: number | null;
   owner_host: string | null;
+  parent_run_id: number | null;
+  origin: 'local' | 'torch-bundle';
 }
 
 /** A run row with its test error from the stored test predictions (computed after training or by runs.predict). */
@@ -76,6 +78,8 @@ function summaryOf(row: RunRow): RunSummary {
     tags: JSON.parse(row.tags) as string[],
     note: row.note,
     trainingElsewhere: isLiveElsewhere(row) ? describeOwner(row) : null,
+    origin: row.origin,
+    parentRunId: row.parent_run_id,
   };
 }
 

@@ -60,7 +60,7 @@ describe('convnet export --format onnx', () => {
 
     const bad = captureIO();
     expect(await runCli(['export', '--run', String(fx.runId), '--format', 'pth', '--out', other, '--library', fx.lib], bad)).toBe(2);
-    expect(bad.stderr).toMatch(/--format must be tfjs or onnx, got "pth"/);
+    expect(bad.stderr).toMatch(/--format takes tfjs, onnx or torch, got "pth"/);
     expect(fs.readdirSync(path.dirname(onnxFile)).sort()).toEqual(['again.onnx', 'shapes.onnx']);
   });
 
