@@ -45,12 +45,12 @@ export const exportCommand: Command = {
 /** `convnet models [list] | import DIR [--name N] | delete ID`: models imported into the library. */
 export const modelsCommand: Command = {
   name: 'models',
-  summary: 'List, import (a folder made by `convnet export`) or delete models in the library',
-  usage: 'convnet models [list | import DIR [--name NAME] | delete ID] [--library DIR] [--json]',
+  summary: 'List, import (a folder made by `convnet export`, a torchvision AlexNet .pth or an ONNX AlexNet), fetch or delete models in the library',
+  usage: 'convnet models [list | import DIR|FILE [--name NAME] | fetch imagenet-alexnet | delete ID] [--library DIR] [--json]',
   options: { ...LIBRARY_OPTIONS, name: { type: 'string' } },
   optionHelp: [
     ...LIBRARY_HELP,
-    { flag: '--name NAME', text: "with import: the model's name in the library (default: the folder's name)" },
+    { flag: '--name NAME', text: "with import: the model's name in the library (default: the folder's or file's name)" },
   ],
   async run(args, io) {
     const [action = 'list', target, ...extra] = args.positionals;

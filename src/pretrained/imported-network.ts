@@ -30,7 +30,7 @@ export function buildImported(net: ImportedNetwork): tf.LayersModel {
   const model = buildFromSpecs(net.arch, net.specs, net.spec.inputSize, 'he');
   try {
     for (const layer of model.layers) {
-      const own = layer.weights.map((w) => ({ shape: w.shape, size: w.shape.reduce((a, b) => a * (b ?? 0), 1) }));
+      const own = layer.weights.map((w) => ({ shape: w.shape, size: w.shape.reduce((a: number, b) => a * (b ?? 0), 1) }));
       if (own.length === 0) {
         continue;
       }
