@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { fetchPretrained } from './models-fetch.js';
 import { LIBRARY_HELP, LIBRARY_OPTIONS, printJson, UsageError, withStudio, type Command } from './command.js';
 
 /** `convnet export --run ID --out DIR`: writes the model folder and prints the fresh-process parity check. */
@@ -54,10 +55,13 @@ export const modelsCommand: Command = {
   ],
   async run(args, io) {
     const [action = 'list', target, ...extra] = args.positionals;
-    if (extra.length || !['list', 'import', 'delete'].includes(action) || (action !== 'list' && !target)) {
+    if (extra.length || !['list', 'import', 'fetch', 'delete'].includes(action) || (action !== 'list' && !target)) {
       throw new UsageError(`Usage: ${this.usage}`);
     }
     return withStudio(args, io, async (studio) => {
+      if (action === 'fetch') {
+        return fetchPretrained(studio, target!, args.values.json === true, io);
+      }
       if (action === 'import') {
         const m = await studio.call('models.import', { dir: path.resolve(target!), ...(typeof args.values.name === 'string' ? { name: args.values.name } : {}) });
         if (args.values.json) {
