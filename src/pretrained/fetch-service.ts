@@ -62,7 +62,7 @@ export function pretrainedHandlers(ctx: StudioContext): Pick<Handlers, FetchMeth
         },
       });
       update(model, { state: 'importing' });
-      const imported = await importWeightsFile(ctx.library, file, PRETRAINED_SOURCES[model].title);
+      const imported = await importWeightsFile(ctx.library, file, PRETRAINED_SOURCES[model].title, url);
       fs.rmSync(file, { force: true }); // converted into the library; the 233 MB original is not needed again
       update(model, { state: 'done', modelId: imported.id });
     } catch (err) {

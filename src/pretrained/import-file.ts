@@ -10,9 +10,10 @@ import { convertInWorker, ImportRefused } from './convert-file.js';
 /**
  * Imports a torchvision AlexNet `.pth` or an ONNX AlexNet into the library's models: converted in a worker into a
  * model folder (the layout `convnet export` writes) inside `models/.import-<pid>-…`, then imported like any exported
- * folder (checked again, one transaction). The row's source is the file; a refused file leaves nothing behind.
+ * folder (checked again, one transaction). The row's source is the file (or `recordedSource`, e.g. the download's URL);
+ * a refused file leaves nothing behind.
  */
-export async function importWeightsFile(library: Pick<Library, 'dir' | 'db'>, file: string, name?: string): Promise<ModelSummary> {
+export async function importWeightsFile(library: Pick<Library, 'dir' | 'db'>, file: string, name?: string, recordedSource?: string): Promise<ModelSummary> {
   const full = path.resolve(file);
   let info: fs.Stats;
   try {
@@ -32,7 +33,7 @@ export async function importWeightsFile(library: Pick<Library, 'dir' | 'db'>, fi
     } catch (err) {
       throw err instanceof ImportRefused ? new ApiError('bad_request', `${err.message} Nothing was imported.`) : new ApiError('unavailable', `Could not import ${full}: ${(err as Error).message}`);
     }
-    return await importModel(library, tmp, name ?? path.basename(full).replace(/\.(pth|pt|onnx)$/i, ''), full);
+    return await importModel(library, tmp, name ?? path.basename(full).replace(/\.(pth|pt|onnx)$/i, ''), recordedSource ?? full);
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }

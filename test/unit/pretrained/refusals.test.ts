@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { zipSync } from 'fflate';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeOnnxModel, floatTensor, OnnxAttributeType, type OnnxNode } from '../../../src/interchange/onnx-proto.js';
+import { encodeOnnxModel, floatTensor, OnnxAttributeType, type OnnxNode, type OnnxTensor } from '../../../src/interchange/onnx-proto.js';
 import { alexnetFromOnnx } from '../../../src/pretrained/onnx-alexnet.js';
 import { unpickle } from '../../../src/pretrained/pickle.js';
 import { readStateDict } from '../../../src/pretrained/pth.js';
@@ -26,7 +26,7 @@ const int = (name: string, value: number) => ({ name, type: OnnxAttributeType.IN
 /** A chain graph from layer descriptions: conv(filters, inChannels, k, stride, pad, groups) and single ops. */
 function graph(layers: Array<{ conv: [number, number, number, number, number, number] } | { op: string }>): Uint8Array {
   const node: OnnxNode[] = [];
-  const initializer = [];
+  const initializer: OnnxTensor[] = [];
   let x = 'x';
   layers.forEach((l, i) => {
     const out = `t${i}`;
