@@ -18,7 +18,7 @@ export async function fetchPretrained(studio: Studio, target: string, json: bool
       if (p.model !== model) {
         return;
       }
-      if (p.state === 'downloading' && Date.now() - lastLine > 2000) {
+      if (p.state === 'downloading' && p.received > 0 && Date.now() - lastLine > 2000) {
         lastLine = Date.now();
         io.err(`Downloading ${p.url}: ${mb(p.received)}${p.total ? ` of ${mb(p.total)} MB (${Math.floor((100 * p.received) / p.total)} %)` : ' MB'}\n`);
       } else if (p.state === 'importing') {
