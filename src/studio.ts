@@ -12,6 +12,7 @@ import { classifyHandlers } from './classify/handlers.js';
 import { datasetHandlers } from './datasets/handlers.js';
 import { resultHandlers } from './evaluate/service.js';
 import { torchBundleHandlers } from './interchange/torch-bundle/handlers.js';
+import { pretrainedHandlers } from './pretrained/fetch-service.js';
 import { runHandlers, runManagerOf } from './train/service.js';
 import { tfjsVersion } from './backends/tf.js';
 import { openLibrary, type Library } from './library/open.js';
@@ -60,6 +61,7 @@ export function openStudio(options: StudioOptions): Studio {
     ...classifyHandlers(ctx, { nativeBinding: options.nativeBinding }),
     ...resultHandlers(ctx, { nativeBinding: options.nativeBinding }),
     ...torchBundleHandlers(ctx, { nativeBinding: options.nativeBinding }),
+    ...pretrainedHandlers(ctx),
   };
   let closed = false;
   return {

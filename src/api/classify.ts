@@ -135,7 +135,7 @@ export const classifyMethods = {
     z.object({ file: z.string(), bytes: Count, opset: z.number().int(), parity: ExportParity }),
   ),
   'models.list': method('Models imported into the library, newest first.', NoInput, z.array(ModelSummary)),
-  'models.import': method('Copy a model folder exported by ConvNet Studio into the library.', z.object({ dir: z.string().min(1), name: z.string().trim().min(1).max(200).optional() }), ModelSummary),
+  'models.import': method('Copy a model folder exported by ConvNet Studio into the library, or convert a torchvision AlexNet .pth or an ONNX AlexNet file into one.', z.object({ dir: z.string().min(1), name: z.string().trim().min(1).max(200).optional() }), ModelSummary),
   'models.delete': method('Remove an imported model and its folder from the library.', z.object({ id: Id }), z.object({ deleted: z.boolean() })),
 };
 

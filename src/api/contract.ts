@@ -3,6 +3,7 @@ import { appMethods } from './app.js';
 import { classifyEvents, classifyMethods } from './classify.js';
 import { appEvents } from './events.js';
 import { datasetEvents, datasetMethods } from './datasets.js';
+import { pretrainedEvents, pretrainedMethods } from './pretrained.js';
 import { resultMethods } from './results.js';
 import { runEvents, runMethods } from './runs.js';
 import { torchBundleMethods } from './torch-bundle.js';
@@ -16,6 +17,7 @@ export const methods = {
   ...classifyMethods,
   ...resultMethods,
   ...torchBundleMethods,
+  ...pretrainedMethods,
 } satisfies Record<string, MethodSpec>;
 
 /** Every event a client can receive, by name → payload schema. */
@@ -24,6 +26,7 @@ export const events = {
   ...datasetEvents,
   ...runEvents,
   ...classifyEvents,
+  ...pretrainedEvents,
 } satisfies Record<string, z.ZodType>;
 
 export type Methods = typeof methods;

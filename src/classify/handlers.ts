@@ -11,6 +11,7 @@ import { prepareExportDir } from './export-folder.js';
 import { ClassifyJobs } from './jobs.js';
 import { classifiedMediaResolver } from './media.js';
 import type { ModelLocation } from './load.js';
+import { importWeightsFile, isWeightsFile } from '../pretrained/import-file.js';
 import { deleteModel, getModel, importModel, listModels, modelDir } from './models-store.js';
 import { compareParity, paritySample, runExportedPredict } from './parity.js';
 import { resultsCsv, resultsJson } from './results-format.js';
@@ -108,7 +109,7 @@ export function classifyHandlers(ctx: StudioContext, options: { nativeBinding?: 
     },
     'classify.exportOnnx': async ({ runId, outFile }) => exportOnnxFile(library, jobs, locate({ runId }), runId, outFile),
     'models.list': async () => listModels(library),
-    'models.import': async ({ dir, name }) => importModel(library, dir, name),
+    'models.import': async ({ dir, name }) => (isWeightsFile(dir) ? importWeightsFile(library, dir, name) : importModel(library, dir, name)),
     'models.delete': async ({ id }) => ({ deleted: deleteModel(library, id) }),
   };
 }

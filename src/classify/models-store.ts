@@ -55,7 +55,7 @@ export function getModel(library: Pick<Library, 'dir' | 'db'>, id: number): Mode
 }
 
 /** Prefix of the folders imports copy into before they are complete: `models/.import-<pid>-<random>`. */
-const IMPORT_PREFIX = '.import-';
+export const IMPORT_PREFIX = '.import-';
 
 /** Removes the copying folders of imports whose process is gone (killed mid-copy); others' live imports are left alone. */
 function sweepAbandonedImports(root: string): void {
@@ -86,8 +86,9 @@ function sweepAbandonedImports(root: string): void {
  * Checks an exported folder completely (model-folder-check.ts), copies the files it names into a temporary folder
  * without blocking the event loop, and only then inserts the row and renames the folder to `models/<id>/` in one
  * transaction: a refused or failed import leaves neither row nor folder. The source folder is only read.
+ * `recordedSource` is what the row names as the source when the folder is a conversion (the original file).
  */
-export async function importModel(library: Pick<Library, 'dir' | 'db'>, sourceDir: string, name?: string): Promise<ModelSummary> {
+export async function importModel(library: Pick<Library, 'dir' | 'db'>, sourceDir: string, name?: string, recordedSource?: string): Promise<ModelSummary> {
   const dir = path.resolve(sourceDir);
   const folder = inspectModelFolder(dir);
   const root = path.join(library.dir, 'models');
@@ -110,7 +111,7 @@ export async function importModel(library: Pick<Library, 'dir' | 'db'>, sourceDi
             `INSERT INTO models (name, arch, classes, input_size, source_dir, source_run_id, size_bytes, imported_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
           )
-          .run(name ?? path.basename(dir), folder.spec.arch, JSON.stringify(folder.spec.classes), folder.spec.inputSize, dir, folder.spec.runId, folder.sizeBytes, Date.now())
+          .run(name ?? path.basename(dir), folder.spec.arch, JSON.stringify(folder.spec.classes), folder.spec.inputSize, recordedSource ?? dir, folder.spec.runId, folder.sizeBytes, Date.now())
           .lastInsertRowid,
       );
       const target = modelDir(library, inserted);

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { fetchPretrained } from './models-fetch.js';
 import { LIBRARY_HELP, LIBRARY_OPTIONS, printJson, UsageError, withStudio, type Command } from './command.js';
 import { exportOnnxCli } from './export-onnx.js';
 import { exportTorchCli } from './torch-bundle.js';
@@ -62,19 +63,22 @@ export const exportCommand: Command = {
 /** `convnet models [list] | import DIR [--name N] | delete ID`: models imported into the library. */
 export const modelsCommand: Command = {
   name: 'models',
-  summary: 'List, import (a folder made by `convnet export`) or delete models in the library',
-  usage: 'convnet models [list | import DIR [--name NAME] | delete ID] [--library DIR] [--json]',
+  summary: 'List, import (a folder made by `convnet export`, a torchvision AlexNet .pth or an ONNX AlexNet), fetch or delete models in the library',
+  usage: 'convnet models [list | import DIR|FILE [--name NAME] | fetch imagenet-alexnet | delete ID] [--library DIR] [--json]',
   options: { ...LIBRARY_OPTIONS, name: { type: 'string' } },
   optionHelp: [
     ...LIBRARY_HELP,
-    { flag: '--name NAME', text: "with import: the model's name in the library (default: the folder's name)" },
+    { flag: '--name NAME', text: "with import: the model's name in the library (default: the folder's or file's name)" },
   ],
   async run(args, io) {
     const [action = 'list', target, ...extra] = args.positionals;
-    if (extra.length || !['list', 'import', 'delete'].includes(action) || (action !== 'list' && !target)) {
+    if (extra.length || !['list', 'import', 'fetch', 'delete'].includes(action) || (action !== 'list' && !target)) {
       throw new UsageError(`Usage: ${this.usage}`);
     }
     return withStudio(args, io, async (studio) => {
+      if (action === 'fetch') {
+        return fetchPretrained(studio, target!, args.values.json === true, io);
+      }
       if (action === 'import') {
         const m = await studio.call('models.import', { dir: path.resolve(target!), ...(typeof args.values.name === 'string' ? { name: args.values.name } : {}) });
         if (args.values.json) {

@@ -29,7 +29,7 @@ function toLayers(spec: LayerSpec, init: InitScheme): tf.layers.Layer[] {
         new LocalResponseNormalization({ name: spec.name, depthRadius: spec.depthRadius, bias: spec.bias, alpha: spec.alpha, beta: spec.beta }),
       ];
     case 'maxpool':
-      return [tf.layers.maxPooling2d({ name: spec.name, poolSize: spec.pool, strides: spec.stride, padding: 'valid' })];
+      return [tf.layers.maxPooling2d({ name: spec.name, poolSize: spec.pool, strides: spec.stride, padding: spec.padding ?? 'valid' })];
     case 'flatten':
       return [tf.layers.flatten({ name: spec.name })];
     case 'dropout':

@@ -16,7 +16,8 @@ export type LayerSpec =
       paperBias: number;
     }
   | { kind: 'lrn'; name: string; depthRadius: number; bias: number; alpha: number; beta: number }
-  | { kind: 'maxpool'; name: string; pool: number; stride: number }
+  /** `padding` 'same' (TF: the extra row/column after) reproduces Caffe's ceil-mode pooling where the two agree; default 'valid'. */
+  | { kind: 'maxpool'; name: string; pool: number; stride: number; padding?: 'same' | 'valid' }
   | { kind: 'flatten'; name: string }
   | { kind: 'dropout'; name: string; rate: number }
   | { kind: 'dense'; name: string; units: number; activation: 'relu' | 'softmax'; paperBias: number };
@@ -79,7 +80,7 @@ export function describeTopology(specs: LayerSpec[], inputSize: number, channels
         break;
       }
       case 'maxpool':
-        shape = [convOut(h, spec.pool, spec.stride, 'valid'), convOut(w, spec.pool, spec.stride, 'valid'), c];
+        shape = [convOut(h, spec.pool, spec.stride, spec.padding ?? 'valid'), convOut(w, spec.pool, spec.stride, spec.padding ?? 'valid'), c];
         break;
       case 'flatten':
         shape = [shape.reduce((a, b) => a * b, 1)];

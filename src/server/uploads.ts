@@ -48,6 +48,8 @@ const BATCH_ID = /^\d{8}-\d{6}-[0-9a-f]{8}$/;
 const ROUTE = /^\/upload\/([^/]+)\/(file|zip)$/;
 /** Label files an import reads next to its images. */
 const LABEL_FILE = /\.(csv|tsv)$/i;
+/** Weights files (torchvision .pth, ONNX) the browser sends for models.import. */
+const MODEL_WEIGHTS_FILE = /\.(pth|pt|onnx)$/i;
 /** Bytes enough to recognise every supported image container. */
 const HEAD_BYTES = 32;
 
@@ -167,6 +169,9 @@ function imageCheck(name: string): (head: Buffer) => string | null {
     }
     if (LABEL_FILE.test(name) && !head.includes(0)) {
       return null;
+    }
+    if (MODEL_WEIGHTS_FILE.test(name)) {
+      return null; // a .pth / .onnx for models.import, which reads and checks it whole
     }
     return `${name} is not an image: its content is not JPEG, PNG, GIF, WebP, TIFF, BMP or AVIF.`;
   };
