@@ -16,7 +16,7 @@ import { startHeartbeat } from './run-owner.js';
 import { logRun, recordEpoch, runRow, setRunStatus } from './run-store.js';
 import { initialSchedule } from './schedule.js';
 import { PaperSgd } from './sgd.js';
-import { FAST_HEAD_VIEWS, trainFastHead } from './fast-head.js';
+import { FAST_HEAD_VIEWS, trainFastHead, type FastHeadTimes } from './fast-head.js';
 import { setUpFineTune } from './init-from.js';
 import { loadParent, statsWithParentNorm } from './parent.js';
 
@@ -146,8 +146,9 @@ export async function trainRun(db: Database, libraryDir: string, runId: number, 
       },
     });
     const { outcome, position } = result;
-    if ('times' in result) {
-      log('info', `Fast head: features computed in ${result.times.extractSeconds.toFixed(1)} s, the last layer trained in ${result.times.trainSeconds.toFixed(1)} s.`);
+    const times = 'times' in result ? (result.times as FastHeadTimes) : null;
+    if (times) {
+      log('info', `Fast head: features computed in ${times.extractSeconds.toFixed(1)} s, the last layer trained in ${times.trainSeconds.toFixed(1)} s.`);
     }
     const status = outcome === 'stopped' ? 'stopped' : 'completed';
     if (outcome === 'time-limit') {
