@@ -49,7 +49,7 @@ describe('fine-tuning in the Train and Runs views', () => {
   it('suggests the fast head for a small dataset, shows the plan, trains it and shows the lineage', async () => {
     await nav('Train').click();
     await page.getByTestId('train-form').waitFor();
-    await page.getByLabel('Dataset').selectOption({ label: 'textures — 36 images, 3 classes' });
+    await page.getByLabel('Dataset', { exact: true }).selectOption({ label: 'textures — 36 images, 3 classes' });
     const suggestion = page.getByTestId('fast-head-suggestion');
     await suggestion.waitFor();
     expect(await suggestion.textContent()).toContain('textures has under 100 images per class: a fast head on shapes model (alexnet-small, 4 classes) trains in seconds.');
@@ -58,7 +58,7 @@ describe('fine-tuning in the Train and Runs views', () => {
     const plan = page.getByTestId('fine-tune-plan');
     expect(await plan.textContent()).toContain("fc8, the last layer, sized to this dataset's 3 classes");
     expect(await plan.textContent()).toContain('conv1–fc7: the fast head');
-    expect(await page.getByTestId('start-from').textContent()).toContain("Fine-tuning defaults: 30 epochs instead of the paper's 90; the copied layers learn at 0.1× the learning rate (0.001)");
+    expect((await page.getByTestId('start-from').textContent())!.replace(/\s+/g, ' ')).toContain("Fine-tuning defaults: 30 epochs instead of the paper's 90; the copied layers learn at 0.1× the learning rate (0.001)");
     expect(await page.getByLabel('Epochs', { exact: true }).inputValue()).toBe('30');
     await page.getByLabel('Epochs', { exact: true }).fill('4');
     await page.getByLabel('Batch size').fill('8');
@@ -71,7 +71,7 @@ describe('fine-tuning in the Train and Runs views', () => {
     await page.getByTestId('open-in-runs').click();
     const row = page.locator('[data-run-id="2"]');
     await row.waitFor();
-    expect(await row.getByTestId('run-row-parent').textContent()).toBe(' ← model 1');
+    expect(await row.getByTestId('run-row-parent').textContent()).toBe('← model 1');
     await page.getByTestId('run-detail').waitFor();
     expect(await page.getByTestId('run-lineage').textContent()).toMatch(/^\s*Fine-tuned from\s+model 1 \(shapes model\)\s*$/);
     expect(await page.getByTestId('run-log').textContent()).toContain('frozen conv1, conv2, conv3, conv4, conv5, fc6, fc7');
