@@ -48,7 +48,7 @@ describe('fine-tuning a run from a parent', () => {
     lib = path.join(t.dir, 'lib');
     await writeShapesDataset(path.join(t.dir, 'a'), 12, 32, 1, SHAPE_CLASSES.slice(0, 4));
     await writeShapesDataset(path.join(t.dir, 'b'), 8, 32, 2, SHAPE_CLASSES.slice(4, 7));
-    for (const [dir, name] of [['a', 'shapes'], ['b', 'textures']]) {
+    for (const [dir, name] of [['a', 'shapes'], ['b', 'textures']] as const) {
       expect(await runCli(['import', path.join(t.dir, dir), '--library', lib, '--name', name, '--json'], quietIO())).toBe(0);
     }
     studio = openStudio({ libraryDir: lib, host: 'cli' });
