@@ -402,7 +402,9 @@ export function runHandlers(ctx: StudioContext, options: { nativeBinding?: strin
         throw new ApiError('conflict', `Run ${id} has no checkpoint to resume from.`);
       }
       manager.checkIdle();
-      const backend = await manager.resolveBackend(id, (JSON.parse(runRow(db, id).config) as { backend: string }).backend);
+      const saved = JSON.parse(runRow(db, id).config) as { backend: string; initFrom?: unknown };
+      // A fine-tuned run resumes in Node, like it started (its layers' learning rates are applied there).
+      const backend = saved.initFrom ? undefined : await manager.resolveBackend(id, saved.backend);
       // Atomically this process's (queued) before its worker starts: another process resuming it at the same moment gets a conflict.
       const before = runRow(db, id);
       claimRun(db, id);
