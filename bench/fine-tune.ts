@@ -42,7 +42,7 @@ export async function fineTuneFigure(o: { dir: string; parentEpochs: number; min
     const tuned = await train({ ...budget, initFrom: { kind: 'run', id: parent.id } });
     const scratch = await train({ ...budget, arch: 'alexnet-small' });
     const head = await train({ datasetId: ids.new5!, epochs: 30, batchSize: 10, initFrom: { kind: 'run', id: parent.id }, freeze: 'all-but-last' });
-    const peerName = `from scratch, ${scratch.epochs} epochs in ${scratch.seconds.toFixed(0)} s`;
+    const peerName = `from scratch, ${scratch.epochs} epochs, ${scratch.seconds.toFixed(0)} s of steps`;
     const row = (id: string, what: string, r: typeof tuned): Row => ({
       figure: 10,
       id,
@@ -53,7 +53,7 @@ export async function fineTuneFigure(o: { dir: string; parentEpochs: number; min
       peerName,
       peer: scratch.error,
       ratio: r.error / scratch.error,
-      note: `5 new classes × 10 training images (200 validation); ${r.epochs} epochs in ${r.seconds.toFixed(0)} s; parent: ${parent.epochs} epochs on 10 shape classes, ${parent.error.toFixed(1)} % val error; last epoch's val error, chance 80 %`,
+      note: `5 new classes × 10 training images (200 validation); ${r.epochs} epochs, ${r.seconds.toFixed(0)} s of steps; parent: ${parent.epochs} epochs on 10 shape classes, ${parent.error.toFixed(1)} % val error; last epoch's val error, chance 80 %`,
     });
     return [
       row('fine-tune.from-run.vs-scratch', `fine-tuned from a run, ${o.minutes} min (new classes, 10 images each)`, tuned),
