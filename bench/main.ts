@@ -11,6 +11,8 @@ import { indexingFigure, loaderFigure, packFixture, writeImageFolder } from './d
 import { findTorchPython } from './protocol.js';
 import { formatTable, skippedRow, writeResult, type BenchResult, type Row } from './results.js';
 import { compareSteps, rssRow, stepBase, stepRow, torchName, type PeerEnv, type StepCase } from './steps.js';
+import { fastHeadFigure } from './fast-head.js';
+import { fineTuneFigure } from './fine-tune.js';
 import { uiFigure } from './ui.js';
 import { webgpuFigure } from './webgpu.js';
 
@@ -159,6 +161,14 @@ export async function runBench(argv: string[]): Promise<BenchResult> {
     if (want(8) && plan.mode !== 'gpu') {
       log("figure 8: training on webgpu in Chromium's compute page (the desktop app's GPU path)");
       rows.push(...(await webgpuFigure({ full: plan.mode === 'full', peer, log })));
+    }
+    if (want(9) && plan.mode !== 'gpu') {
+      log('figure 9: the fast head (fc7 features cached once, the last layer trained on them)');
+      rows.push(...(await fastHeadFigure({ images: 1000, log })));
+    }
+    if (want(10) && plan.mode !== 'gpu') {
+      log('figure 10: fine-tuned against from scratch on the same time budget');
+      rows.push(...(await fineTuneFigure({ dir: path.join(tmp, 'fine-tune'), parentEpochs: plan.mode === 'full' ? 30 : 15, minutes: plan.mode === 'full' ? 1 : 0.5, log })));
     }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });

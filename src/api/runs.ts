@@ -20,6 +20,14 @@ export const Schedule = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('cosine'), minLr: z.number().min(0).default(0) }),
 ]);
 
+/** Where a fine-tuned run's starting weights come from: a run's latest checkpoint or an imported model. */
+export const InitFrom = z.object({ kind: z.enum(['run', 'model']), id: z.number().int().positive() });
+export type InitFrom = z.infer<typeof InitFrom>;
+
+/** A run's parent, for the lineage shown beside it ("Fine-tuned from run 3 (alexnet-small on shapes)"); name null once the parent is deleted. */
+export const RunParent = InitFrom.extend({ name: z.string().nullable() });
+export type RunParent = z.infer<typeof RunParent>;
+
 /**
  * Everything that defines a run. Defaults are the paper's recipe (Krizhevsky et al. 2012, §3–§5);
  * a run stores only what differs from them, plus this resolved whole.
@@ -63,6 +71,12 @@ export const TrainConfig = z.object({
   /** Evaluate with the paper's ten-crop averaging (slower) instead of the centre crop. */
   tenCropEval: z.boolean().default(false),
   seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+  /** Start from another run's checkpoint or an imported model (fine-tuning); null trains from scratch. */
+  initFrom: InitFrom.nullable().default(null),
+  /** Layers that do not train: none, the convolutional features, or all but the last layer (the fast head on cached fc7 features). */
+  freeze: z.enum(['none', 'features', 'all-but-last']).default('none'),
+  /** Learning-rate multiplier of the layers copied from the parent (the re-initialised last layer keeps 1). */
+  pretrainedLrMult: z.number().min(0).max(10).default(0.1),
 });
 export type TrainConfig = z.output<typeof TrainConfig>;
 export type TrainConfigInput = z.input<typeof TrainConfig>;
@@ -132,6 +146,8 @@ export const RunSummary = z.object({
   origin: z.enum(['local', 'torch-bundle']),
   /** The run it came from (the exported run of a bundle), or null. */
   parentRunId: z.number().int().nullable(),
+  /** The run or model whose weights this run started from (fine-tuned, or the exported run of a bundle); null for a run trained from scratch. */
+  parent: RunParent.nullable().default(null),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 

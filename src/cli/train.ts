@@ -3,6 +3,8 @@ import type { Studio } from '../studio.js';
 import { DEFAULT_CONFIG } from '../train/config.js';
 import { runManagerOf } from '../train/service.js';
 import { LIBRARY_HELP, LIBRARY_OPTIONS, printJson, UsageError, withStudio, type CliIO, type Command, type ParsedArgs } from './command.js';
+import { FINE_TUNE_HELP, fineTuneOptions } from './fine-tune-options.js';
+import { FINE_TUNE_DEFAULTS } from '../train/fine-tune-config.js';
 
 /** Resolves `--dataset ID|NAME` to a dataset id. */
 export async function datasetIdOf(studio: Studio, ref: string): Promise<number> {
@@ -131,7 +133,7 @@ export const trainCommand: Command = {
   name: 'train',
   summary: 'Train an AlexNet-family network on a dataset (the paper\'s recipe by default)',
   usage:
-    'convnet train --dataset ID|NAME [--library DIR] [--arch alexnet-2012|alexnet|alexnet-small] [--image-size N] [--epochs N] [--batch-size N] [--lr X] [--schedule plateau|step|cosine] [--no-pca] [--backend auto|tensorflow|wasm|cpu] [--time-limit MINUTES] [--seed N] [--ten-crop] [--json]',
+    'convnet train --dataset ID|NAME [--library DIR] [--arch alexnet-2012|alexnet|alexnet-small] [--image-size N] [--epochs N] [--batch-size N] [--lr X] [--schedule plateau|step|cosine] [--no-pca] [--backend auto|tensorflow|wasm|cpu] [--time-limit MINUTES] [--seed N] [--ten-crop] [--init-from run:ID|model:ID] [--freeze none|features|all-but-last] [--pretrained-lr-mult X] [--json]',
   options: {
     ...LIBRARY_OPTIONS,
     dataset: { type: 'string' },
@@ -146,6 +148,9 @@ export const trainCommand: Command = {
     'time-limit': { type: 'string' },
     seed: { type: 'string' },
     'ten-crop': { type: 'boolean', default: false },
+    'init-from': { type: 'string' },
+    freeze: { type: 'string' },
+    'pretrained-lr-mult': { type: 'string' },
   },
   optionHelp: [
     { flag: '--dataset ID|NAME', text: 'the dataset to train on (required; see `convnet datasets`)' },
@@ -161,6 +166,7 @@ export const trainCommand: Command = {
     { flag: '--time-limit MINUTES', text: 'stop cleanly after this many minutes of training, then evaluate and keep a checkpoint (default: no limit)' },
     { flag: '--seed N', text: `seed of weights, data order and augmentation; same seed, same numbers (default: ${DEFAULT_CONFIG.seed})` },
     { flag: '--ten-crop', text: "evaluate with the paper's ten-crop averaging, slower (default: centre crop)" },
+    ...FINE_TUNE_HELP,
   ],
   async run(args, io) {
     if (typeof args.values.dataset !== 'string') {
@@ -190,6 +196,13 @@ export const trainCommand: Command = {
       }
       if (args.values['ten-crop']) {
         config.tenCropEval = true;
+      }
+      Object.assign(config, fineTuneOptions(args));
+      if (config.initFrom) {
+        if (args.values.arch !== undefined) {
+          throw new UsageError('--arch cannot be set with --init-from: the run has its parent\'s architecture.');
+        }
+        config.epochs ??= FINE_TUNE_DEFAULTS.epochs;
       }
       const { id } = await studio.call('runs.start', config);
       if (!args.values.json) {

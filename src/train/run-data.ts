@@ -29,6 +29,8 @@ export interface PrepareRunDataOptions {
   reuseSnapshot: boolean;
   /** Colour statistics saved in the checkpoint, so a resumed run normalises exactly as before. */
   savedStats?: ColorStats | undefined;
+  /** Adjusts freshly computed statistics (a fine-tuned run normalises with its parent's mean and std). */
+  adjustStats?: ((stats: ColorStats) => ColorStats) | undefined;
   /** Where the training stream continues (epoch, batch in epoch). */
   start: { epoch: number; batch: number };
   progress(message: string, done?: number, total?: number): void;
@@ -78,7 +80,7 @@ export async function prepareRunData<O extends PrepareRunDataOptions>(db: Databa
   if (val.length === 0) {
     o.log('warn', 'The dataset has no validation images: no validation error, and the plateau schedule cannot act.');
   }
-  const stats = o.savedStats ?? colorStatsFor(pack.file, train.map((it) => it.id));
+  const stats = o.savedStats ?? (o.adjustStats ?? ((s: ColorStats) => s))(colorStatsFor(pack.file, train.map((it) => it.id)));
   db.prepare('UPDATE runs SET colour_stats = ? WHERE id = ?').run(JSON.stringify(stats), run.id);
   const norm = normalizationFor(config, stats);
 

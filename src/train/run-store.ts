@@ -36,11 +36,17 @@ interface RunRow {
   owner_host: string | null;
   parent_run_id: number | null;
   origin: 'local' | 'torch-bundle';
+  parent_model_id: number | null;
+  parent_run_arch: string | null;
+  parent_run_dataset: string | null;
+  parent_model_name: string | null;
 }
 
 /** A run row with its test error from the stored test predictions (computed after training or by runs.predict). */
-const RUN_SELECT = `SELECT runs.*, t.top1_error AS test_top1, t.top5_error AS test_top5
-  FROM runs LEFT JOIN prediction_sets t ON t.run_id = runs.id AND t.split = 'test'`;
+const RUN_SELECT = `SELECT runs.*, t.top1_error AS test_top1, t.top5_error AS test_top5,
+    pr.arch AS parent_run_arch, pr.dataset_name AS parent_run_dataset, pm.name AS parent_model_name
+  FROM runs LEFT JOIN prediction_sets t ON t.run_id = runs.id AND t.split = 'test'
+    LEFT JOIN runs pr ON pr.id = runs.parent_run_id LEFT JOIN models pm ON pm.id = runs.parent_model_id`;
 
 /** Reads the raw row of a run, or throws not_found. A live run whose owning process is gone reads as interrupted. */
 export function runRow(db: Database, id: number): RunRow {
@@ -80,7 +86,19 @@ function summaryOf(row: RunRow): RunSummary {
     trainingElsewhere: isLiveElsewhere(row) ? describeOwner(row) : null,
     origin: row.origin,
     parentRunId: row.parent_run_id,
+    parent: parentOf(row, config),
   };
+}
+
+/** The run or model a run started from, named as the lineage shows it; a deleted parent keeps its id from the config, without a name. */
+function parentOf(row: RunRow, config: TrainConfig): RunSummary['parent'] {
+  if (row.parent_run_id !== null) {
+    return { kind: 'run', id: row.parent_run_id, name: `${row.parent_run_arch} on ${row.parent_run_dataset ?? 'a deleted dataset'}` };
+  }
+  if (row.parent_model_id !== null) {
+    return { kind: 'model', id: row.parent_model_id, name: row.parent_model_name };
+  }
+  return config.initFrom ? { ...config.initFrom, name: null } : null;
 }
 
 /** Whether a live run is owned by a process other than this one. */

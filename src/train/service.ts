@@ -14,6 +14,8 @@ import { siblingModule, spawnWorker } from '../images/spawn-worker.js';
 import { ARCHS } from '../model/index.js';
 import type { StudioContext } from '../studio.js';
 import { configDiff, DEFAULT_CONFIG, resolveConfig } from './config.js';
+import { checkFineTuneBackend } from './fine-tune-config.js';
+import { configFromParent, describeParent } from './parent.js';
 import { measureStepTime } from './estimate.js';
 import type { ComputeChannel, ComputeHost } from './compute-host.js';
 import { transferablesOf } from './compute-protocol.js';
@@ -344,8 +346,10 @@ export function runHandlers(ctx: StudioContext, options: { nativeBinding?: strin
 
   return {
     'runs.start': async (input) => {
-      const config = resolveConfig(input);
+      const parent = input.initFrom ? describeParent(ctx.library, input.initFrom) : null;
+      const config = resolveConfig(parent ? configFromParent(input, parent) : input);
       manager.checkBackend(config.backend);
+      checkFineTuneBackend(config);
       const dataset = db.prepare('SELECT id, name FROM datasets WHERE id = ?').get(config.datasetId) as { id: number; name: string } | undefined;
       if (!dataset) {
         throw new ApiError('not_found', `Dataset ${config.datasetId} does not exist.`);
@@ -359,9 +363,13 @@ export function runHandlers(ctx: StudioContext, options: { nativeBinding?: strin
           )
           .run(dataset.id, dataset.name, config.arch, JSON.stringify(config), JSON.stringify(configDiff(config)), now, now, ownerOfThisProcess().pid, ownerOfThisProcess().host).lastInsertRowid,
       );
+      if (parent) {
+        db.prepare(`UPDATE runs SET ${parent.kind === 'run' ? 'parent_run_id' : 'parent_model_id'} = ? WHERE id = ?`).run(parent.id, id);
+      }
       try {
         manager.checkIdle();
-        manager.launch(id, false, await manager.resolveBackend(id, config.backend));
+        // A fine-tuned run trains in Node (the compute window's trainer starts from scratch only).
+        manager.launch(id, false, parent ? undefined : await manager.resolveBackend(id, config.backend));
       } catch (err) {
         db.prepare('DELETE FROM runs WHERE id = ?').run(id);
         throw err;
@@ -394,7 +402,9 @@ export function runHandlers(ctx: StudioContext, options: { nativeBinding?: strin
         throw new ApiError('conflict', `Run ${id} has no checkpoint to resume from.`);
       }
       manager.checkIdle();
-      const backend = await manager.resolveBackend(id, (JSON.parse(runRow(db, id).config) as { backend: string }).backend);
+      const saved = JSON.parse(runRow(db, id).config) as { backend: string; initFrom?: unknown };
+      // A fine-tuned run resumes in Node, like it started (its layers' learning rates are applied there).
+      const backend = saved.initFrom ? undefined : await manager.resolveBackend(id, saved.backend);
       // Atomically this process's (queued) before its worker starts: another process resuming it at the same moment gets a conflict.
       const before = runRow(db, id);
       claimRun(db, id);

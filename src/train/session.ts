@@ -16,6 +16,9 @@ import { startHeartbeat } from './run-owner.js';
 import { logRun, recordEpoch, runRow, setRunStatus } from './run-store.js';
 import { initialSchedule } from './schedule.js';
 import { PaperSgd } from './sgd.js';
+import { FAST_HEAD_VIEWS, trainFastHead, type FastHeadTimes } from './fast-head.js';
+import { setUpFineTune } from './init-from.js';
+import { loadParent, statsWithParentNorm } from './parent.js';
 
 /** Pause/stop requests from the main thread, read between batches. */
 export interface RunControl {
@@ -63,9 +66,12 @@ export async function trainRun(db: Database, libraryDir: string, runId: number, 
       schedule: initialSchedule(config),
       best: { top1: null, top5: null },
     };
+    // A fine-tuned run's first start: the parent's weights, and its input normalisation for this run's data.
+    const parent = !checkpoint && config.initFrom ? await loadParent(libraryDir, config.initFrom) : null;
     const data = await prepareRunData(db, libraryDir, run, config, {
       reuseSnapshot: resume,
       savedStats: checkpoint?.meta.colorStats as ColorStats | undefined,
+      adjustStats: parent ? (s) => statsWithParentNorm(s, parent.norm) : undefined,
       start,
       progress: (message, done = 0, total = 0) => prepare(message, done, total),
       log,
@@ -79,7 +85,8 @@ export async function trainRun(db: Database, libraryDir: string, runId: number, 
     const model = checkpoint
       ? await modelFromCheckpoint(checkpoint)
       : buildModel(arch, { numClasses: snapshot.classes.length, inputSize, lrn: config.lrn ?? ARCHS[arch].defaultLrn, dropout: config.dropout, init, seed: config.seed });
-    const sgd = new PaperSgd(keyedWeights(model), { momentum: config.momentum, weightDecay: config.weightDecay });
+    const lrMult = setUpFineTune(model, config, runDir, parent?.model ?? null, log);
+    const sgd = new PaperSgd(keyedWeights(model), { momentum: config.momentum, weightDecay: config.weightDecay, ...(lrMult ? { lrMult } : {}) });
     if (checkpoint) {
       sgd.setState(checkpoint.sgd);
       log('info', `Resuming from the checkpoint after epoch ${checkpoint.meta.position.epoch}${checkpoint.meta.position.batch ? `, batch ${checkpoint.meta.position.batch}` : ''}.`);
@@ -96,7 +103,16 @@ export async function trainRun(db: Database, libraryDir: string, runId: number, 
       position,
       backend: active,
     });
-    const { outcome, position } = await trainLoop({
+    const fastHead = config.freeze === 'all-but-last';
+    const augmented = config.augment.crop || config.augment.flip || config.augment.pca;
+    const result = await (fastHead ? trainFastHead : trainLoop)({
+      batchSize: config.batchSize,
+      views: augmented ? FAST_HEAD_VIEWS : 1,
+      onExtract: (split, done, total) => prepare(`Computing ${split === 'train' ? `the training images' features once${augmented ? ` (${FAST_HEAD_VIEWS} augmented views each)` : ''}` : 'the validation features'}: batch ${done} / ${total}`, done, total),
+      recordEpoch: (metrics, pos) => {
+        recordEpoch(db, runId, metrics, pos);
+        send({ type: 'epoch', metrics });
+      },
       model,
       sgd,
       config,
@@ -129,6 +145,11 @@ export async function trainRun(db: Database, libraryDir: string, runId: number, 
         },
       },
     });
+    const { outcome, position } = result;
+    const times = 'times' in result ? (result.times as FastHeadTimes) : null;
+    if (times) {
+      log('info', `Fast head: features computed in ${times.extractSeconds.toFixed(1)} s, the last layer trained in ${times.trainSeconds.toFixed(1)} s.`);
+    }
     const status = outcome === 'stopped' ? 'stopped' : 'completed';
     if (outcome === 'time-limit') {
       log('info', `Time limit of ${config.timeLimitMinutes} min reached after ${position.epoch} epoch(s); evaluated and checkpointed.`);

@@ -14,6 +14,8 @@ export interface PaperSgdOptions {
   weightDecay: number;
   /** The paper's rule is written for every weight; like its reference code we leave biases undecayed. */
   decayBiases?: boolean;
+  /** Per-weight learning-rate multipliers by weight key (fine-tuning: pretrained layers learn slower); absent keys take 1, 0 leaves a weight unchanged. */
+  lrMult?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -42,8 +44,8 @@ export class PaperSgd {
     }
   }
 
-  /** Applies one update with learning rate `lr` given gradients keyed by tf variable name (as tf.variableGrads returns them). */
-  apply(grads: tf.NamedTensorMap, lr: number): void {
+  /** Applies one update with learning rate `baseLr` (times the weight's multiplier) given gradients keyed by tf variable name (as tf.variableGrads returns them). */
+  apply(grads: tf.NamedTensorMap, baseLr: number): void {
     const { momentum, weightDecay } = this.options;
     const fused = tf.getKernel(PAPER_SGD_KERNEL, tf.getBackend()) !== undefined;
     tf.tidy(() => {
@@ -52,6 +54,11 @@ export class PaperSgd {
         if (!g) {
           continue;
         }
+        const mult = this.options.lrMult?.[key] ?? 1;
+        if (mult === 0) {
+          continue; // frozen: no step, no decay, momentum kept as it is
+        }
+        const lr = baseLr * mult;
         const v = this.velocity.get(key)!;
         const decays = weightDecay > 0 && (this.options.decayBiases || !isBias(key, w));
         if (fused) {

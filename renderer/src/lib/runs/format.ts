@@ -110,6 +110,10 @@ export const CONFIG_LABEL: Record<string, string> = {
   timeLimitMinutes: 'Time limit',
   tenCropEval: 'Ten-crop evaluation',
   seed: 'Seed',
+  'initFrom.kind': 'Start from',
+  'initFrom.id': 'Parent',
+  freeze: 'Frozen layers',
+  pretrainedLrMult: 'Pretrained LR ×',
 };
 
 /** The label of a config key. */

@@ -59,6 +59,10 @@ export class TrainForm {
   timeLimitMinutes = $state<number | null>(null);
   tenCropEval = $state(false);
   seed = $state(1);
+  /** Fine-tuning (not kept between sessions: a parent may be gone): 'run:3', 'model:2', or '' for scratch. */
+  initFrom = $state('');
+  freeze = $state<TrainConfig['freeze']>('none');
+  pretrainedLrMult = $state(0.1);
 
   constructor(defaults: RunDefaults) {
     this.defaults = defaults.config;
@@ -96,6 +100,15 @@ export class TrainForm {
     this.timeLimitMinutes = d.timeLimitMinutes;
     this.tenCropEval = d.tenCropEval;
     this.seed = d.seed;
+    this.initFrom = '';
+    this.freeze = d.freeze;
+    this.pretrainedLrMult = d.pretrainedLrMult;
+  }
+
+  /** The parent as the contract wants it, or null for a run from scratch. */
+  get parent(): TrainConfig['initFrom'] {
+    const m = /^(run|model):(\d+)$/.exec(this.initFrom);
+    return m ? { kind: m[1] as 'run' | 'model', id: Number(m[2]) } : null;
   }
 
   /** Every field as plain data, for saving the form between sessions. */
@@ -168,6 +181,9 @@ export class TrainForm {
       timeLimitMinutes: this.timeLimitMinutes,
       tenCropEval: this.tenCropEval,
       seed: this.seed,
+      initFrom: this.parent,
+      freeze: this.parent ? this.freeze : 'none',
+      pretrainedLrMult: this.pretrainedLrMult,
     };
   }
 
