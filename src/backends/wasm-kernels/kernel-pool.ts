@@ -174,3 +174,28 @@ export function splitRange(n: number, parts: number): Array<[number, number]> {
   }
   return out;
 }
+
+/** Runs each thread's calls: on the pool, or in order on this thread where there is none (or one share). */
+export function runOnThreads(local: object, pool: KernelPool | null, calls: KernelCall[][]): void {
+  if (pool && calls.length > 1) {
+    pool.run(calls);
+    return;
+  }
+  const fns = local as Record<string, (...args: number[]) => void>;
+  for (const call of calls.flat()) {
+    (fns[call.fn] as (...args: number[]) => void)(...call.args);
+  }
+}
+
+/**
+ * Splits `items` (pixels, images, elements) into one contiguous share per thread, no share smaller
+ * than `minItems` (a tiny tensor stays on one thread), and runs `call(first, end, thread)` for each.
+ */
+export function runSplit(local: object, pool: KernelPool | null, items: number, minItems: number, call: (first: number, end: number, thread: number) => KernelCall): void {
+  const shares = Math.max(1, Math.min(pool?.threads ?? 1, Math.floor(items / Math.max(1, minItems))));
+  runOnThreads(
+    local,
+    pool,
+    splitRange(items, shares).map(([a, b], t) => [call(a, b, t)]),
+  );
+}

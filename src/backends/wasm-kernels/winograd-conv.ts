@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo, WasmBackendLike, WasmKernelFunc } from './kernel-call.js';
-import { splitRange, type KernelCall } from './kernel-pool.js';
+import { runOnThreads, splitRange, type KernelCall } from './kernel-pool.js';
 import { heapFloats, heapOffset, kernelPool, simdKernels, withScratch, type SimdKernels } from './simd-module.js';
 
 type Pad = Parameters<typeof tf.backend_util.computeConv2DInfo>[4];
@@ -228,21 +228,9 @@ function winogradConv(backend: WasmBackendLike, x: TensorInfo, filter: TensorInf
         args: [px + 4 * b0 * inHeight * inWidth * k, u, py + 4 * b0 * outHeight * outWidth * n, bp, activation === 'relu' ? 1 : 0, b1 - b0, inHeight, inWidth, k, kp, outHeight, outWidth, n, np, a, padInfo.top, padInfo.left, chunk, bufs[3 * t]!, bufs[3 * t + 1]!, bufs[3 * t + 2]!],
       },
     ]);
-    runCalls(simd, pool, calls);
+    runOnThreads(simd, pool, calls);
   });
   return out;
-}
-
-/** Runs each thread's calls: on the pool, or in order on this thread where there is none. */
-function runCalls(simd: SimdKernels, pool: ReturnType<typeof kernelPool>, calls: KernelCall[][]): void {
-  if (pool && calls.length > 1) {
-    pool.run(calls);
-    return;
-  }
-  const fns = simd as unknown as Record<string, (...args: number[]) => void>;
-  for (const call of calls.flat()) {
-    (fns[call.fn] as (...args: number[]) => void)(...call.args);
-  }
 }
 
 /**
@@ -281,7 +269,7 @@ export function winogradFilterGrad(backend: WasmBackendLike, x: TensorInfo, dy: 
         args: [px + 4 * b0 * inHeight * inWidth * k, pdy + 4 * b0 * outHeight * outWidth * n, dwOf(g0 + i), b1 - b0, inHeight, inWidth, k, kp, outHeight, outWidth, n, np, a, padInfo.top, padInfo.left, chunk, v, wd, acc, scratch],
       }));
     });
-    runCalls(simd, pool, calls);
+    runOnThreads(simd, pool, calls);
     if (groups.length > 1) {
       const sum = backend.typedArrayFromHeap(out);
       for (let g = 1; g < groups.length; g++) {
