@@ -50,7 +50,8 @@ export async function trainRun(db: Database, libraryDir: string, runId: number, 
     const choice = await chooseBackend(backend ?? config.backend, config.threads);
     const active = await activateBackend(choice.name, config.threads);
     db.prepare('UPDATE runs SET backend = ?, device = ?, threads = ? WHERE id = ?').run(active, choice.device, choice.threads, runId);
-    log('info', `Backend ${active} (${choice.device ?? 'unknown device'}): ${choice.reason}`);
+    const threads = choice.threads ? `, ${choice.threads} thread${choice.threads === 1 ? '' : 's'}` : '';
+    log('info', `Backend ${active} (${choice.device ?? 'unknown device'}${threads}): ${choice.reason}`);
 
     // Data: the snapshot taken at the first start, so edits to the library never change a run midway.
     const checkpoint = resume ? loadCheckpoint(runDir) : null;
