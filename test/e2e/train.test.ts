@@ -60,7 +60,7 @@ describe('Train and Runs in browser mode', () => {
     await page.getByLabel('Epochs', { exact: true }).fill('2');
     await page.getByLabel('Batch size').fill('16');
     // Threads: empty means every core (the count this machine has); the run below trains on one.
-    const threads = page.getByLabel('Threads');
+    const threads = page.getByLabel('Threads', { exact: true });
     expect(await threads.getAttribute('placeholder')).toMatch(/^All cores \(\d+\)$/);
     await threads.fill('1');
     const changes = page.getByTestId('train-changes');
