@@ -13,6 +13,7 @@ import { formatTable, skippedRow, writeResult, type BenchResult, type Row } from
 import { compareSteps, rssRow, stepBase, stepRow, torchName, type PeerEnv, type StepCase } from './steps.js';
 import { fastHeadFigure } from './fast-head.js';
 import { fineTuneFigure } from './fine-tune.js';
+import { efficiencyRows } from './efficiency.js';
 import { uiFigure } from './ui.js';
 import { webgpuFigure } from './webgpu.js';
 
@@ -31,33 +32,51 @@ export interface BenchPlan {
   ui: { idleSeconds: number; pingSeconds: number; everyMs: number };
 }
 
-/** The plan for a mode; the peer gets our backend's thread count: `wasmThreads` beside wasm, 1 beside cpu, `cores` beside tensorflow. */
-export function benchPlan(mode: BenchMode, cores: number, wasmThreads = 1): BenchPlan {
+/** Thread counts figures 1 and 2 compare at: every core, 2 and 1 (most first), or the `--threads` list. */
+export function threadCounts(cores: number, list?: readonly number[]): number[] {
+  const counts = list?.length ? list : [cores, 2, 1];
+  return [...new Set(counts.filter((t) => Number.isInteger(t) && t >= 1 && t <= Math.max(cores, ...(list ?? []))))].sort((a, b) => b - a);
+}
+
+/**
+ * The plan for a mode. wasm rows run at each of `counts` threads against PyTorch at the same count,
+ * plus ours at every core against PyTorch at its default; 1 thread beside cpu, `cores` beside tensorflow.
+ */
+export function benchPlan(mode: BenchMode, cores: number, counts: readonly number[] = threadCounts(cores)): BenchPlan {
   if (mode === 'gpu') {
     return gpuPlan(cores);
   }
   const full = mode === 'full';
   const r = full ? 5 : 3;
   const train = (inputSize: number, batch: number, backend: StepCase['backend'], extra: Partial<StepCase> = {}): StepCase => ({
-    kind: 'train', arch: 'alexnet-small', inputSize, batch, backend, reps: r, steps: 2, warmup: 1, peerThreads: backend === 'tensorflow' ? cores : backend === 'wasm' ? wasmThreads : 1, ...extra,
+    kind: 'train', arch: 'alexnet-small', inputSize, batch, backend, reps: r, steps: 2, warmup: 1, peerThreads: backend === 'tensorflow' ? cores : 1, ...extra,
   });
-  const infer = (arch: StepCase['arch'], inputSize: number, batch: number, steps: number): StepCase => ({
-    kind: 'infer', arch, inputSize, batch, backend: 'wasm', reps: r, steps, warmup: Math.min(3, steps), peerThreads: wasmThreads,
+  const infer = (arch: StepCase['arch'], inputSize: number, batch: number, steps: number, extra: Partial<StepCase> = {}): StepCase => ({
+    kind: 'infer', arch, inputSize, batch, backend: 'wasm', reps: r, steps, warmup: Math.min(3, steps), peerThreads: 1, ...extra,
   });
+  // One case per thread count, then every core against PyTorch's default thread count.
+  const atCounts = (make: (extra: Partial<StepCase>) => StepCase): StepCase[] => [
+    ...counts.map((t, i) => make({ peerThreads: t, ...(i === 0 ? {} : { rss: false }) })),
+    make({ peerThreads: 0, oursThreads: Math.max(...counts), rss: false }),
+  ];
   return {
     mode,
     train: [
-      train(32, 64, 'wasm', { rss: true }),
-      train(64, 64, 'wasm', { steps: 1 }),
+      ...atCounts((x) => train(32, 64, 'wasm', { rss: true, ...x })),
+      ...atCounts((x) => train(64, 64, 'wasm', { steps: 1, ...x })),
       // The plain-JS backend (with the project's filter gradient; tfjs' own took tens of seconds per image)
       // runs a few images/s: a smaller batch keeps the row bounded.
       full
         ? train(32, 64, 'cpu', { reps: 1, steps: 1, note: 'cpu backend, one step after a warm-up' })
         : train(32, 16, 'cpu', { reps: 1, steps: 1, note: 'cpu backend at batch 16, one step after a warm-up (a batch-64 step takes about 20 s)' }),
       train(32, 64, 'tensorflow'),
-      ...(full ? [{ ...train(224, 64, 'wasm'), arch: 'alexnet' as const, steps: 1, reps: 3 }] : []),
+      ...(full ? atCounts((x) => ({ ...train(224, 64, 'wasm', x), arch: 'alexnet' as const, steps: 1, reps: 3 })) : []),
     ],
-    infer: [infer('alexnet-small', 32, 1, 30), infer('alexnet-small', 32, 64, 3), ...(full ? [infer('alexnet', 224, 1, 5), infer('alexnet', 224, 64, 1)] : [])],
+    infer: [
+      ...atCounts((x) => infer('alexnet-small', 32, 1, 30, x)),
+      ...atCounts((x) => infer('alexnet-small', 32, 64, 3, x)),
+      ...(full ? [...atCounts((x) => infer('alexnet', 224, 1, 5, x)), ...atCounts((x) => infer('alexnet', 224, 64, 1, x))] : []),
+    ],
     folder: full ? { classes: 10, perClass: 100, size: 256 } : { classes: 10, perClass: 30, size: 256 },
     loader: full ? { batches: 40, reps: 5 } : { batches: 20, reps: 3 },
     indexingReps: full ? 3 : 1,
@@ -84,6 +103,7 @@ function gpuPlan(cores: number): BenchPlan {
 /** Figures 1, 2 and 5: every step case; returns the rows and, per input size, the first measured trainer's images/s. */
 async function stepFigures(plan: BenchPlan, peer: PeerEnv, log: (s: string) => void): Promise<{ rows: Row[]; trainerRate: Map<number, { rate: number; what: string }> }> {
   const rows: Row[] = [];
+  const measured: Array<{ c: StepCase; row: Row }> = [];
   const trainerRate = new Map<number, { rate: number; what: string }>();
   for (const c of [...plan.train, ...plan.infer]) {
     log(`  ${c.kind} ${c.arch} ${c.inputSize}px b${c.batch} on ${c.backend} vs ${torchName(peer, c.peerThreads, c.peerDevice)}`);
@@ -97,6 +117,7 @@ async function stepFigures(plan: BenchPlan, peer: PeerEnv, log: (s: string) => v
     const outcome = await compareSteps(c, peer, log);
     const row = stepRow(c, outcome, peer);
     rows.push(row);
+    measured.push({ c, row });
     if (c.kind === 'train' && row.ours !== null && !trainerRate.has(c.inputSize)) {
       trainerRate.set(c.inputSize, { rate: row.ours, what: `${c.backend}, ${c.arch} ${c.inputSize}px b${c.batch}, figure 1` });
     }
@@ -104,14 +125,16 @@ async function stepFigures(plan: BenchPlan, peer: PeerEnv, log: (s: string) => v
       rows.push(rssRow(c, outcome, peer));
     }
   }
+  rows.push(...efficiencyRows(measured));
   return { rows, trainerRate };
 }
 
 /** Runs the suite; returns the result written (and printed). */
 export async function runBench(argv: string[]): Promise<BenchResult> {
-  const { values } = parseArgs({ args: argv, options: { full: { type: 'boolean', default: false }, gpu: { type: 'boolean', default: false }, only: { type: 'string' }, out: { type: 'string' } } });
+  const { values } = parseArgs({ args: argv, options: { full: { type: 'boolean', default: false }, gpu: { type: 'boolean', default: false }, only: { type: 'string' }, out: { type: 'string' }, threads: { type: 'string' } } });
   const wasm = await probeBackend('wasm');
-  const plan = benchPlan(values.gpu ? 'gpu' : values.full ? 'full' : 'quick', os.cpus().length, wasm.threads ?? 1);
+  const counts = threadCounts(os.cpus().length, values.threads?.split(',').map(Number));
+  const plan = benchPlan(values.gpu ? 'gpu' : values.full ? 'full' : 'quick', os.cpus().length, counts);
   const only = values.only ? new Set(values.only.split(',').map(Number)) : null;
   const want = (figure: number): boolean => !only || only.has(figure);
   const t0 = performance.now();
@@ -183,7 +206,7 @@ export async function runBench(argv: string[]): Promise<BenchResult> {
     seconds,
     machine: { platform: `${process.platform}-${process.arch}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown', memoryBytes: os.totalmem(), loadAverageStart: loadStart, loadAverageEnd: os.loadavg(), node: process.versions.node },
     peer,
-    threads: { wasm: wasm.threads, torch: wasm.threads ?? 1, note: `torch.set_num_threads matches our backend: ${wasm.threads ?? 1} beside wasm, 1 beside cpu, ${os.cpus().length} (all cores) beside tensorflow${plan.mode === 'gpu' ? '; the GPU variant runs torch on CUDA' : ''}` },
+    threads: { wasm: wasm.threads, torch: wasm.threads ?? 1, note: `torch.set_num_threads matches our backend: wasm at ${counts.join(', ')} threads against torch at the same count and at its default, 1 beside cpu, ${os.cpus().length} (all cores) beside tensorflow${plan.mode === 'gpu' ? '; the GPU variant runs torch on CUDA' : ''}` },
     rows,
   };
   const file = writeResult(values.out ?? path.join(appRoot, 'bench', 'results'), result);

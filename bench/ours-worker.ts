@@ -99,8 +99,10 @@ function predictor(task: StepTask, batch: Batch): { stepper: Stepper; model: tf.
 
 /** Builds the network and the stepper for a task on its backend, and runs the warm-up steps. */
 export async function setup(task: StepTask): Promise<{ stepper: Stepper; params: number; backend: string; threads: number | null; device: string | null }> {
-  const backend = await activateBackend((task.backend ?? 'wasm') as BackendName);
-  const probe = await probeBackend(backend);
+  // wasm computes with the task's thread count (the peer's torch.set_num_threads is the same number).
+  const threads = (task.backend ?? 'wasm') === 'wasm' ? (task.oursThreads ?? task.threads) : undefined;
+  const backend = await activateBackend((task.backend ?? 'wasm') as BackendName, threads);
+  const probe = await probeBackend(backend, threads);
   const batch = syntheticBatch(task);
   let model: tf.LayersModel;
   let stepper: Stepper;

@@ -16,6 +16,8 @@ export interface StepTask {
   numClasses: number;
   /** Compute threads (torch.set_num_threads; informational for tfjs, whose thread count is fixed by the backend). */
   threads: number;
+  /** ConvNet Studio's wasm threads (default: `threads`); ignored by the peer. */
+  oursThreads?: number;
   /** Untimed steps at setup (operator creation, optimizer slots, allocator warm-up). */
   warmup: number;
   /** The peer's torch device (default cpu; cuda for the GPU variant); ignored by ours. */

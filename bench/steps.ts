@@ -30,8 +30,10 @@ export interface StepCase {
   reps: number;
   steps: number;
   warmup: number;
-  /** Peer threads (our backend's own count: 1 for wasm/cpu, all cores for tensorflow). */
+  /** Peer threads (our backend's own count: the wasm threads, 1 for cpu, all cores for tensorflow); 0 = PyTorch's default. */
   peerThreads: number;
+  /** ConvNet Studio's wasm threads where they differ from the peer's (the row against PyTorch's default). */
+  oursThreads?: number;
   /** The peer's device: cpu (default) or cuda (the GPU variant, beside tfjs-node-gpu). */
   peerDevice?: 'cpu' | 'cuda';
   /** Ask both sides for their peak RSS afterwards (figure 5). */
@@ -53,7 +55,7 @@ export interface StepOutcome {
 function taskOf(c: StepCase): StepTask {
   const numClasses = c.arch === 'alexnet-small' ? 10 : 1000;
   const specs = describeModel(c.arch, { numClasses, inputSize: c.inputSize }).map((r) => r.spec);
-  return { kind: c.kind, arch: c.arch, specs, inputSize: c.inputSize, batch: c.batch, numClasses, threads: c.peerThreads, warmup: c.warmup, backend: c.backend, device: c.peerDevice ?? 'cpu' };
+  return { kind: c.kind, arch: c.arch, specs, inputSize: c.inputSize, batch: c.batch, numClasses, threads: c.peerThreads, oursThreads: c.oursThreads ?? c.peerThreads, warmup: c.warmup, backend: c.backend, device: c.peerDevice ?? 'cpu' };
 }
 
 async function start(name: 'ours' | 'peer', proc: LineProcess, task: StepTask): Promise<Record<string, unknown>> {
@@ -111,13 +113,17 @@ export function torchName(peerEnv: PeerEnv, threads: number, device: 'cpu' | 'cu
   if (device === 'cuda') {
     return `PyTorch ${peerEnv.torch ?? ''} CUDA`.replace('  ', ' ');
   }
-  return peerEnv.torch ? `PyTorch ${peerEnv.torch} CPU, ${threads} thread${threads === 1 ? '' : 's'}` : 'PyTorch CPU';
+  const count = threads === 0 ? 'its default threads' : `${threads} thread${threads === 1 ? '' : 's'}`;
+  return peerEnv.torch ? `PyTorch ${peerEnv.torch} CPU, ${count}` : 'PyTorch CPU';
 }
 
 /** The identifying fields of a case's images/s row. */
 export function stepBase(c: StepCase, peerEnv: PeerEnv) {
-  const what = `${c.kind} ${c.arch} ${c.inputSize}px b${c.batch}, ${c.backend}`;
-  return { figure: c.kind === 'train' ? 1 : 2, id: `${c.kind}.${c.arch}.${c.inputSize}px.b${c.batch}.${c.backend}`, what, unit: 'img/s', better: 'higher', peerName: torchName(peerEnv, c.peerThreads, c.peerDevice) } as const;
+  const threads = c.oursThreads ?? c.peerThreads;
+  const wasm = c.backend === 'wasm';
+  const what = `${c.kind} ${c.arch} ${c.inputSize}px b${c.batch}, ${c.backend}${wasm ? ` ${threads} thread${threads === 1 ? '' : 's'}` : ''}`;
+  const id = `${c.kind}.${c.arch}.${c.inputSize}px.b${c.batch}.${c.backend}${wasm ? `.t${threads}${c.peerThreads === 0 ? '.vs-torch-default' : ''}` : ''}`;
+  return { figure: c.kind === 'train' ? 1 : 2, id, what, unit: 'img/s', better: 'higher', peerName: torchName(peerEnv, c.peerThreads, c.peerDevice) } as const;
 }
 
 /** Turns a step comparison into its images/s row. */

@@ -70,7 +70,9 @@ def build(specs, input_size, channels=3):
 class Peer:
     def __init__(self, task):
         torch.manual_seed(1)
-        torch.set_num_threads(int(task.get("threads", 1)))
+        # 0: PyTorch's own default (every physical core), the way a user runs it.
+        if int(task.get("threads", 1)) > 0:
+            torch.set_num_threads(int(task.get("threads", 1)))
         self.task = task
         self.kind = task["kind"]
         self.device = torch.device(task.get("device", "cpu"))

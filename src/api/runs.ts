@@ -66,6 +66,8 @@ export const TrainConfig = z.object({
     .default({ crop: true, flip: true, pca: true, pcaSigma: 0.1 }),
   /** webgpu/webgl train in the desktop app's compute window only; browser mode and the CLI train in Node. */
   backend: z.enum(['auto', 'tensorflow', 'webgpu', 'webgl', 'wasm', 'cpu']).default('auto'),
+  /** Compute threads of the wasm backend; null = $CONVNET_THREADS, else every core of the machine. */
+  threads: z.number().int().min(1).max(256).nullable().default(null),
   /** Stop cleanly after this many minutes of training (then evaluate); null = no limit. */
   timeLimitMinutes: z.number().positive().nullable().default(null),
   /** Evaluate with the paper's ten-crop averaging (slower) instead of the centre crop. */

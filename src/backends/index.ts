@@ -6,6 +6,8 @@ import { ApiError } from '../api/errors.js';
 import { tf, wasmBinaryDir } from './tf.js';
 import { registerCpuTrainingKernels } from './cpu-kernels.js';
 import { registerWasmTrainingKernels } from './wasm-kernels/index.js';
+import { enableWasmThreadsInNode, withCoresForThreads } from './wasm-kernels/node-threads.js';
+import { setKernelThreads } from './wasm-kernels/simd-module.js';
 
 /** A backend preference as a user states it. */
 export type BackendPreference = 'auto' | BackendName;
@@ -70,6 +72,26 @@ function shortLoadError(err: unknown): string {
   return (e?.message ?? String(err)).split('\n')[0]!.slice(0, 200);
 }
 
+/** The most threads a run may ask for. */
+export const MAX_THREADS = 256;
+
+/**
+ * The threads the wasm backend computes with: the caller's number, else $CONVNET_THREADS, else every
+ * core of this machine. Throws a clear message for a number that is not a whole number from 1 to 256.
+ */
+export function resolveThreads(requested?: number | null): number {
+  const env = process.env.CONVNET_THREADS?.trim();
+  const value = requested ?? (env ? Number(env) : os.availableParallelism());
+  if (!Number.isInteger(value) || value < 1 || value > MAX_THREADS) {
+    const from = requested == null && env ? `CONVNET_THREADS=${env}` : `threads ${String(requested)}`;
+    throw new ApiError('bad_request', `${from}: expected a whole number of threads from 1 to ${MAX_THREADS}`);
+  }
+  return value;
+}
+
+/** Threads the wasm backend of this thread was started with (it cannot change them afterwards). */
+let wasmThreads: number | null = null;
+
 /** Whether this runtime can run WebAssembly SIMD (all current Node, Electron and Chromium can). */
 function wasmSimdSupported(): boolean {
   const wasm = (globalThis as unknown as { WebAssembly: { validate(bytes: Uint8Array): boolean } }).WebAssembly;
@@ -79,7 +101,7 @@ function wasmSimdSupported(): boolean {
 }
 
 /** Probes one backend without switching to it (webgpu/webgl: unavailable in Node, with the reason). */
-export async function probeBackend(name: BackendName): Promise<BackendProbe> {
+export async function probeBackend(name: BackendName, threads?: number | null): Promise<BackendProbe> {
   switch (name) {
     case 'webgpu':
     case 'webgl':
@@ -114,7 +136,7 @@ export async function probeBackend(name: BackendName): Promise<BackendProbe> {
         provider: present ? `tfjs-backend-wasm (${simd ? 'simd' : 'no simd'})` : null,
         reason: present ? `WebAssembly${simd ? ' with SIMD' : ''}, XNNPACK kernels` : `${file} missing from ${dir}`,
         device: present ? `CPU (${os.cpus()[0]?.model.trim() ?? 'unknown'})` : null,
-        threads: present ? 1 : null,
+        threads: present ? (wasmThreads ?? resolveThreads(threads)) : null,
       };
     }
     case 'cpu':
@@ -123,13 +145,13 @@ export async function probeBackend(name: BackendName): Promise<BackendProbe> {
 }
 
 /** Probes every Node backend, in the order `auto` prefers them. */
-export function probeBackends(): Promise<BackendProbe[]> {
-  return Promise.all(AUTO_ORDER.map((name) => probeBackend(name)));
+export function probeBackends(threads?: number | null): Promise<BackendProbe[]> {
+  return Promise.all(AUTO_ORDER.map((name) => probeBackend(name, threads)));
 }
 
 /** Chooses the backend a run would use for a preference, and says why; does not switch to it. */
-export async function chooseBackend(preference: BackendPreference = 'auto'): Promise<BackendChoice> {
-  const probes = await probeBackends();
+export async function chooseBackend(preference: BackendPreference = 'auto', threads?: number | null): Promise<BackendChoice> {
+  const probes = await probeBackends(threads);
   const pick = (probe: BackendProbe, reason: string): BackendChoice => ({
     name: probe.name,
     provider: probe.provider,
@@ -159,8 +181,11 @@ export async function chooseBackend(preference: BackendPreference = 'auto'): Pro
   throw new ApiError('unavailable', 'No compute backend is available.');
 }
 
-/** Switches this thread's tfjs to a chosen backend and waits until it is ready; returns the active name. */
-export async function activateBackend(name: BackendName): Promise<BackendName> {
+/**
+ * Switches this thread's tfjs to a chosen backend and waits until it is ready; returns the active name.
+ * wasm computes with `threads` (see {@link resolveThreads}) from its first start in this thread on.
+ */
+export async function activateBackend(name: BackendName, threads?: number | null): Promise<BackendName> {
   if (isComputeBackend(name)) {
     throw new ApiError('unavailable', (await probeBackend(name)).reason);
   }
@@ -183,7 +208,18 @@ export async function activateBackend(name: BackendName): Promise<BackendName> {
       wasmPathsSet = true;
     }
   }
-  const ok = await tf.setBackend(name);
+  let start = () => tf.setBackend(name);
+  if (name === 'wasm' && wasmThreads === null) {
+    const n = resolveThreads(threads);
+    wasmThreads = n;
+    setKernelThreads(n);
+    if (n > 1) {
+      // The multi-threaded build: XNNPACK's pool and the project's kernel threads share its memory.
+      enableWasmThreadsInNode(n);
+      start = () => withCoresForThreads(n, () => tf.setBackend(name));
+    }
+  }
+  const ok = await start();
   if (!ok) {
     throw new ApiError('unavailable', `The ${name} backend failed to initialise.`);
   }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { ClassifiedImage, ClassifierSource, ClassifyError } from '../api/classify.js';
 import { CSV_HEADER, csvErrorRow, csvRow, jsonLine } from '../classify/results-format.js';
 import { LIBRARY_HELP, LIBRARY_OPTIONS, UsageError, withStudio, type Command } from './command.js';
+import { passThreadsToWorkers, THREADS_HELP, THREADS_OPTION } from './threads-option.js';
 
 /** `--run ID` or `--model ID|DIR` as a classifier source (a number names an imported model, anything else a folder). */
 export function sourceFromFlags(run: unknown, model: unknown): ClassifierSource {
@@ -34,7 +35,7 @@ function human(entry: ClassifiedImage | ClassifyError): string {
 export const classifyCommand: Command = {
   name: 'classify',
   summary: 'Classify image files and folders with a run or an exported model (top-k, optional ten-crop)',
-  usage: 'convnet classify --run ID|--model ID|DIR PATH... [--library DIR] [--top K] [--ten-crop] [--json|--csv]',
+  usage: 'convnet classify --run ID|--model ID|DIR PATH... [--library DIR] [--top K] [--ten-crop] [--threads N] [--json|--csv]',
   options: {
     ...LIBRARY_OPTIONS,
     run: { type: 'string' },
@@ -42,6 +43,7 @@ export const classifyCommand: Command = {
     top: { type: 'string', default: '5' },
     'ten-crop': { type: 'boolean', default: false },
     csv: { type: 'boolean', default: false },
+    ...THREADS_OPTION,
   },
   optionHelp: [
     { flag: '--run ID', text: "classify with a run's model (see `convnet runs`)" },
@@ -50,6 +52,7 @@ export const classifyCommand: Command = {
     { flag: '--top K', text: 'how many classes to print per image (default: 5)' },
     { flag: '--ten-crop', text: "average the paper's ten patches per image, slower (default: centre crop)" },
     { flag: '--csv', text: 'print path,top1,confidence,top5,error rows (default: off)' },
+    THREADS_HELP,
   ],
   async run(args, io) {
     const source = sourceFromFlags(args.values.run, args.values.model);
@@ -66,6 +69,7 @@ export const classifyCommand: Command = {
       throw new UsageError('Choose one of --json and --csv.');
     }
     const paths = args.positionals.map((p) => path.resolve(p));
+    passThreadsToWorkers(args);
     return withStudio(args, io, async (studio) => {
       let jobId: string | null = null;
       const early: Array<{ jobId: string; entries: Array<ClassifiedImage | ClassifyError> }> = [];

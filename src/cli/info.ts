@@ -15,7 +15,8 @@ export const infoCommand: Command = {
     }
     io.out(`${info.name} ${info.version}\n`);
     io.out(`library   ${info.libraryPath}\n`);
-    io.out(`backend   ${info.backend.name} — ${info.backend.device ?? 'unknown device'}\n`);
+    const threads = info.backend.threads ? `, ${info.backend.threads} thread${info.backend.threads === 1 ? '' : 's'}` : '';
+    io.out(`backend   ${info.backend.name} — ${info.backend.device ?? 'unknown device'}${threads}\n`);
     for (const probe of info.backend.probes) {
       io.out(`  ${probe.available ? '✓' : '✗'} ${probe.name.padEnd(10)} ${probe.reason}\n`);
     }

@@ -5,6 +5,7 @@ import { runManagerOf } from '../train/service.js';
 import { LIBRARY_HELP, LIBRARY_OPTIONS, printJson, UsageError, withStudio, type CliIO, type Command, type ParsedArgs } from './command.js';
 import { FINE_TUNE_HELP, fineTuneOptions } from './fine-tune-options.js';
 import { FINE_TUNE_DEFAULTS } from '../train/fine-tune-config.js';
+import { passThreadsToWorkers, THREADS_HELP, THREADS_OPTION, threadsOption } from './threads-option.js';
 
 /** Resolves `--dataset ID|NAME` to a dataset id. */
 export async function datasetIdOf(studio: Studio, ref: string): Promise<number> {
@@ -133,7 +134,7 @@ export const trainCommand: Command = {
   name: 'train',
   summary: 'Train an AlexNet-family network on a dataset (the paper\'s recipe by default)',
   usage:
-    'convnet train --dataset ID|NAME [--library DIR] [--arch alexnet-2012|alexnet|alexnet-small] [--image-size N] [--epochs N] [--batch-size N] [--lr X] [--schedule plateau|step|cosine] [--no-pca] [--backend auto|tensorflow|wasm|cpu] [--time-limit MINUTES] [--seed N] [--ten-crop] [--init-from run:ID|model:ID] [--freeze none|features|all-but-last] [--pretrained-lr-mult X] [--json]',
+    'convnet train --dataset ID|NAME [--library DIR] [--arch alexnet-2012|alexnet|alexnet-small] [--image-size N] [--epochs N] [--batch-size N] [--lr X] [--schedule plateau|step|cosine] [--no-pca] [--backend auto|tensorflow|wasm|cpu] [--threads N] [--time-limit MINUTES] [--seed N] [--ten-crop] [--init-from run:ID|model:ID] [--freeze none|features|all-but-last] [--pretrained-lr-mult X] [--json]',
   options: {
     ...LIBRARY_OPTIONS,
     dataset: { type: 'string' },
@@ -145,6 +146,7 @@ export const trainCommand: Command = {
     schedule: { type: 'string' },
     'no-pca': { type: 'boolean', default: false },
     backend: { type: 'string' },
+    ...THREADS_OPTION,
     'time-limit': { type: 'string' },
     seed: { type: 'string' },
     'ten-crop': { type: 'boolean', default: false },
@@ -163,6 +165,7 @@ export const trainCommand: Command = {
     { flag: '--schedule KIND', text: `plateau (divide by 10 when validation error stops improving), step or cosine (default: ${DEFAULT_CONFIG.schedule.kind})` },
     { flag: '--no-pca', text: 'turn off PCA colour noise (default: on, σ 0.1)' },
     { flag: '--backend NAME', text: `auto, tensorflow, wasm or cpu; \`convnet info\` shows which load here (default: ${DEFAULT_CONFIG.backend})` },
+    THREADS_HELP,
     { flag: '--time-limit MINUTES', text: 'stop cleanly after this many minutes of training, then evaluate and keep a checkpoint (default: no limit)' },
     { flag: '--seed N', text: `seed of weights, data order and augmentation; same seed, same numbers (default: ${DEFAULT_CONFIG.seed})` },
     { flag: '--ten-crop', text: "evaluate with the paper's ten-crop averaging, slower (default: centre crop)" },
@@ -186,6 +189,7 @@ export const trainCommand: Command = {
       set('batchSize', num(args, 'batch-size', true));
       set('lr', num(args, 'lr', false));
       set('backend', args.values.backend as TrainConfigInput['backend']);
+      set('threads', threadsOption(args));
       set('timeLimitMinutes', num(args, 'time-limit', false));
       set('seed', num(args, 'seed', true));
       if (typeof args.values.schedule === 'string') {
@@ -236,19 +240,21 @@ export const resumeCommand: Command = {
 export const evalCommand: Command = {
   name: 'eval',
   summary: "Evaluate a run on its validation or test split (top-1/top-5, per class, confusion)",
-  usage: 'convnet eval --run ID [--library DIR] [--split val|test|train] [--ten-crop] [--json]',
-  options: { ...LIBRARY_OPTIONS, run: { type: 'string' }, split: { type: 'string', default: 'val' }, 'ten-crop': { type: 'boolean', default: false } },
+  usage: 'convnet eval --run ID [--library DIR] [--split val|test|train] [--ten-crop] [--threads N] [--json]',
+  options: { ...LIBRARY_OPTIONS, run: { type: 'string' }, split: { type: 'string', default: 'val' }, 'ten-crop': { type: 'boolean', default: false }, ...THREADS_OPTION },
   optionHelp: [
     { flag: '--run ID', text: 'the run to evaluate (required; see `convnet runs`)' },
     ...LIBRARY_HELP,
     { flag: '--split NAME', text: 'val, test or train (default: val)' },
     { flag: '--ten-crop', text: "average the paper's ten patches per image, slower (default: centre crop)" },
+    THREADS_HELP,
   ],
   async run(args, io) {
     const id = num(args, 'run', true);
     if (id === undefined) {
       throw new UsageError(`--run is required.\nUsage: ${this.usage}`);
     }
+    passThreadsToWorkers(args);
     const split = String(args.values.split);
     if (!['train', 'val', 'test'].includes(split)) {
       throw new UsageError(`--split must be val, test or train, got "${split}".`);

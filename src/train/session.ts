@@ -50,10 +50,11 @@ export async function trainRun(db: Database, libraryDir: string, runId: number, 
       send({ type: 'progress', phase: 'preparing', epoch: 0, epochs: config.epochs, batch, batches, loss: null, imagesPerSecond: null, etaSeconds: null, lr: config.lr, message });
 
     // Backend: the user's choice or the best available here; recorded with the run.
-    const choice = await chooseBackend(backend ?? config.backend);
-    const active = await activateBackend(choice.name);
+    const choice = await chooseBackend(backend ?? config.backend, config.threads);
+    const active = await activateBackend(choice.name, config.threads);
     db.prepare('UPDATE runs SET backend = ?, device = ?, threads = ? WHERE id = ?').run(active, choice.device, choice.threads, runId);
-    log('info', `Backend ${active} (${choice.device ?? 'unknown device'}): ${choice.reason}`);
+    const threads = choice.threads ? `, ${choice.threads} thread${choice.threads === 1 ? '' : 's'}` : '';
+    log('info', `Backend ${active} (${choice.device ?? 'unknown device'}${threads}): ${choice.reason}`);
 
     // Data: the snapshot taken at the first start, so edits to the library never change a run midway.
     const checkpoint = resume ? loadCheckpoint(runDir) : null;

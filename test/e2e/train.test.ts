@@ -59,10 +59,15 @@ describe('Train and Runs in browser mode', () => {
     await page.getByRole('radio', { name: /alexnet-small/ }).check();
     await page.getByLabel('Epochs', { exact: true }).fill('2');
     await page.getByLabel('Batch size').fill('16');
+    // Threads: empty means every core (the count this machine has); the run below trains on one.
+    const threads = page.getByLabel('Threads', { exact: true });
+    expect(await threads.getAttribute('placeholder')).toMatch(/^All cores \(\d+\)$/);
+    await threads.fill('1');
     const changes = page.getByTestId('train-changes');
     await expect.poll(() => changes.textContent()).toContain('Epochs 2');
     expect(await changes.textContent()).toContain('Batch size 16');
-    expect(await page.locator('.field.changed').count()).toBe(2);
+    expect(await changes.textContent()).toContain('Threads 1');
+    expect(await page.locator('.field.changed').count()).toBe(3);
     // The view scrolls inside the app shell: a tall window shows the whole form.
     await page.setViewportSize({ width: 1280, height: 1500 });
     await page.screenshot({ path: artifactPath('e2e', 'train-form.png') });
@@ -91,6 +96,11 @@ describe('Train and Runs in browser mode', () => {
     await page.getByRole('button', { name: 'Start training' }).click();
     await page.getByTestId('run-monitor').waitFor();
     await expect.poll(() => page.getByTestId('run-backend').textContent(), { timeout: 60_000 }).toMatch(/Backend (wasm|tensorflow|cpu)/);
+    // The threads in use are shown with the backend: the form's 1 on wasm (libtensorflow uses every core).
+    const backendText = (await page.getByTestId('run-backend').textContent()) ?? '';
+    if (backendText.includes('wasm')) {
+      expect(backendText).toContain('Backend wasm · 1 thread ·');
+    }
 
     // Pause during training to look at it still, then resume.
     await expect.poll(() => page.getByTestId('train-phase').textContent(), { timeout: 60_000, interval: 50 }).toMatch(/Training epoch|Evaluating|Preparing/);
@@ -132,7 +142,7 @@ describe('Train and Runs in browser mode', () => {
     await detail.waitFor();
     expect(await page.getByTestId('run-epochs').locator('tbody tr').count()).toBe(2);
     const changed = await page.getByTestId('run-config').locator('tr.changed th').allTextContents();
-    expect(changed).toEqual(expect.arrayContaining(['Epochs', 'Batch size']));
+    expect(changed).toEqual(expect.arrayContaining(['Epochs', 'Batch size', 'Threads']));
     expect(await page.getByTestId('run-log').textContent()).toContain('Backend');
     expect(await page.getByTestId('run-detail-backend').textContent()).toMatch(/wasm|tensorflow|cpu/);
     await page.setViewportSize({ width: 1280, height: 1400 });

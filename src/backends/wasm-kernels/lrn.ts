@@ -1,5 +1,9 @@
 import type { TensorInfo, WasmKernelFunc } from './kernel-call.js';
-import { heapOffset, simdKernels, withScratch } from './simd-module.js';
+import { runSplit } from './kernel-pool.js';
+import { heapOffset, kernelPool, simdKernels, withScratch } from './simd-module.js';
+
+/** Fewest pixels worth a thread of their own (a share of a few microseconds costs more to hand over). */
+const PIXELS_PER_SHARE = 256;
 
 interface LrnAttrs {
   depthRadius: number;
@@ -56,7 +60,16 @@ export const lrn: WasmKernelFunc = ({ inputs, backend, attrs }) => {
   if (simd) {
     const pixels = x.shape.reduce((p, d) => p * d, 1) / channels;
     const r = depthRadius;
-    withScratch(backend, 4 * (channels + 2 * r), (scratch) => simd.lrn_forward(heapOffset(backend, x), heapOffset(backend, out), pixels, channels, r, bias, alpha, scratch));
+    const [px, py] = [heapOffset(backend, x), heapOffset(backend, out)];
+    const pool = kernelPool(backend);
+    const scratchBytes = 4 * (channels + 2 * r);
+    // Pixels split between the threads, each with its own scratch (identical at every thread count).
+    withScratch(backend, scratchBytes * (pool?.threads ?? 1), (scratch) =>
+      runSplit(simd, pool, pixels, PIXELS_PER_SHARE, (p0, p1, t) => ({
+        fn: 'lrn_forward',
+        args: [px + 4 * p0 * channels, py + 4 * p0 * channels, p1 - p0, channels, r, bias, alpha, scratch + t * scratchBytes],
+      })),
+    );
     return out;
   }
   const xs = backend.typedArrayFromHeap(x);
@@ -87,7 +100,14 @@ export const lrnGrad: WasmKernelFunc = ({ inputs, backend, attrs }) => {
   if (simd) {
     const pixels = x.shape.reduce((p, d) => p * d, 1) / channels;
     const [px, py, pdy, pdx] = [x, y, dy, out].map((t) => heapOffset(backend, t)) as [number, number, number, number];
-    withScratch(backend, 12 * (channels + 2 * r), (scratch) => simd.lrn_backward(px, py, pdy, pdx, pixels, channels, r, bias, alpha, scratch));
+    const pool = kernelPool(backend);
+    const scratchBytes = 12 * (channels + 2 * r);
+    withScratch(backend, scratchBytes * (pool?.threads ?? 1), (scratch) =>
+      runSplit(simd, pool, pixels, PIXELS_PER_SHARE, (p0, p1, t) => {
+        const at = 4 * p0 * channels;
+        return { fn: 'lrn_backward', args: [px + at, py + at, pdy + at, pdx + at, p1 - p0, channels, r, bias, alpha, scratch + t * scratchBytes] };
+      }),
+    );
     return out;
   }
   const xs = backend.typedArrayFromHeap(x);

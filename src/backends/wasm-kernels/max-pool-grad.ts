@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo, WasmKernelFunc } from './kernel-call.js';
-import { heapOffset, simdKernels, withScratch } from './simd-module.js';
+import { runSplit } from './kernel-pool.js';
+import { heapOffset, kernelPool, simdKernels, withScratch } from './simd-module.js';
 
 /**
  * Max-pool gradient: each output's gradient goes to the first maximum of its window (cpu's and
@@ -24,8 +25,18 @@ export const maxPoolGrad: WasmKernelFunc = ({ inputs, backend, attrs }) => {
   if (simd) {
     const [px, pdy, pdx] = [x, dy, dxInfo].map((t) => heapOffset(backend, t)) as [number, number, number];
     const { top, left } = info.padInfo;
-    withScratch(backend, 8 * channels, (best) =>
-      simd.max_pool_grad(px, pdy, pdx, batchSize, inHeight, inWidth, channels, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth, top, left, best, best + 4 * channels),
+    const pool = kernelPool(backend);
+    const inImage = 4 * inHeight * inWidth * channels;
+    const outImage = 4 * outHeight * outWidth * channels;
+    // Images split between the threads (each writes only its own images' dx).
+    withScratch(backend, 8 * channels * (pool?.threads ?? 1), (scratch) =>
+      runSplit(simd, pool, batchSize, 1, (b0, b1, t) => {
+        const best = scratch + 8 * channels * t;
+        return {
+          fn: 'max_pool_grad',
+          args: [px + b0 * inImage, pdy + b0 * outImage, pdx + b0 * inImage, b1 - b0, inHeight, inWidth, channels, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth, top, left, best, best + 4 * channels],
+        };
+      }),
     );
     return dxInfo;
   }

@@ -61,3 +61,22 @@ export function enableWasmThreadsInNode(threads: number): void {
     return text === undefined ? nativeUrl(object) : write(WORKER_PRELUDE + text);
   }) as typeof URL.createObjectURL;
 }
+
+/**
+ * Runs `start` (the wasm backend's initialisation) while os.cpus() reports at least 2 × `threads`
+ * cores: tfjs' C++ caps XNNPACK's pool at half the logical cores (for hyper-threading), which on a
+ * 2-core machine would leave one thread. The real list is back when `start` settles.
+ */
+export async function withCoresForThreads<T>(threads: number, start: () => Promise<T>): Promise<T> {
+  const real = os.cpus;
+  const cpus = real();
+  if (cpus.length >= 2 * threads) {
+    return start();
+  }
+  os.cpus = () => Array.from({ length: 2 * threads }, (_, i) => cpus[i % cpus.length] as os.CpuInfo);
+  try {
+    return await start();
+  } finally {
+    os.cpus = real;
+  }
+}

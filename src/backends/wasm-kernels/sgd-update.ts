@@ -1,5 +1,9 @@
 import type { TensorInfo, WasmKernelFunc } from './kernel-call.js';
-import { heapOffset, simdKernels } from './simd-module.js';
+import { runSplit } from './kernel-pool.js';
+import { heapOffset, kernelPool, simdKernels } from './simd-module.js';
+
+/** Fewest 4-float groups worth a thread of their own (smaller weights update on one thread). */
+const SGD_QUADS_PER_SHARE = 16384;
 
 /**
  * PaperSgd's update of one weight as one kernel with two outputs, [v', w']: v' = m·v − lr·g − decay·w,
@@ -18,7 +22,12 @@ export const paperSgdUpdate: WasmKernelFunc = ({ inputs, backend, attrs }) => {
   const wOut = backend.makeOutput(w.shape, 'float32');
   const simd = simdKernels(backend);
   if (simd) {
-    simd.sgd_update(heapOffset(backend, v), heapOffset(backend, g), heapOffset(backend, w), heapOffset(backend, vOut), heapOffset(backend, wOut), n, momentum, lr, decay);
+    const [pv, pg, pw, pvOut, pwOut] = [v, g, w, vOut, wOut].map((t) => heapOffset(backend, t)) as [number, number, number, number, number];
+    // Large weights split between the threads in multiples of 4 floats (element-wise: identical at every count).
+    runSplit(simd, kernelPool(backend), Math.ceil(n / 4), SGD_QUADS_PER_SHARE, (q0, q1) => {
+      const [i0, i1] = [4 * q0, Math.min(n, 4 * q1)];
+      return { fn: 'sgd_update', args: [pv + 4 * i0, pg + 4 * i0, pw + 4 * i0, pvOut + 4 * i0, pwOut + 4 * i0, i1 - i0, momentum, lr, decay] };
+    });
   } else {
     const [vs, gs, ws, nvs, nws] = [v, g, w, vOut, wOut].map((t) => backend.typedArrayFromHeap(t)) as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
     const [m, l, d] = [Math.fround(momentum), Math.fround(lr), Math.fround(decay)];

@@ -1,5 +1,6 @@
 import { SIMD_KERNELS_SHARED_WASM_BASE64, SIMD_KERNELS_WASM_BASE64 } from './simd-binary.js';
 import type { TensorInfo, WasmBackendLike } from './kernel-call.js';
+import { KernelPool } from './kernel-pool.js';
 
 /** The functions of simd-kernels.c; pointers are byte offsets into tfjs' wasm heap. */
 export interface SimdKernels {
@@ -84,6 +85,10 @@ interface WasmBackendInternals {
 /** Compiled once per kind of memory: plain, or shared (the multi-threaded build's). */
 const compiled: { plain?: WebAssembly.Module; shared?: WebAssembly.Module } = {};
 const instances = new WeakMap<object, SimdKernels | null>();
+/** The kernel threads per memory (shared memories only). */
+const pools = new WeakMap<object, KernelPool>();
+/** Threads the project's kernels split their work over on a shared memory (set with the backend's). */
+let kernelThreads = 1;
 /** Tests and A/B measurements switch the SIMD kernels off to compare with the JS ones. */
 let enabled = true;
 
@@ -131,9 +136,50 @@ export function simdKernels(backend: WasmBackendLike): SimdKernels | null {
   return kernels;
 }
 
+/** Sets how many threads the project's kernels use on the multi-threaded build (1: the caller's only). */
+export function setKernelThreads(threads: number): void {
+  kernelThreads = Math.max(1, Math.floor(threads));
+}
+
+/** How many threads the project's kernels use on this backend now (1 on the single-threaded build). */
+export function kernelThreadCount(backend: WasmBackendLike): number {
+  return kernelPool(backend)?.threads ?? 1;
+}
+
+/**
+ * The threads that run the SIMD module on this backend's shared memory, or null with one thread
+ * (single-threaded build, threads set to 1, or no SIMD module): callers then make their calls directly.
+ */
+export function kernelPool(backend: WasmBackendLike): KernelPool | null {
+  if (kernelThreads <= 1 || !simdKernels(backend) || !compiled.shared) {
+    return null;
+  }
+  const memory = (backend as unknown as WasmBackendInternals).wasm.wasmMemory as WebAssembly.Memory;
+  if (!(memory instanceof WebAssembly.Memory) || !(memory.buffer instanceof SharedArrayBuffer)) {
+    return null;
+  }
+  let pool = pools.get(memory);
+  if (pool && pool.threads !== kernelThreads) {
+    pool.close();
+    pool = undefined;
+  }
+  if (!pool) {
+    pool = new KernelPool(kernelThreads, compiled.shared, memory, simdKernels(backend) as unknown as Record<string, (...args: number[]) => void>);
+    pools.set(memory, pool);
+  }
+  return pool.threads > 1 ? pool : null;
+}
+
 /** Byte offset of a tensor's data in the wasm heap. */
 export function heapOffset(backend: WasmBackendLike, t: TensorInfo): number {
   return (backend as unknown as WasmBackendInternals).getMemoryOffset(t.dataId as object);
+}
+
+/** A view of `floats` floats of the wasm heap at byte offset `ptr` (invalid after the heap grows). */
+export function heapFloats(backend: WasmBackendLike, ptr: number, floats: number): Float32Array {
+  const internals = backend as unknown as WasmBackendInternals;
+  const memory = (internals.wasm?.asm?.memory ?? internals.wasm?.wasmMemory) as WebAssembly.Memory;
+  return new Float32Array(memory.buffer, ptr, floats);
 }
 
 /** Runs `f` with a scratch buffer of `bytes` bytes (8-byte aligned) from tfjs' allocator, freed after. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { TensorInfo, WasmBackendLike, WasmKernelFunc } from './kernel-call.js';
-import { heapOffset, simdKernels, withScratch, type SimdKernels } from './simd-module.js';
+import { runOnThreads, splitRange, type KernelCall } from './kernel-pool.js';
+import { heapFloats, heapOffset, kernelPool, simdKernels, withScratch, type SimdKernels } from './simd-module.js';
 
 type Pad = Parameters<typeof tf.backend_util.computeConv2DInfo>[4];
 
@@ -21,6 +21,11 @@ const M = 4;
 const CHUNK_BYTES = 384 * 1024;
 /** Scratch floats the SIMD module's Winograd functions need (simd-kernels.c): 64 vectors. */
 const SCRATCH_FLOATS = 256;
+/**
+ * Image groups of a filter gradient: each group's gradient is computed on its own and the groups' are
+ * summed in order, so the result does not depend on how many threads computed the groups.
+ */
+const FILTER_GRAD_GROUPS = 16;
 
 /**
  * How many convolutions and filter gradients the Winograd kernels computed, and how many filters'
@@ -77,8 +82,8 @@ interface Plan {
 /**
  * Checks the shapes and attributes the Winograd kernels take: a stride-1, undilated NHWC 3×3 or 5×5
  * convolution with output channels a multiple of 4 (input channels are padded), on the SIMD module,
- * single-threaded (with several threads XNNPACK uses them all, the Winograd kernels one), at a size
- * where it beats the direct convolution.
+ * at a size where it beats the direct convolution. With several threads (the multi-threaded build) the
+ * images are split between them, as XNNPACK splits its own work.
  */
 function plan(backend: WasmBackendLike, xShape: number[], filterShape: number[], attrs: ConvAttrs, use: WinogradUse, filterTransformed = false): Plan | null {
   const [r, r2, k, n] = filterShape as [number, number, number, number];
@@ -90,7 +95,6 @@ function plan(backend: WasmBackendLike, xShape: number[], filterShape: number[],
     (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') ||
     !ones(attrs.dilations) ||
     !ones(attrs.strides) ||
-    getThreadsCount() > 1 ||
     !simdKernels(backend)
   ) {
     return null;
@@ -205,14 +209,26 @@ function winogradConv(backend: WasmBackendLike, x: TensorInfo, filter: TensorInf
   const transformed = kept.ptr ?? (kept.keep ? keepFilter(backend, simd, filter, p) : null);
   const out = backend.makeOutput([info.batchSize, info.outHeight, info.outWidth, n], 'float32');
   winogradCalls.forward += 1;
-  withBuffers(backend, [transformed === null ? a * a * kp * np : 0, a * a * chunk * kp, a * a * chunk * np], ([own, v, mo, scratch]) => {
+  const pool = kernelPool(backend);
+  const { batchSize, inHeight, inWidth, outHeight, outWidth, padInfo } = info;
+  // One share of the images per thread, each with its own transformed inputs, products and scratch.
+  const shares = splitRange(batchSize, Math.min(pool?.threads ?? 1, batchSize)).filter(([b0, b1]) => b1 > b0);
+  const perThread = shares.flatMap(() => [a * a * chunk * kp, a * a * chunk * np, SCRATCH_FLOATS]);
+  withBuffers(backend, [transformed === null ? a * a * kp * np : 0, ...perThread], ([own, ...bufs]) => {
     const u = transformed ?? own!;
     if (transformed === null) {
-      simd.wino_filter(heapOffset(backend, filter), u, a, k, kp, n, np, scratch!);
+      simd.wino_filter(heapOffset(backend, filter), u, a, k, kp, n, np, bufs[2]!);
     }
     const bp = bias ? heapOffset(backend, bias) : 0;
-    const { batchSize, inHeight, inWidth, outHeight, outWidth, padInfo } = info;
-    simd.wino_conv(heapOffset(backend, x), u, heapOffset(backend, out), bp, activation === 'relu' ? 1 : 0, batchSize, inHeight, inWidth, k, kp, outHeight, outWidth, n, np, a, padInfo.top, padInfo.left, chunk, v!, mo!, scratch!);
+    const px = heapOffset(backend, x);
+    const py = heapOffset(backend, out);
+    const calls = shares.map(([b0, b1], t): KernelCall[] => [
+      {
+        fn: 'wino_conv',
+        args: [px + 4 * b0 * inHeight * inWidth * k, u, py + 4 * b0 * outHeight * outWidth * n, bp, activation === 'relu' ? 1 : 0, b1 - b0, inHeight, inWidth, k, kp, outHeight, outWidth, n, np, a, padInfo.top, padInfo.left, chunk, bufs[3 * t]!, bufs[3 * t + 1]!, bufs[3 * t + 2]!],
+      },
+    ]);
+    runOnThreads(simd, pool, calls);
   });
   return out;
 }
@@ -233,9 +249,36 @@ export function winogradFilterGrad(backend: WasmBackendLike, x: TensorInfo, dy: 
   const { info, a, k, kp, n, np, chunk } = p;
   const out = backend.makeOutput(filterShape, 'float32');
   winogradCalls.filterGrad += 1;
-  withBuffers(backend, [a * a * chunk * kp, a * a * chunk * np, a * a * kp * np], ([v, wd, acc, scratch]) => {
-    const { batchSize, inHeight, inWidth, outHeight, outWidth, padInfo } = info;
-    simd.wino_filter_grad(heapOffset(backend, x), heapOffset(backend, dy), heapOffset(backend, out), batchSize, inHeight, inWidth, k, kp, outHeight, outWidth, n, np, a, padInfo.top, padInfo.left, chunk, v!, wd!, acc!, scratch!);
+  const pool = kernelPool(backend);
+  const { batchSize, inHeight, inWidth, outHeight, outWidth, padInfo } = info;
+  // Fixed image groups (however many threads), their gradients summed in group order: the same
+  // result at every thread count. Group 0 writes the output; the others their own buffers.
+  const groups = splitRange(batchSize, Math.min(FILTER_GRAD_GROUPS, batchSize));
+  const threads = Math.min(pool?.threads ?? 1, groups.length);
+  const byThread = splitRange(groups.length, threads);
+  const dwFloats = filterShape.reduce((m, d) => m * d, 1);
+  const perThread = byThread.flatMap(() => [a * a * chunk * kp, a * a * chunk * np, a * a * kp * np, SCRATCH_FLOATS]);
+  withBuffers(backend, [...perThread, ...groups.slice(1).map(() => dwFloats)], (bufs) => {
+    const px = heapOffset(backend, x);
+    const pdy = heapOffset(backend, dy);
+    const dwOf = (g: number) => (g === 0 ? heapOffset(backend, out) : bufs[4 * threads + g - 1]!);
+    const calls = byThread.map(([g0, g1], t): KernelCall[] => {
+      const [v, wd, acc, scratch] = bufs.slice(4 * t, 4 * t + 4) as [number, number, number, number];
+      return groups.slice(g0, g1).map(([b0, b1], i) => ({
+        fn: 'wino_filter_grad',
+        args: [px + 4 * b0 * inHeight * inWidth * k, pdy + 4 * b0 * outHeight * outWidth * n, dwOf(g0 + i), b1 - b0, inHeight, inWidth, k, kp, outHeight, outWidth, n, np, a, padInfo.top, padInfo.left, chunk, v, wd, acc, scratch],
+      }));
+    });
+    runOnThreads(simd, pool, calls);
+    if (groups.length > 1) {
+      const sum = backend.typedArrayFromHeap(out);
+      for (let g = 1; g < groups.length; g++) {
+        const part = heapFloats(backend, dwOf(g), dwFloats);
+        for (let i = 0; i < dwFloats; i++) {
+          sum[i] = (sum[i] as number) + (part[i] as number);
+        }
+      }
+    }
   });
   return out;
 }

@@ -27,9 +27,9 @@ afterAll(() => tmp.cleanup());
 describe('convnet train / runs', () => {
   it('train says which backend it uses in one short line, not the reasoning behind it', async () => {
     const io = captureIO();
-    expect(await runCli(['train', '--dataset', 'shapes', '--library', library, '--epochs', '1', '--batch-size', '4', '--backend', 'wasm', '--time-limit', '2'], io)).toBe(0);
+    expect(await runCli(['train', '--dataset', 'shapes', '--library', library, '--epochs', '1', '--batch-size', '4', '--backend', 'wasm', '--time-limit', '2', '--threads', '1'], io)).toBe(0);
     const backendLines = io.stderr.split('\n').filter((l) => /backend/i.test(l));
-    expect(backendLines).toEqual([expect.stringMatching(/^Run 1: backend wasm on CPU .*\(`convnet info` says why\)$/)]);
+    expect(backendLines).toEqual([expect.stringMatching(/^Run 1: backend wasm on CPU .*, 1 thread \(`convnet info` says why\)$/)]);
     expect(io.stderr).not.toMatch(/libtensorflow|XNNPACK|optional/);
   }, 120_000);
 
@@ -45,11 +45,21 @@ describe('convnet train / runs', () => {
     expect(list[0]).toMatchObject({ id: 1, datasetName: 'shapes', arch: 'alexnet-small', status: 'completed', epochsDone: 1, backend: 'wasm' });
     const studio = openStudio({ libraryDir: library, host: 'cli' });
     try {
-      expect((await studio.call('runs.get', { id: 1 })).config).toMatchObject({ timeLimitMinutes: 2 });
+      const run = await studio.call('runs.get', { id: 1 });
+      expect(run.config).toMatchObject({ timeLimitMinutes: 2, threads: 1 });
+      expect(run.threads).toBe(1);
     } finally {
       await studio.close();
     }
   }, 120_000);
+
+  it('--threads takes a whole number from 1 to 256, and says so otherwise', async () => {
+    for (const bad of ['0', '2.5', 'many', '1000']) {
+      const io = captureIO();
+      expect(await runCli(['train', '--dataset', 'shapes', '--library', library, '--threads', bad], io)).toBe(2);
+      expect(io.stderr).toContain(`--threads must be a whole number from 1 to 256, got "${bad}".`);
+    }
+  });
 
   it('an empty library says how to start a run', async () => {
     const io = captureIO();

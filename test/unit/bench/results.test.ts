@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { benchPlan } from '../../../bench/main.js';
+import { efficiencyRows } from '../../../bench/efficiency.js';
+import { benchPlan, threadCounts } from '../../../bench/main.js';
 import { findTorchPython, LineProcess } from '../../../bench/protocol.js';
 import { formatTable, makeRow, median, pairedRatio, percentile, ratio, resultFileName, skippedRow, writeResult, type BenchResult } from '../../../bench/results.js';
 import { compareSteps, stepRow, type StepCase } from '../../../bench/steps.js';
@@ -52,10 +53,28 @@ describe('bench results', () => {
 
   it('plans a quick mode with the required figures and the peer on our thread count', () => {
     const plan = benchPlan('quick', 2);
-    expect(plan.train.find((c) => c.backend === 'wasm' && c.inputSize === 32)).toMatchObject({ batch: 64, peerThreads: 1, rss: true });
+    // wasm at every core (first: figure 5's RSS and figure 3's trainer rate), 2 and 1 thread, and every core against torch's default.
+    const wasm32 = plan.train.filter((c) => c.backend === 'wasm' && c.inputSize === 32);
+    expect(wasm32.map((c) => [c.oursThreads ?? c.peerThreads, c.peerThreads])).toEqual([[2, 2], [1, 1], [2, 0]]);
+    expect(wasm32[0]).toMatchObject({ batch: 64, rss: true });
     expect(plan.train.find((c) => c.backend === 'tensorflow')).toMatchObject({ peerThreads: 2 });
-    expect(plan.infer.map((c) => c.batch)).toEqual([1, 64]);
+    expect(plan.train.find((c) => c.backend === 'cpu')).toMatchObject({ peerThreads: 1 });
+    expect(plan.infer.map((c) => c.batch)).toEqual([1, 1, 1, 64, 64, 64]);
+    expect(threadCounts(16)).toEqual([16, 2, 1]);
+    expect(threadCounts(16, [1, 4, 8, 16])).toEqual([16, 8, 4, 1]);
     expect(benchPlan('full', 2).infer.some((c) => c.arch === 'alexnet' && c.inputSize === 224)).toBe(true);
+  });
+
+  it('computes parallel efficiency from the one-thread rows of the same run, for both sides', () => {
+    const c = (t: number, extra: Partial<StepCase> = {}): StepCase => ({ kind: 'train', arch: 'alexnet-small', inputSize: 32, batch: 64, backend: 'wasm', reps: 1, steps: 1, warmup: 0, peerThreads: t, ...extra });
+    const row = (ours: number, peer: number) => makeRow({ figure: 1, id: 'x', what: 'x', unit: 'img/s', better: 'higher', ours, peerName: 'torch', peer });
+    const rows = efficiencyRows([
+      { c: c(4), row: row(360, 300) },
+      { c: c(1), row: row(100, 100) },
+      { c: c(0, { oursThreads: 4 }), row: row(360, 250) },
+    ]);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ figure: 1, id: 'efficiency.train.alexnet-small.32px.b64.wasm.t4', ours: 0.9, peer: 0.75, ratio: 1.2 });
   });
 
   it('runs a tiny step comparison through the product and reports a row without a peer', async () => {

@@ -71,6 +71,25 @@ describe('convnet CLI', () => {
     expect(typeof info.tensorflowAvailable).toBe('boolean');
   });
 
+  it('info names the threads the backend computes with (CONVNET_THREADS, else every core)', async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const saved = process.env.CONVNET_THREADS;
+    process.env.CONVNET_THREADS = '3';
+    try {
+      const io = captureIO();
+      expect(await runCli(['info', '--library', dir], io)).toBe(0);
+      // wasm here (tensorflow, where installed, computes on every core)
+      expect(io.stdout).toMatch(/^backend {3}(wasm — .*, 3 threads|tensorflow — .*, \d+ threads)$/m);
+    } finally {
+      if (saved === undefined) {
+        delete process.env.CONVNET_THREADS;
+      } else {
+        process.env.CONVNET_THREADS = saved;
+      }
+    }
+  });
+
   it('uses CONVNET_LIBRARY when --library is absent', async () => {
     const { dir, cleanup } = tempDir();
     cleanups.push(cleanup);

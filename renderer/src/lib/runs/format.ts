@@ -54,7 +54,7 @@ export function formatDate(ms: number): string {
 /** A config value for display: booleans as on/off, null as the network's default (or "none" for a limit), the limit in minutes. */
 export function formatConfigValue(v: unknown, key = ''): string {
   if (v === null) {
-    return key === 'timeLimitMinutes' ? 'none' : "network's default";
+    return key === 'timeLimitMinutes' ? 'none' : key === 'threads' ? 'all cores' : "network's default";
   }
   if (key === 'timeLimitMinutes' && typeof v === 'number') {
     return `${Number(v.toFixed(2))} min`;
@@ -114,6 +114,7 @@ export const CONFIG_LABEL: Record<string, string> = {
   'initFrom.id': 'Parent',
   freeze: 'Frozen layers',
   pretrainedLrMult: 'Pretrained LR ×',
+  threads: 'Threads',
 };
 
 /** The label of a config key. */

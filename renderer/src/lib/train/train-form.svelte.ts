@@ -13,11 +13,11 @@ const OTHER_SCHEDULE_DEFAULTS = { step: { every: 30, factor: 0.1 }, cosine: { mi
 const SAVED_FIELDS = [
   'datasetId', 'arch', 'imageSize', 'epochs', 'batchSize', 'lr', 'momentum', 'weightDecay', 'scheduleKind', 'patience', 'plateauFactor',
   'plateauMinLr', 'stepEvery', 'stepFactor', 'cosineMinLr', 'lrn', 'dropout', 'init', 'crop', 'flip', 'pca', 'pcaSigma', 'backend',
-  'timeLimitMinutes', 'tenCropEval', 'seed',
+  'timeLimitMinutes', 'tenCropEval', 'seed', 'threads',
 ] as const satisfies ReadonlyArray<keyof TrainForm>;
 
 /** Fields whose "no value" (null) is a real setting. */
-const NULLABLE_FIELDS = new Set<string>(['datasetId', 'imageSize', 'lrn', 'init', 'timeLimitMinutes']);
+const NULLABLE_FIELDS = new Set<string>(['datasetId', 'imageSize', 'lrn', 'init', 'timeLimitMinutes', 'threads']);
 
 /** One setting whose value differs from the paper's default. */
 export interface ConfigChange {
@@ -58,6 +58,8 @@ export class TrainForm {
   /** Minutes, or null for no limit. */
   timeLimitMinutes = $state<number | null>(null);
   tenCropEval = $state(false);
+  /** Compute threads (wasm); null = every core. */
+  threads = $state<number | null>(null);
   seed = $state(1);
   /** Fine-tuning (not kept between sessions: a parent may be gone): 'run:3', 'model:2', or '' for scratch. */
   initFrom = $state('');
@@ -99,6 +101,7 @@ export class TrainForm {
     this.backend = d.backend;
     this.timeLimitMinutes = d.timeLimitMinutes;
     this.tenCropEval = d.tenCropEval;
+    this.threads = d.threads;
     this.seed = d.seed;
     this.initFrom = '';
     this.freeze = d.freeze;
@@ -180,6 +183,7 @@ export class TrainForm {
       backend: this.backend,
       timeLimitMinutes: this.timeLimitMinutes,
       tenCropEval: this.tenCropEval,
+      threads: this.threads,
       seed: this.seed,
       initFrom: this.parent,
       freeze: this.parent ? this.freeze : 'none',

@@ -1,0 +1,113 @@
+import * as tf from '@tensorflow/tfjs';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { WasmBackendLike } from '../../../src/backends/wasm-kernels/kernel-call.js';
+import { enableWasmThreadsInNode, withCoresForThreads } from '../../../src/backends/wasm-kernels/node-threads.js';
+import { kernelThreadCount, setKernelThreads } from '../../../src/backends/wasm-kernels/simd-module.js';
+import { winogradCalls } from '../../../src/backends/wasm-kernels/winograd-conv.js';
+import { PAPER_SGD_KERNEL } from '../../../src/train/sgd.js';
+import { randomValues, relativeError, startWasm } from './wasm-test-backend.js';
+
+type Shape4 = [number, number, number, number];
+const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+// Batches that split evenly and unevenly over 2 and 3 threads, fewer images than threads, 3×3 and 5×5.
+const CASES: Array<{ x: Shape4; filter: Shape4 }> = [
+  { x: [16, 7, 7, 32], filter: [3, 3, 32, 48] },
+  { x: [5, 12, 12, 32], filter: [5, 5, 32, 32] },
+  { x: [2, 8, 8, 32], filter: [3, 3, 32, 16] },
+  { x: [19, 9, 9, 32], filter: [3, 3, 32, 40] },
+];
+
+describe('threaded project kernels (wasm, multi-threaded build) at 1, 2 and 3 threads', () => {
+  beforeAll(async () => {
+    enableWasmThreadsInNode(3);
+    await withCoresForThreads(3, startWasm);
+  });
+
+  it('run on the threaded build with the asked thread count', () => {
+    expect(getThreadsCount()).toBe(3);
+    const backend = tf.backend() as unknown as WasmBackendLike;
+    for (const threads of [1, 2, 3]) {
+      setKernelThreads(threads);
+      expect(kernelThreadCount(backend)).toBe(threads);
+    }
+  });
+
+  it.each(CASES)('convolution and filter gradient match cpu, and are identical at every thread count: $x / $filter', async (c) => {
+    const xv = randomValues(size(c.x), 11);
+    const wv = randomValues(size(c.filter), 12).map((v) => v * 0.2);
+    const bv = randomValues(c.filter[3], 13);
+    const forward = () => tf.fused.conv2d({ x: tf.tensor(xv, c.x) as tf.Tensor4D, filter: tf.tensor(wv, c.filter) as tf.Tensor4D, bias: tf.tensor(bv), strides: 1, pad: 'same', activation: 'relu' });
+    const yShape = tf.tidy(() => forward().shape);
+    const dyv = randomValues(size(yShape), 14);
+    // d/dw Σ conv(x, w) ⊙ dy is the filter gradient for dy.
+    const filterGrad = () =>
+      tf.tidy(() => {
+        const x = tf.tensor(xv, c.x) as tf.Tensor4D;
+        const dy = tf.tensor(dyv, yShape);
+        return tf.grad((w: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, w as tf.Tensor4D, 1, 'same'), dy)))(tf.tensor(wv, c.filter));
+      });
+    await tf.setBackend('cpu');
+    const cpuY = tf.tidy(() => forward().dataSync() as Float32Array);
+    const cpuDw = tf.tidy(() => filterGrad().dataSync() as Float32Array);
+    await tf.setBackend('wasm');
+    const results: Array<{ y: Float32Array; dw: Float32Array }> = [];
+    for (const threads of [1, 2, 3]) {
+      setKernelThreads(threads);
+      const calls = { ...winogradCalls };
+      const y = forward();
+      const dw = filterGrad();
+      const wasm = { y: y.dataSync() as Float32Array, dw: dw.dataSync() as Float32Array };
+      tf.dispose([y, dw]);
+      expect(winogradCalls.forward, 'the forward pass took the Winograd path').toBeGreaterThan(calls.forward);
+      expect(winogradCalls.filterGrad, 'the filter gradient took the Winograd path').toBeGreaterThan(calls.filterGrad);
+      expect(relativeError(cpuY, wasm.y), `forward at ${threads} threads`).toBeLessThan(2e-5);
+      expect(relativeError(cpuDw, wasm.dw), `filter gradient at ${threads} threads`).toBeLessThan(2e-5);
+      results.push(wasm);
+    }
+    for (const r of results.slice(1)) {
+      expect(Buffer.from(r.y.buffer).equals(Buffer.from(results[0]!.y.buffer)), 'forward identical across thread counts').toBe(true);
+      expect(Buffer.from(r.dw.buffer).equals(Buffer.from(results[0]!.dw.buffer)), 'filter gradient identical across thread counts').toBe(true);
+    }
+  });
+
+  it('LRN, its gradient, the max-pool gradient and the SGD update match cpu, identical at every thread count', async () => {
+    const shape: Shape4 = [6, 13, 13, 24];
+    const xv = randomValues(size(shape), 21).map((v) => v * 20);
+    const block = (xt: tf.Tensor) => tf.sum(tf.sin(tf.maxPool(tf.localResponseNormalization(tf.relu(xt) as tf.Tensor4D, 2, 2, 1e-3, 0.75), 3, 2, 'valid')));
+    const lrnGradient = () => tf.tidy(() => tf.grad(block)(tf.tensor(xv, shape)));
+    const lrnForward = () => tf.localResponseNormalization(tf.tensor(xv, shape) as tf.Tensor4D, 2, 2, 1e-3, 0.75);
+    // PaperSgd's fused update over 200 001 weights (not a multiple of 4: the last share is ragged).
+    const n = 200_001;
+    const [v, g, w] = [31, 32, 33].map((seed) => randomValues(n, seed));
+    const sgd = () =>
+      tf.tidy(() => {
+        const [nv, nw] = tf.engine().runKernel(PAPER_SGD_KERNEL, { v: tf.tensor(v!), g: tf.tensor(g!), w: tf.tensor(w!) }, { momentum: 0.9, lr: 0.01, decay: 5e-6 }) as unknown as tf.Tensor[];
+        return tf.concat([nv!, nw!]);
+      });
+    const reference = (w: tf.Tensor) => w.dataSync() as Float32Array;
+    await tf.setBackend('cpu');
+    const cpu = [tf.tidy(() => reference(lrnForward())), tf.tidy(() => reference(lrnGradient()))];
+    // cpu has no PaperSgdUpdate: the paper's rule, element by element, in float32.
+    const sgdRef = new Float32Array(2 * n);
+    for (let i = 0; i < n; i++) {
+      const nv = Math.fround(Math.fround(Math.fround(Math.fround(0.9) * v![i]!) - Math.fround(Math.fround(0.01) * g![i]!)) - Math.fround(Math.fround(5e-6) * w![i]!));
+      sgdRef[i] = nv;
+      sgdRef[n + i] = Math.fround(w![i]! + nv);
+    }
+    await tf.setBackend('wasm');
+    const runs: Float32Array[][] = [];
+    for (const threads of [1, 2, 3]) {
+      setKernelThreads(threads);
+      const wasm = [tf.tidy(() => reference(lrnForward())), tf.tidy(() => reference(lrnGradient())), tf.tidy(() => reference(sgd()))];
+      expect(relativeError(cpu[0]!, wasm[0]!), `LRN at ${threads} threads`).toBeLessThan(1e-5);
+      expect(relativeError(cpu[1]!, wasm[1]!), `LRN + max-pool gradient at ${threads} threads`).toBeLessThan(1e-5);
+      expect(relativeError(sgdRef, wasm[2]!), `SGD update at ${threads} threads`).toBeLessThan(1e-6);
+      runs.push(wasm);
+    }
+    for (const run of runs.slice(1)) {
+      run.forEach((a, i) => expect(Buffer.from(a.buffer).equals(Buffer.from(runs[0]![i]!.buffer)), `result ${i} identical across thread counts`).toBe(true));
+    }
+  });
+});
