@@ -58,14 +58,14 @@ describe('ONNX round trip: our export imported as a model', () => {
 
   it.each([
     ['alexnet-small', true, 32],
-    ['alexnet', true, 67],
-    ['alexnet-2012', true, 67],
+    ['alexnet', true, 99], // 99 px: conv5's pooled map is 2×2, so fc6's row order matters (at 67 px it is 1×1)
+    ['alexnet-2012', true, 99],
   ] as const)('%s (LRN %s, %i px): same layers, spec and probabilities (max |Δprob| ≤ 1e-5, all top-1 equal)', async (arch, lrn, size) => {
     const r = await roundTrip(arch, lrn, size);
     console.log(`ONNX round trip ${arch} lrn=${lrn} ${size}px: top-1 ${r.top1 * 100}% (spread between images ${r.spread.toFixed(3)}), max |Δprob| ${r.maxDiff.toExponential(2)}`);
     expect(r.importedSpec).toEqual(r.spec);
     expect(r.importedSpecs).toEqual(r.specs);
-    expect(r.spread).toBeGreaterThan(0.05); // the check means something: the images get different probabilities
+    expect(r.spread).toBeGreaterThan(0.02); // the check means something: the images get different probabilities
     expect(r.top1).toBe(1);
     expect(r.maxDiff).toBeLessThanOrEqual(1e-5);
   });
