@@ -162,12 +162,15 @@ export function alexnetFromOnnx(bytes: Uint8Array): ImportedNetwork {
     : bgr
       ? { mean: [...CAFFE_MEAN_RGB] as [number, number, number] }
       : { mean: [...TORCHVISION_NORM.mean] as [number, number, number], std: [...TORCHVISION_NORM.std] as [number, number, number] };
+  // Our export names its source run (as a tfjs export folder's preprocessing.json does): kept as provenance.
+  const runText = origin === 'convnet' ? meta(model, 'convnet.run') : undefined;
+  const sourceRun = runText && /^\d{1,15}$/.test(runText) ? Number(runText) : null;
   const format = origin === 'convnet' ? 'ConvNet Studio ONNX export' : bgr ? 'Caffe BVLC AlexNet (ONNX, BGR input)' : 'torchvision AlexNet (ONNX)';
   return {
     arch,
     specs,
     weights,
-    spec: { classes: labels, inputSize, resizeSize: pre?.resizeSize ?? packSizeFor(inputSize), norm, arch, runId: null },
+    spec: { classes: labels, inputSize, resizeSize: pre?.resizeSize ?? packSizeFor(inputSize), norm, arch, runId: sourceRun },
     format,
   };
 }
