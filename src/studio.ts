@@ -11,6 +11,7 @@ import { computeModeFor } from './backends/webgpu-host.js';
 import { classifyHandlers } from './classify/handlers.js';
 import { datasetHandlers } from './datasets/handlers.js';
 import { resultHandlers } from './evaluate/service.js';
+import { insightHandlers } from './insight/handlers.js';
 import { runHandlers, runManagerOf } from './train/service.js';
 import { tfjsVersion } from './backends/tf.js';
 import { openLibrary, type Library } from './library/open.js';
@@ -58,6 +59,7 @@ export function openStudio(options: StudioOptions): Studio {
     ...runHandlers(ctx, { nativeBinding: options.nativeBinding }),
     ...classifyHandlers(ctx, { nativeBinding: options.nativeBinding }),
     ...resultHandlers(ctx, { nativeBinding: options.nativeBinding }),
+    ...insightHandlers(ctx, { nativeBinding: options.nativeBinding }),
   };
   let closed = false;
   return {

@@ -3,6 +3,7 @@ import { appMethods } from './app.js';
 import { classifyEvents, classifyMethods } from './classify.js';
 import { appEvents } from './events.js';
 import { datasetEvents, datasetMethods } from './datasets.js';
+import { insightEvents, insightMethods } from './insight.js';
 import { resultMethods } from './results.js';
 import { runEvents, runMethods } from './runs.js';
 import type { MethodSpec } from './schema.js';
@@ -14,6 +15,7 @@ export const methods = {
   ...runMethods,
   ...classifyMethods,
   ...resultMethods,
+  ...insightMethods,
 } satisfies Record<string, MethodSpec>;
 
 /** Every event a client can receive, by name → payload schema. */
@@ -22,6 +24,7 @@ export const events = {
   ...datasetEvents,
   ...runEvents,
   ...classifyEvents,
+  ...insightEvents,
 } satisfies Record<string, z.ZodType>;
 
 export type Methods = typeof methods;

@@ -8,11 +8,12 @@ import { infoCommand } from './info.js';
 import { resplitCommand } from './resplit.js';
 import { runsCommand } from './runs.js';
 import { serveCommand } from './serve.js';
+import { suspectsCommand } from './suspects.js';
 import { evalCommand, resumeCommand, trainCommand } from './train.js';
 import { pkg } from '../version.js';
 
 /** Every `convnet` sub-command, in the order `--help` lists them. */
-export const commands: Command[] = [infoCommand, importCommand, datasetsCommand, resplitCommand, trainCommand, runsCommand, resumeCommand, evalCommand, classifyCommand, explainCommand, exportCommand, modelsCommand, serveCommand];
+export const commands: Command[] = [infoCommand, importCommand, datasetsCommand, resplitCommand, trainCommand, runsCommand, resumeCommand, evalCommand, classifyCommand, explainCommand, suspectsCommand, exportCommand, modelsCommand, serveCommand];
 
 /** The top-level help text. */
 export function helpText(): string {
