@@ -60,9 +60,9 @@ export const lrFindCommand: Command = {
       const imageSize = number(args, 'image-size', true);
       const batchSize = number(args, 'batch-size', true);
       const seed = number(args, 'seed', true);
-      if (imageSize !== undefined) input.imageSize = imageSize;
-      if (batchSize !== undefined) input.batchSize = batchSize;
-      if (seed !== undefined) input.seed = seed;
+      if (imageSize !== undefined) {input.imageSize = imageSize;}
+      if (batchSize !== undefined) {input.batchSize = batchSize;}
+      if (seed !== undefined) {input.seed = seed;}
       let config;
       try {
         config = resolveConfig(input);
