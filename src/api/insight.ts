@@ -78,6 +78,22 @@ export const insightMethods = {
     }),
     LrFind,
   ),
+  'augment.preview': method(
+    "What the network will see: a few training images of the config's dataset, each as packed and as training views made by the loader's own code (crop, mirror, PCA lighting at the config's σ), mean subtraction undone, as one PNG grid.",
+    z.object({ config: TrainConfig, images: z.number().int().min(1).max(8).default(4), variants: z.number().int().min(1).max(10).default(6) }),
+    z.object({
+      url: z.string(),
+      /** One row per image: the packed image first, then the training views. */
+      rows: z.array(z.object({ imageId: Id, className: z.string() })),
+      columns: Count,
+      tile: Count,
+      gap: Count,
+      width: Count,
+      height: Count,
+      inputSize: Count,
+      packSize: Count,
+    }),
+  ),
   'lrFind.latest': method("The dataset's latest learning-rate range test, or null.", z.object({ datasetId: Id }), LrFind.nullable()),
 };
 

@@ -1,5 +1,7 @@
 // `suspects.*` and `lrFind.*`: scans run in insight workers (one per run at a time, stoppable, progress as
 // events); their results are read back from the library.
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Handlers } from '../api/dispatch.js';
 import { ApiError } from '../api/errors.js';
 import type { SuspectJob } from '../api/insight.js';
@@ -9,11 +11,23 @@ import { startInsightTask, type InsightJob } from './insight-task.js';
 import { latestLrFind } from './lr-find.js';
 import { suspectPage, suspectScan } from './suspects-store.js';
 
-type InsightMethod = 'suspects.start' | 'suspects.stop' | 'suspects.list' | 'lrFind.run' | 'lrFind.latest';
+type InsightMethod = 'suspects.start' | 'suspects.stop' | 'suspects.list' | 'lrFind.run' | 'lrFind.latest' | 'augment.preview';
+
+/** `/media/augment-preview/<datasetId>.png`: the latest augmentation preview of a dataset. */
+const PREVIEW_ROUTE = /^\/media\/augment-preview\/([1-9]\d{0,15})\.png$/;
 
 /** The handlers of the insight methods; running scans are stopped when the studio closes. */
 export function insightHandlers(ctx: StudioContext, options: { nativeBinding?: string | undefined } = {}): Pick<Handlers, InsightMethod> {
   const { db, dir } = ctx.library;
+  const previewFile = (datasetId: number): string => path.join(dir, 'cache', 'previews', `augment-${datasetId}.png`);
+  ctx.media.push(async (url) => {
+    const m = PREVIEW_ROUTE.exec(url.pathname);
+    if (!m) {
+      return null;
+    }
+    const file = previewFile(Number(m[1]));
+    return fs.existsSync(file) ? { status: 200, contentType: 'image/png', file, cacheSeconds: 0 } : { status: 404, message: 'No preview yet: ask augment.preview first.' };
+  });
   const jobs = new Map<number, { state: SuspectJob; job: InsightJob<{ kind: 'suspects'; runId: number; folds: number; epochs: number | null }> | null }>();
   ctx.closers.push(async () => {
     const running = [...jobs.values()].filter((j) => j.job && j.state.status === 'running');
@@ -77,6 +91,14 @@ export function insightHandlers(ctx: StudioContext, options: { nativeBinding?: s
         throw new ApiError('conflict', 'The learning-rate sweep was stopped.');
       }
       return result;
+    },
+    'augment.preview': async ({ config, images, variants }) => {
+      if (!db.prepare('SELECT 1 FROM datasets WHERE id = ?').get(config.datasetId)) {
+        throw new ApiError('not_found', `There is no dataset ${config.datasetId}.`);
+      }
+      const file = previewFile(config.datasetId);
+      const preview = await startInsightTask(dir, { kind: 'augment-preview', config, images, variants, file }, () => undefined, options.nativeBinding).done;
+      return { url: `/media/augment-preview/${config.datasetId}.png?v=${Date.now()}`, ...preview };
     },
     'lrFind.latest': async ({ datasetId }) => latestLrFind(db, datasetId),
   };

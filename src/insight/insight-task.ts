@@ -2,12 +2,13 @@
 // a stop, so the host's main thread never trains.
 import { ApiError } from '../api/errors.js';
 import { siblingModule, spawnWorker } from '../images/spawn-worker.js';
+import type { AugmentPreview, AugmentPreviewRequest } from './augment-preview.js';
 import type { LrFindRequest, LrFindResult, LrFindProgress } from './lr-find.js';
 import type { SuspectProgress, SuspectScanOptions } from './suspects.js';
 import type { SuspectScan } from './suspects-store.js';
 
 /** A job for the insight worker. */
-export type InsightTask = ({ kind: 'suspects'; runId: number } & SuspectScanOptions) | ({ kind: 'lr-find' } & LrFindRequest);
+export type InsightTask = ({ kind: 'suspects'; runId: number } & SuspectScanOptions) | ({ kind: 'lr-find' } & LrFindRequest) | ({ kind: 'augment-preview' } & AugmentPreviewRequest);
 
 /** What the worker is started with. */
 export interface InsightWorkerData {
@@ -25,7 +26,7 @@ export type FromInsightWorker =
 /** Host → worker: stop after the batch in hand (nothing is stored). */
 export type ToInsightWorker = { type: 'stop' };
 
-type ResultOf<T extends InsightTask> = T extends { kind: 'suspects' } ? SuspectScan | null : LrFindResult | null;
+type ResultOf<T extends InsightTask> = T extends { kind: 'suspects' } ? SuspectScan | null : T extends { kind: 'lr-find' } ? LrFindResult | null : AugmentPreview;
 type ProgressOf<T extends InsightTask> = T extends { kind: 'suspects' } ? SuspectProgress : LrFindProgress;
 
 /** A started job: its result (null when stopped) and a stop. */

@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FromInsightWorker, InsightWorkerData, ToInsightWorker } from './insight-task.js';
+import { writeAugmentPreview } from './augment-preview.js';
 import { findLearningRate } from './lr-find.js';
 import { computeSuspects } from './suspects.js';
 
@@ -23,9 +24,12 @@ try {
   const { task } = data;
   if (task.kind === 'suspects') {
     send({ type: 'done', result: await computeSuspects(db, data.libraryDir, task.runId, { folds: task.folds, epochs: task.epochs }, hooks) });
-  } else {
+  } else if (task.kind === 'lr-find') {
     const { kind: _kind, ...request } = task;
     send({ type: 'done', result: await findLearningRate(db, data.libraryDir, request, hooks) });
+  } else {
+    const { kind: _kind, ...request } = task;
+    send({ type: 'done', result: await writeAugmentPreview(db, data.libraryDir, request) });
   }
 } catch (err) {
   send({ type: 'error', message: err instanceof Error ? err.message : String(err) });

@@ -1,5 +1,6 @@
-// The learning-rate finder in the Train view, in browser mode: a sweep on an imported dataset draws the loss
-// curve with the suggested rate marked, "Use" puts it in the form, and the library gains no run.
+// The Train view's insight tools in browser mode: the learning-rate finder (a sweep on an imported dataset
+// draws the loss curve with the suggested rate marked, "Use" puts it in the form, the library gains no run)
+// and the augmentation preview (the loader's training views, redrawn for another σ).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -66,9 +67,43 @@ describe('Learning-rate finder', () => {
     await finder.scrollIntoViewIfNeeded();
     await page.screenshot({ path: artifactPath('e2e', 'lr-finder.png') });
     await finder.getByRole('button', { name: `Use ${text}` }).click();
-    expect(Number(await page.locator('#train-lr').inputValue())).toBeCloseTo(latest.suggested!, 10);
+    expect(Number(await page.locator('#train-lr').inputValue())).toBe(shown);
     // Its own record only: no run.
     expect(await api<unknown[]>('runs.list')).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+
+  it('previews what the network sees, and redraws it for another lighting σ', async () => {
+    const box = page.getByTestId('augment-preview');
+    await box.getByRole('button', { name: 'Preview what the network sees' }).click();
+    const img = box.getByTestId('augment-img');
+    await img.waitFor({ timeout: 120_000 });
+    await expect.poll(() => img.evaluate((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth), { timeout: 30_000 }).toBeGreaterThan(0);
+    const width = await img.evaluate((i) => (i as HTMLImageElement).naturalWidth);
+    const caption = box.getByTestId('augment-caption');
+    expect(await caption.innerText()).toMatch(/packed \(\d+ px\); then 6 training views of 32 px .*random crops, random mirrors, PCA lighting σ = 0\.1\), mean subtraction undone/);
+    expect(await img.getAttribute('alt')).toBe('Training views of circle, hstripes, square, circle');
+    const first = await img.getAttribute('src');
+    const pixels = async (): Promise<string> =>
+      img.evaluate((i) => {
+        const im = i as HTMLImageElement;
+        const c = document.createElement('canvas');
+        c.width = im.naturalWidth;
+        c.height = im.naturalHeight;
+        const g = c.getContext('2d')!;
+        g.drawImage(im, 0, 0);
+        return Array.from(g.getImageData(0, 0, c.width, c.height).data.slice(0, 400_000)).join(',');
+      });
+    const before = await pixels();
+    expect(await box.getByRole('button', { name: 'Refresh with these settings' }).isDisabled()).toBe(true);
+    await page.locator('#train-sigma').fill('0.8');
+    await box.getByRole('button', { name: 'Refresh with these settings' }).click();
+    await expect.poll(() => img.getAttribute('src'), { timeout: 120_000 }).not.toBe(first);
+    await expect.poll(() => caption.textContent()).toContain('PCA lighting σ = 0.8');
+    await expect.poll(() => img.evaluate((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth), { timeout: 30_000 }).toBe(width);
+    expect(await pixels()).not.toBe(before);
+    await box.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: artifactPath('e2e', 'augment-preview.png') });
     expect(errors).toEqual([]);
   });
 });
