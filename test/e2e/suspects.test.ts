@@ -101,6 +101,16 @@ describe('Suspects tab', () => {
     await expect.poll(() => card.getAttribute('data-image-id')).toBe(String(top.id));
     await page.screenshot({ path: artifactPath('e2e', 'suspects-tab.png') });
 
+    // Grad-CAM over the card's thumbnail: what drove the run's own top-1 for this image.
+    await card.getByRole('button', { name: 'Grad-CAM heat map' }).click();
+    const thumb = card.getByTestId('mistake-img');
+    await expect.poll(() => thumb.getAttribute('src'), { timeout: 60_000 }).toContain(`/media/gradcam/1/${top.id}/last-top1.png`);
+    await expect.poll(() => thumb.evaluate((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth), { timeout: 30_000 }).toBe(48);
+    expect(await card.getByRole('button', { name: 'Grad-CAM heat map' }).getAttribute('aria-pressed')).toBe('true');
+    await page.screenshot({ path: artifactPath('e2e', 'suspects-gradcam.png') });
+    await card.getByRole('button', { name: 'Grad-CAM heat map' }).click();
+    await expect.poll(() => thumb.getAttribute('src')).toBe(`/media/thumb/${top.id}`);
+
     // A rescan stopped midway stores nothing: the first scan stays.
     await tab.getByRole('button', { name: 'Scan again' }).click();
     await tab.getByTestId('suspects-progress').waitFor({ timeout: 30_000 });
