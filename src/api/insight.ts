@@ -68,7 +68,7 @@ export const insightMethods = {
     z.object({ runId: Id, offset: Count.default(0), limit: z.number().int().min(1).max(500).default(100) }),
     z.object({ scan: SuspectScan.nullable(), job: SuspectJob.nullable(), total: Count, items: z.array(SuspectImage) }),
   ),
-  'lrFind.run': method(
+  'lrfinder.run': method(
     'Learning-rate range test on a dataset: one SGD step per exponentially growing rate on an in-memory copy of the network; stores only its own record (no run).',
     z.object({
       config: TrainConfig,
@@ -94,10 +94,10 @@ export const insightMethods = {
       packSize: Count,
     }),
   ),
-  'lrFind.latest': method("The dataset's latest learning-rate range test, or null.", z.object({ datasetId: Id }), LrFind.nullable()),
+  'lrfinder.latest': method("The dataset's latest learning-rate range test, or null.", z.object({ datasetId: Id }), LrFind.nullable()),
 };
 
 export const insightEvents = {
   'suspects.progress': SuspectJob,
-  'lrFind.progress': z.object({ datasetId: Id, step: Count, steps: Count, lr: z.number(), loss: z.number().nullable(), message: z.string() }),
+  'lrfinder.progress': z.object({ datasetId: Id, step: Count, steps: Count, lr: z.number(), loss: z.number().nullable(), message: z.string() }),
 };

@@ -70,14 +70,14 @@ export const lrFindCommand: Command = {
         throw new UsageError(`Invalid options: ${(err as Error).message}`);
       }
       let last = -1;
-      const stop = studio.events.on('lrFind.progress', (p) => {
+      const stop = studio.events.on('lrfinder.progress', (p) => {
         if (!json && (p.step === 0 || p.step - last >= 10 || p.step === p.steps)) {
           last = p.step;
           io.err(`${p.message}${p.loss === null ? '' : `: loss ${p.loss.toFixed(4)}`}\n`);
         }
       });
       try {
-        const result = await studio.call('lrFind.run', {
+        const result = await studio.call('lrfinder.run', {
           config,
           ...(number(args, 'steps', true) !== undefined ? { steps: number(args, 'steps', true) } : {}),
           ...(number(args, 'min-lr', false) !== undefined ? { minLr: number(args, 'min-lr', false) } : {}),

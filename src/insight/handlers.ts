@@ -11,7 +11,7 @@ import { startInsightTask, type InsightJob } from './insight-task.js';
 import { latestLrFind } from './lr-find.js';
 import { suspectPage, suspectScan } from './suspects-store.js';
 
-type InsightMethod = 'suspects.start' | 'suspects.stop' | 'suspects.list' | 'lrFind.run' | 'lrFind.latest' | 'augment.preview';
+type InsightMethod = 'suspects.start' | 'suspects.stop' | 'suspects.list' | 'lrfinder.run' | 'lrfinder.latest' | 'augment.preview';
 
 /** `/media/augment-preview/<datasetId>.png`: the latest augmentation preview of a dataset. */
 const PREVIEW_ROUTE = /^\/media\/augment-preview\/([1-9]\d{0,15})\.png$/;
@@ -84,8 +84,8 @@ export function insightHandlers(ctx: StudioContext, options: { nativeBinding?: s
       const page = scan ? suspectPage(db, runId, { offset, limit }) : { total: 0, items: [] };
       return { scan, job: jobs.get(runId)?.state ?? null, ...page };
     },
-    'lrFind.run': async ({ config, steps, minLr, maxLr }) => {
-      const job = startInsightTask(dir, { kind: 'lr-find', config, steps, minLr, maxLr }, (p) => ctx.events.emit('lrFind.progress', { datasetId: config.datasetId, ...p }), options.nativeBinding);
+    'lrfinder.run': async ({ config, steps, minLr, maxLr }) => {
+      const job = startInsightTask(dir, { kind: 'lr-find', config, steps, minLr, maxLr }, (p) => ctx.events.emit('lrfinder.progress', { datasetId: config.datasetId, ...p }), options.nativeBinding);
       const result = await job.done;
       if (!result) {
         throw new ApiError('conflict', 'The learning-rate sweep was stopped.');
@@ -100,6 +100,6 @@ export function insightHandlers(ctx: StudioContext, options: { nativeBinding?: s
       const preview = await startInsightTask(dir, { kind: 'augment-preview', config, images, variants, file }, () => undefined, options.nativeBinding).done;
       return { url: `/media/augment-preview/${config.datasetId}.png?v=${Date.now()}`, ...preview };
     },
-    'lrFind.latest': async ({ datasetId }) => latestLrFind(db, datasetId),
+    'lrfinder.latest': async ({ datasetId }) => latestLrFind(db, datasetId),
   };
 }

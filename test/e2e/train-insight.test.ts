@@ -56,7 +56,7 @@ describe('Learning-rate finder', () => {
     await finder.getByTestId('lr-progress').waitFor({ timeout: 30_000 });
     const curve = finder.getByTestId('lr-curve');
     await curve.waitFor({ timeout: 180_000 });
-    const latest = await api<{ suggested: number | null; curve: Array<{ lr: number }> }>('lrFind.latest', { datasetId: 1 });
+    const latest = await api<{ suggested: number | null; curve: Array<{ lr: number }> }>('lrfinder.latest', { datasetId: 1 });
     expect(latest.curve.length).toBeGreaterThan(10);
     expect(await curve.getAttribute('data-points')).toBe(String(latest.curve.length));
     expect(latest.suggested).not.toBeNull();

@@ -5,7 +5,7 @@ import { errorMessage } from '../library/types';
 import type { Output } from '../../../../src/api/contract';
 import type { TrainForm } from './train-form.svelte';
 
-export type LrFindResult = Output<'lrFind.run'>;
+export type LrFindResult = Output<'lrfinder.run'>;
 
 /** One dataset's sweep state. */
 export class LrFinder {
@@ -24,7 +24,7 @@ export class LrFinder {
     this.result = null;
     this.error = null;
     if (datasetId !== null) {
-      const latest = await call('lrFind.latest', { datasetId }).catch(() => null);
+      const latest = await call('lrfinder.latest', { datasetId }).catch(() => null);
       if (this.#datasetId === datasetId && !this.running) {
         this.result = latest;
       }
@@ -37,13 +37,13 @@ export class LrFinder {
     this.running = true;
     this.error = null;
     this.message = 'Starting…';
-    const stop = on('lrFind.progress', (p) => {
+    const stop = on('lrfinder.progress', (p) => {
       if (p.datasetId === config.datasetId) {
         this.message = p.message;
       }
     });
     try {
-      this.result = await call('lrFind.run', { config });
+      this.result = await call('lrfinder.run', { config });
     } catch (err) {
       this.error = errorMessage(err);
     } finally {
