@@ -13,6 +13,7 @@ import { datasetHandlers } from './datasets/handlers.js';
 import { resultHandlers } from './evaluate/service.js';
 import { torchBundleHandlers } from './interchange/torch-bundle/handlers.js';
 import { pretrainedHandlers } from './pretrained/fetch-service.js';
+import { insightHandlers } from './insight/handlers.js';
 import { runHandlers, runManagerOf } from './train/service.js';
 import { tfjsVersion } from './backends/tf.js';
 import { openLibrary, type Library } from './library/open.js';
@@ -62,6 +63,7 @@ export function openStudio(options: StudioOptions): Studio {
     ...resultHandlers(ctx, { nativeBinding: options.nativeBinding }),
     ...torchBundleHandlers(ctx, { nativeBinding: options.nativeBinding }),
     ...pretrainedHandlers(ctx),
+    ...insightHandlers(ctx, { nativeBinding: options.nativeBinding }),
   };
   let closed = false;
   return {

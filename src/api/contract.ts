@@ -4,6 +4,7 @@ import { classifyEvents, classifyMethods } from './classify.js';
 import { appEvents } from './events.js';
 import { datasetEvents, datasetMethods } from './datasets.js';
 import { pretrainedEvents, pretrainedMethods } from './pretrained.js';
+import { insightEvents, insightMethods } from './insight.js';
 import { resultMethods } from './results.js';
 import { runEvents, runMethods } from './runs.js';
 import { torchBundleMethods } from './torch-bundle.js';
@@ -18,6 +19,7 @@ export const methods = {
   ...resultMethods,
   ...torchBundleMethods,
   ...pretrainedMethods,
+  ...insightMethods,
 } satisfies Record<string, MethodSpec>;
 
 /** Every event a client can receive, by name → payload schema. */
@@ -27,6 +29,7 @@ export const events = {
   ...runEvents,
   ...classifyEvents,
   ...pretrainedEvents,
+  ...insightEvents,
 } satisfies Record<string, z.ZodType>;
 
 export type Methods = typeof methods;

@@ -5,14 +5,16 @@ import { explainCommand } from './explain.js';
 import { exportCommand, modelsCommand } from './export.js';
 import { importCommand } from './import.js';
 import { infoCommand } from './info.js';
+import { lrFindCommand } from './lr-find.js';
 import { resplitCommand } from './resplit.js';
 import { runsCommand } from './runs.js';
 import { serveCommand } from './serve.js';
+import { suspectsCommand } from './suspects.js';
 import { evalCommand, resumeCommand, trainCommand } from './train.js';
 import { pkg } from '../version.js';
 
 /** Every `convnet` sub-command, in the order `--help` lists them. */
-export const commands: Command[] = [infoCommand, importCommand, datasetsCommand, resplitCommand, trainCommand, runsCommand, resumeCommand, evalCommand, classifyCommand, explainCommand, exportCommand, modelsCommand, serveCommand];
+export const commands: Command[] = [infoCommand, importCommand, datasetsCommand, resplitCommand, trainCommand, lrFindCommand, runsCommand, resumeCommand, evalCommand, classifyCommand, explainCommand, suspectsCommand, exportCommand, modelsCommand, serveCommand];
 
 /** The top-level help text. */
 export function helpText(): string {

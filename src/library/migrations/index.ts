@@ -9,6 +9,7 @@ import { m007ValFromTrain } from './007-val-from-train.js';
 import { m008RunOwner } from './008-run-owner.js';
 import { m009TimeLimitMinutes } from './009-time-limit-minutes.js';
 import { m010RunLineage } from './010-run-lineage.js';
+import { m011Insight } from './011-insight.js';
 
 /** One numbered schema change; `up` runs inside a transaction at library open. */
 export interface Migration {
@@ -18,4 +19,4 @@ export interface Migration {
 }
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
-export const migrations: Migration[] = [m001Base, m002Datasets, m003Runs, m004Predictions, m005Models, m006ImageCounts, m007ValFromTrain, m008RunOwner, m009TimeLimitMinutes, m010RunLineage];
+export const migrations: Migration[] = [m001Base, m002Datasets, m003Runs, m004Predictions, m005Models, m006ImageCounts, m007ValFromTrain, m008RunOwner, m009TimeLimitMinutes, m010RunLineage, m011Insight];

@@ -40,6 +40,8 @@ export class RunResults {
   readonly cellImages: PagedList<ResultImage>;
   /** Misclassified images of the chosen split. */
   readonly mistakes: PagedList<ResultImage>;
+  /** Other galleries (the Suspects tab's) that show an edit at once, as mistakes and cells do. */
+  readonly editListeners: Array<(apply: <I extends ResultImage>(it: I) => I | null) => void> = [];
   #request = 0;
   /** Set once the user picks a split: from then on `load` never moves to another one. */
   #splitChosen = false;
@@ -184,7 +186,7 @@ export class RunResults {
     try {
       await call('images.update', { ids: [image.id], ...change });
       const className = change.classId !== undefined ? (this.classes?.find((c) => c.id === change.classId)?.name ?? image.className) : image.className;
-      const apply = (it: ResultImage): ResultImage | null =>
+      const apply = <I extends ResultImage>(it: I): I | null =>
         it.id === image.id
           ? {
               ...it,
@@ -195,6 +197,7 @@ export class RunResults {
           : null;
       this.mistakes.patch(apply);
       this.cellImages.patch(apply);
+      this.editListeners.forEach((listener) => listener(apply));
       if (this.image?.id === image.id) {
         this.image = apply(this.image);
       }

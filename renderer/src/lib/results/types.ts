@@ -19,7 +19,7 @@ export type ComparePair = Output<'results.compare'>['items'][number];
 /** Which side of a run-vs-run comparison to list. */
 export type CompareWhich = 'aRightBWrong' | 'aWrongBRight';
 /** The tabs of a run's page. */
-export type RunTab = 'overview' | 'evaluation' | 'mistakes' | 'neighbours' | 'filters' | 'compare';
+export type RunTab = 'overview' | 'evaluation' | 'mistakes' | 'suspects' | 'neighbours' | 'filters' | 'compare';
 
 /** A probability as a percentage with one decimal. */
 export function formatPercent(p: number | null | undefined): string {
