@@ -5,6 +5,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findTorchPython } from '../../bench/protocol.js';
+import { inspectModelFolder, readModelArtifacts } from '../../src/classify/model-folder-check.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
 import { SHAPE_CLASSES, writeShapesDataset } from '../helpers/shapes-dataset.js';
 import { repoRoot, tempDir } from '../helpers/temp.js';
@@ -15,6 +17,10 @@ let lib: string;
 let cleanup: () => void;
 let pth: PthTensor[];
 const CLASSES = SHAPE_CLASSES.slice(0, 3);
+const torch = findTorchPython();
+if (!torch.python) {
+  console.log(`bvlc ONNX fine-tune test skipped: no Python here imports torch (tried ${torch.tried.join('; ')})`);
+}
 
 const cli = (...args: string[]) =>
   spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'convnet.js'), ...args, '--library', lib], { cwd: repoRoot, encoding: 'utf8', timeout: 300_000, env: { ...process.env, CONVNET_LIBRARY: '' } });
@@ -32,6 +38,22 @@ function checkpointWeight(runId: number, name: string): { shape: number[]; data:
     offset += size;
   }
   throw new Error(`no weight ${name} in run ${runId}'s checkpoint`);
+}
+
+/** One weight of a library model's folder (e.g. "conv1/kernel"). */
+function modelWeight(modelId: number, name: string): Float32Array {
+  const dir = path.join(lib, 'models', String(modelId));
+  const artifacts = readModelArtifacts(dir, inspectModelFolder(dir));
+  const floats = new Float32Array(artifacts.weightData as ArrayBuffer);
+  let offset = 0;
+  for (const spec of artifacts.weightSpecs!) {
+    const size = spec.shape.reduce((a, b) => a * b, 1);
+    if (spec.name === name) {
+      return floats.slice(offset, offset + size);
+    }
+    offset += size;
+  }
+  throw new Error(`no weight ${name} in model ${modelId}`);
 }
 
 /** PyTorch's conv weight [O, I, kH, kW] as tfjs' [kH, kW, I, O]. */
@@ -123,5 +145,25 @@ describe('fine-tuning an imported torchvision AlexNet (CLI)', () => {
     expect(train.stdout).toMatch(/^Run 2 completed\./m);
     expect(same(checkpointWeight(2, 'conv1/kernel').data, toHwio(tensor('features.0.weight')))).toBe(true);
     expect(same(checkpointWeight(2, 'fc7/kernel').data, toInOut(tensor('classifier.4.weight')))).toBe(false);
+  }, 300_000);
+
+  it.skipIf(!torch.python)('fine-tunes a Caffe-style (bvlc) ONNX AlexNet: alexnet-2012 with LRN, mean-only Caffe normalisation', () => {
+    const peers = path.join(root, 'peers');
+    const made = spawnSync(torch.python!, [path.join(repoRoot, 'test', 'unit', 'pretrained', 'make-peers.py'), peers, '1'], { encoding: 'utf8', timeout: 300_000 });
+    expect(made.status, made.stderr).toBe(0);
+    const imported = cli('models', 'import', path.join(peers, 'bvlcalexnet-seeded.onnx'), '--json');
+    expect(imported.status, imported.stderr).toBe(0);
+    const model = JSON.parse(imported.stdout) as { id: number; arch: string };
+    expect([model.id, model.arch]).toEqual([2, 'alexnet-2012']);
+    const train = cli('train', '--dataset', 'tiny', '--init-from', 'model:2', '--freeze', 'all-but-last', '--epochs', '1', '--backend', 'wasm');
+    expect(train.status, train.stderr).toBe(0);
+    expect(train.stderr).toContain('Run 3: Started from model 2: copied conv1, conv2, conv3, conv4, conv5, fc6, fc7; re-initialised fc8');
+    expect(train.stderr).toContain('Run 3: Training alexnet-2012 at 224 px on 24 images');
+    expect(train.stdout).toMatch(/^Run 3 completed\./m);
+    expect(same(checkpointWeight(3, 'conv1/kernel').data, modelWeight(2, 'conv1/kernel'))).toBe(true);
+    expect(same(checkpointWeight(3, 'conv4/kernel').data, modelWeight(2, 'conv4/kernel'))).toBe(true);
+    const meta = loadCheckpoint(path.join(lib, 'runs', '3'))!.meta;
+    expect(meta.config).toMatchObject({ arch: 'alexnet-2012', imageSize: 224, lrn: true, init: 'paper' });
+    expect((meta.colorStats as { mean: number[] }).mean).toEqual([123, 117, 104]);
   }, 300_000);
 });
