@@ -60,7 +60,15 @@ function modelWeight(modelId: number, name: string): Float32Array {
 function toHwio(t: PthTensor): Float32Array {
   const [o, i, h, w] = t.shape as [number, number, number, number];
   const out = new Float32Array(t.data.length);
-  for (let a = 0; a < o; a++) for (let b = 0; b < i; b++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out[((y * w + x) * i + b) * o + a] = t.data[((a * i + b) * h + y) * w + x]!;
+  for (let a = 0; a < o; a++) {
+    for (let b = 0; b < i; b++) {
+      for (let y = 0; y < h; y++) {
+        for (let x = 0; x < w; x++) {
+          out[((y * w + x) * i + b) * o + a] = t.data[((a * i + b) * h + y) * w + x]!;
+        }
+      }
+    }
+  }
   return out;
 }
 
@@ -68,7 +76,11 @@ function toHwio(t: PthTensor): Float32Array {
 function toInOut(t: PthTensor): Float32Array {
   const [o, i] = t.shape as [number, number];
   const out = new Float32Array(t.data.length);
-  for (let a = 0; a < o; a++) for (let b = 0; b < i; b++) out[b * o + a] = t.data[a * i + b]!;
+  for (let a = 0; a < o; a++) {
+    for (let b = 0; b < i; b++) {
+      out[b * o + a] = t.data[a * i + b]!;
+    }
+  }
   return out;
 }
 
