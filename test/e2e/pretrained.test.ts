@@ -13,6 +13,7 @@ import { encodeOnnxModel, floatTensor, OnnxAttributeType } from '../../src/inter
 import { IMAGENET_CLASSES } from '../../src/pretrained/imagenet-classes.js';
 import { launchChromium, recordPageErrors } from '../helpers/browser.js';
 import { startServe, type ServeProcess } from '../helpers/serve.js';
+import { SHAPE_CLASSES, writeShapesDataset } from '../helpers/shapes-dataset.js';
 import { artifactPath, repoRoot, tempDir } from '../helpers/temp.js';
 import { seededTorchvisionAlexnet, stateDictPth } from '../helpers/torch-pth.js';
 
@@ -146,6 +147,51 @@ describe('pretrained ImageNet AlexNet in the Classify view', () => {
       await browser.close();
     }
   });
+
+  it('the downloaded model starts a fast-head run from the Train view, and the Runs view shows its lineage', async () => {
+    await writeShapesDataset(path.join(root, 'tiny'), 10, 64, 3, SHAPE_CLASSES.slice(0, 3));
+    const cli = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'convnet.js'), 'import', path.join(root, 'tiny'), '--library', path.join(root, 'lib'), '--name', 'tiny'], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      env: { ...process.env, CONVNET_LIBRARY: '' },
+    });
+    expect(cli.status, cli.stderr).toBe(0);
+    const browser = await launchChromium();
+    const errors: string[] = [];
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
+      recordPageErrors(page, errors);
+      await page.goto(serve.url);
+      const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name, exact: true });
+      await nav('Train').click();
+      await page.getByTestId('train-form').waitFor();
+      await page.getByLabel('Dataset', { exact: true }).selectOption({ label: 'tiny — 30 images, 3 classes' });
+      await page.getByLabel('Starting weights').selectOption({ label: 'Model 1 — ImageNet AlexNet (torchvision IMAGENET1K_V1) (alexnet, 1000 classes)' });
+      await page.getByLabel('Freeze').selectOption('all-but-last');
+      const plan = (await page.getByTestId('fine-tune-plan').textContent()) ?? '';
+      expect(plan).toContain("fc8, the last layer, sized to this dataset's 3 classes");
+      expect(plan).toContain('alexnet at 224 px');
+      await page.getByLabel('Epochs', { exact: true }).fill('2');
+      await page.getByRole('radio', { name: /WebAssembly/ }).check();
+      await page.screenshot({ path: artifactPath('e2e', 'pretrained-fine-tune-form.png') });
+      await page.getByRole('button', { name: 'Start training' }).click();
+      await page.getByTestId('train-finished').waitFor({ timeout: 240_000 });
+      expect(await page.getByTestId('train-final-status').textContent()).toBe('Completed');
+      await page.getByTestId('open-in-runs').click();
+      await page.locator('[data-run-id="1"]').waitFor();
+      expect(await page.locator('[data-run-id="1"]').getByTestId('run-row-parent').textContent()).toBe('← model 1');
+      await page.getByTestId('run-detail').waitFor();
+      expect(await page.getByTestId('run-lineage').textContent()).toMatch(/^\s*Fine-tuned from\s+model 1 \(ImageNet AlexNet \(torchvision IMAGENET1K_V1\)\)\s*$/);
+      expect(await page.getByTestId('run-log').textContent()).toContain(
+        'copied conv1, conv2, conv3, conv4, conv5, fc6, fc7; re-initialised fc8 (the last layer, sized to the 3 new classes); frozen conv1, conv2, conv3, conv4, conv5, fc6, fc7',
+      );
+      expect(await page.getByTestId('run-log').textContent()).toContain('Training alexnet at 224 px on 24 images');
+      await page.screenshot({ path: artifactPath('e2e', 'pretrained-fine-tune-lineage.png'), fullPage: true });
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 300_000);
 
   it('a dropped .onnx that is not an AlexNet is uploaded and refused with the node that does not fit', async () => {
     const browser = await launchChromium();
