@@ -39,3 +39,6 @@ const send = (m: FromRunWorker): void => port.postMessage(m);
 await trainRun(db, data.libraryDir, data.runId, data.resume, control, send, data.backend);
 db.close();
 port.close();
+// End the thread even if the threaded wasm backend's helper threads (Emscripten's pthreads, our kernel pool)
+// would keep its event loop alive; the messages sent above are already queued on the parent's side.
+process.exit(0);
