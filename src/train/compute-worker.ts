@@ -42,3 +42,5 @@ const send = (m: FromRunWorker): void => port.postMessage(m);
 await trainRunInWindow(db, data.libraryDir, data.runId, data.resume, link, send, data.backend, () => stopRequested);
 db.close();
 port.close();
+// End the thread even if helper threads (the threaded wasm backend's) would keep its event loop alive.
+process.exit(0);
