@@ -73,12 +73,13 @@ function request(url: string, headers: Record<string, string>, signal: AbortSign
       resolve(res);
     });
     req.setTimeout(idleMs, () => req.destroy(Object.assign(new Error(`no answer for ${idleMs / 1000} s`), { code: 'ETIMEDOUT' })));
-    req.on('error', (err: NodeJS.ErrnoException) => reject(classify(err, url)));
+    req.on('error', (err: NodeJS.ErrnoException) => reject(classify(err, url, signal)));
   });
 }
 
-function classify(err: NodeJS.ErrnoException, url: string): DownloadError {
-  if (err.name === 'AbortError') {
+function classify(err: NodeJS.ErrnoException, url: string, signal?: AbortSignal): DownloadError {
+  // The user's cancel, whatever shape the stream's error takes (an AbortError, or a reset socket on Node 24).
+  if (err.name === 'AbortError' || signal?.aborted) {
     return new DownloadError('cancelled', 'The download was cancelled; what arrived is kept and a new download resumes from there.');
   }
   if (err instanceof DownloadError) {
@@ -142,7 +143,7 @@ export async function downloadVerified(url: string, dest: string, o: DownloadOpt
       { signal: o.signal },
     );
   } catch (err) {
-    throw classify(err as NodeJS.ErrnoException, url);
+    throw classify(err as NodeJS.ErrnoException, url, o.signal);
   }
   o.onProgress?.({ received, total });
   if (total !== null && received !== total) {
