@@ -15,6 +15,7 @@ import { runManagerOf } from '../../../src/train/service.js';
 import { writeShapesDataset } from '../../helpers/shapes-dataset.js';
 import { tempDir } from '../../helpers/temp.js';
 import { captureIO } from '../classify/fixture.js';
+import { runWithStacks } from './run-with-stacks.js';
 
 /** The first Python that imports torch, as the bench finds it; null with the reasons. */
 function torchPython(): { python: string | null; why: string } {
@@ -115,13 +116,13 @@ describe.skipIf(!python)('PyTorch DDP bundle (export, check, torchrun, import)',
         server.close(() => resolve(p));
       });
     });
-    const r = spawnSync('./launch.sh', ['--nproc', '2', '--master-port', String(port), '--', '--epochs', '1', '--workers', '0', '--data-root', images], {
+    const r = await runWithStacks('./launch.sh', ['--nproc', '2', '--master-port', String(port), '--', '--epochs', '1', '--workers', '0', '--data-root', images], {
       cwd: bundle,
-      encoding: 'utf8',
       env: { ...process.env, PYTHON: python!, OMP_NUM_THREADS: '1' },
-      timeout: 300_000,
+      timeoutMs: 240_000,
     });
-    expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+    // A hang (it took 8 s here, 300+ s once in CI) fails with every worker's Python stack in the message.
+    expect({ timedOut: r.timedOut, status: r.status }, `after ${r.seconds} s\n${r.stdout}\n${r.stderr}`).toEqual({ timedOut: false, status: 0 });
     expect(r.stdout).toMatch(/2 process\(es\) with gloo on cpu/);
     const metrics = fs.readFileSync(path.join(bundle, 'result', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(metrics).toHaveLength(1);
