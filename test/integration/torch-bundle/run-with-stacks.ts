@@ -50,6 +50,10 @@ export function runWithStacks(command: string, args: string[], options: { cwd: s
     setTimeout(() => child.kill('SIGKILL'), 5000).unref();
   }, options.timeoutMs);
   return new Promise((resolve) => {
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      resolve({ status: null, stdout, stderr: `${stderr}${error.message}\n`, seconds: Math.round((Date.now() - started) / 1000), timedOut: false });
+    });
     child.on('close', (status) => {
       clearTimeout(timer);
       resolve({ status, stdout, stderr, seconds: Math.round((Date.now() - started) / 1000), timedOut });
