@@ -213,4 +213,24 @@ describe('Train and Runs in browser mode', () => {
     expect(errors.filter((e) => /Content Security Policy|Refused to/i.test(e))).toEqual([]);
     expect(errors).toEqual([]);
   });
+
+  it('fits the Runs table in a 1280 × 800 window without sideways scrolling', async () => {
+    // Tags and a note as people write them: the widest rows the table shows.
+    await api('runs.update', { id: 1, tags: ['baseline', 'paper-recipe', 'shapes-v2'], note: 'First try with the paper settings.' });
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.reload();
+    await nav('Runs').click();
+    const table = page.getByTestId('runs-table');
+    await table.waitFor();
+    await expect.poll(() => page.getByTestId('run-row').count()).toBe(2);
+    const wrap = table.locator('xpath=..');
+    const { scrollWidth, clientWidth } = await wrap.evaluate((el) => ({ scrollWidth: el.scrollWidth, clientWidth: el.clientWidth }));
+    await page.screenshot({ path: artifactPath('e2e', 'runs-table-1280.png') });
+    expect(scrollWidth).toBeLessThanOrEqual(clientWidth);
+    // Nothing is lost: what a narrow cell cuts short is in its tooltip.
+    const first = page.locator('[data-testid="run-row"][data-run-id="1"]');
+    expect(await first.textContent()).toContain('baseline');
+    await page.setViewportSize({ width: 1280, height: 860 });
+    expect(errors).toEqual([]);
+  });
 });
