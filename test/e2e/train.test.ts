@@ -215,14 +215,19 @@ describe('Train and Runs in browser mode', () => {
   });
 
   it('fits the Runs table in a 1280 × 800 window without sideways scrolling', async () => {
-    // Tags and a note as people write them: the widest rows the table shows.
-    await api('runs.update', { id: 1, tags: ['baseline', 'paper-recipe', 'shapes-v2'], note: 'First try with the paper settings.' });
+    // Tags, a note and a dataset name as people write them: the widest rows the table shows. A run keeps the
+    // dataset's name of its start, so a third, short run trains under the long name.
+    await api('runs.update', { id: 1, tags: ['baseline', 'paper-recipe', 'a-rather-long-tag-for-a-cell'], note: 'First try with the paper settings.' });
+    const longName = 'shapes: circles, squares and horizontal stripes at 32 px';
+    await api('datasets.rename', { id: 1, name: longName });
+    await api('runs.start', { datasetId: 1, epochs: 1, batchSize: 16, backend: 'wasm', threads: 1 });
+    await expect.poll(async () => (await api<Array<{ id: number; status: string }>>('runs.list')).find((r) => r.id === 3)?.status, { timeout: 60_000 }).toBe('completed');
     await page.setViewportSize({ width: 1280, height: 800 });
     await page.reload();
     await nav('Runs').click();
     const table = page.getByTestId('runs-table');
     await table.waitFor();
-    await expect.poll(() => page.getByTestId('run-row').count()).toBe(2);
+    await expect.poll(() => page.getByTestId('run-row').count()).toBe(3);
     const wrap = table.locator('xpath=..');
     const { scrollWidth, clientWidth } = await wrap.evaluate((el) => ({ scrollWidth: el.scrollWidth, clientWidth: el.clientWidth }));
     await page.screenshot({ path: artifactPath('e2e', 'runs-table-1280.png') });
@@ -230,6 +235,8 @@ describe('Train and Runs in browser mode', () => {
     // Nothing is lost: what a narrow cell cuts short is in its tooltip.
     const first = page.locator('[data-testid="run-row"][data-run-id="1"]');
     expect(await first.textContent()).toContain('baseline');
+    expect(await first.locator('td.tags').getAttribute('title')).toBe('baseline, paper-recipe, a-rather-long-tag-for-a-cell\nFirst try with the paper settings.');
+    expect(await page.locator('[data-testid="run-row"][data-run-id="3"]').locator(`td[title="${longName}"]`).count()).toBe(1);
     await page.setViewportSize({ width: 1280, height: 860 });
     expect(errors).toEqual([]);
   });
