@@ -1,56 +1,28 @@
 // Grad-CAM in the results image panel, in browser mode: a tiny run trained by the CLI, `convnet serve`,
 // Chromium opens a confusion cell's image and turns the heat map on, picks another class and layer.
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium, recordPageErrors } from '../helpers/browser.js';
-import { startServe, type ServeProcess } from '../helpers/serve.js';
-import { writeShapesDataset } from '../helpers/shapes-dataset.js';
-import { artifactPath, repoRoot, tempDir } from '../helpers/temp.js';
+import type { Page } from 'playwright-core';
+import { openShapesStudio, type ShapesStudio } from '../helpers/shapes-studio.js';
+import { artifactPath } from '../helpers/temp.js';
 
-let serve: ServeProcess;
-let browser: Browser;
+let setup: ShapesStudio;
 let page: Page;
-let cleanup: () => void;
-const errors: string[] = [];
-const cli = path.join(repoRoot, 'bin', 'convnet.js');
-
-async function api<T>(method: string, input: unknown): Promise<T> {
-  const res = await fetch(`${serve.origin}/api/${method}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${serve.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(input),
-  });
-  const body = (await res.json()) as { ok: boolean; result: T; error?: { message: string } };
-  if (!body.ok) {
-    throw new Error(`${method}: ${body.error?.message}`);
-  }
-  return body.result;
-}
+let errors: string[];
+const api = <T>(method: string, input: unknown = {}): Promise<T> => setup.api<T>(method, input);
 
 beforeAll(async () => {
-  const t = tempDir();
-  cleanup = t.cleanup;
-  const shapes = path.join(t.dir, 'shapes');
-  await writeShapesDataset(shapes, 16, 48, 1, ['circle', 'square', 'hstripes']);
-  const library = path.join(t.dir, 'library');
-  fs.mkdirSync(library);
-  const run = (args: string[]): string => execFileSync(process.execPath, [cli, ...args, '--library', library, '--json'], { cwd: repoRoot, stdio: 'pipe' }).toString();
-  run(['import', shapes]);
-  run(['train', '--dataset', 'shapes', '--epochs', '2', '--batch-size', '8']);
-  serve = await startServe(library);
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  recordPageErrors(page, errors);
-  await page.goto(serve.url);
+  setup = await openShapesStudio({
+    perClass: 16,
+    size: 48,
+    classes: ['circle', 'square', 'hstripes'],
+    trains: [['--epochs', '2', '--batch-size', '8']],
+    viewport: { width: 1280, height: 900 },
+  });
+  ({ page, errors } = setup);
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await serve?.stop();
-  cleanup?.();
+  await setup?.close();
 });
 
 describe('Grad-CAM in the image panel', () => {

@@ -1,49 +1,40 @@
 // What the results tabs say when there is nothing to show yet, end to end in browser mode: a dataset with no
 // validation images (imported 80/0/20) and two tiny runs on it, trained by the CLI before `convnet serve` starts.
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../helpers/browser.js';
-import { startServe, type ServeProcess } from '../helpers/serve.js';
-import { writeShapesDataset } from '../helpers/shapes-dataset.js';
-import { artifactPath, repoRoot, tempDir } from '../helpers/temp.js';
+import type { Page } from 'playwright-core';
+import { openShapesStudio, type ShapesStudio } from '../helpers/shapes-studio.js';
+import { artifactPath } from '../helpers/temp.js';
 
-let serve: ServeProcess;
-let browser: Browser;
+let setup: ShapesStudio;
 let page: Page;
-let cleanup: () => void;
-const errors: string[] = [];
-const cli = path.join(repoRoot, 'bin', 'convnet.js');
+let errors: string[];
 
 beforeAll(async () => {
-  const t = tempDir();
-  cleanup = t.cleanup;
-  const shapes = path.join(t.dir, 'shapes');
-  await writeShapesDataset(shapes, 10, 32, 1, ['circle', 'square']);
-  const library = path.join(t.dir, 'library');
-  fs.mkdirSync(library);
-  const run = (args: string[]): string => execFileSync(process.execPath, [cli, ...args, '--library', library, '--json'], { cwd: repoRoot, stdio: 'pipe' }).toString();
-  run(['import', shapes, '--split', '80/0/20']);
-  run(['train', '--dataset', 'shapes', '--epochs', '1', '--batch-size', '8']);
-  run(['train', '--dataset', 'shapes', '--epochs', '1', '--batch-size', '16']);
-  // Training stores train and test predictions; take run 1's and run 2's train ones away (as for runs stopped early).
-  const db = new Database(path.join(library, 'library.sqlite'));
-  db.exec("DELETE FROM predictions WHERE run_id = 1 OR split = 'train'; DELETE FROM prediction_sets WHERE run_id = 1 OR split = 'train';");
-  db.close();
-  serve = await startServe(library);
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.on('pageerror', (err) => errors.push(err.message));
-  await page.goto(serve.url);
+  setup = await openShapesStudio({
+    perClass: 10,
+    size: 32,
+    classes: ['circle', 'square'],
+    importArgs: ['--split', '80/0/20'],
+    trains: [
+      ['--epochs', '1', '--batch-size', '8'],
+      ['--epochs', '1', '--batch-size', '16'],
+    ],
+    // Training stores train and test predictions; take run 1's and run 2's train ones away (as for runs stopped early).
+    beforeServe: (library) => {
+      const db = new Database(path.join(library, 'library.sqlite'));
+      db.exec("DELETE FROM predictions WHERE run_id = 1 OR split = 'train'; DELETE FROM prediction_sets WHERE run_id = 1 OR split = 'train';");
+      db.close();
+    },
+    viewport: { width: 1280, height: 900 },
+    errors: 'exceptions',
+  });
+  ({ page, errors } = setup);
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await serve?.stop();
-  cleanup?.();
+  await setup?.close();
 });
 
 const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name, exact: true });

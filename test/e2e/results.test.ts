@@ -2,36 +2,17 @@
 // CLI before `convnet serve` starts, then Chromium opens it: curves, Evaluation (a confusion cell's gallery equals
 // results.cell over HTTP), Mistakes (relabel one image; images.get and the Library gallery show it), Neighbours,
 // Filters, Compare, and the runs table's tags, sort and overlaid curves. Screenshots of every tab, light and dark.
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, recordPageErrors } from '../helpers/browser.js';
 import { startServe, type ServeProcess } from '../helpers/serve.js';
-import { writeShapesDataset } from '../helpers/shapes-dataset.js';
-import { artifactPath, repoRoot, tempDir } from '../helpers/temp.js';
+import { openShapesStudio, type ShapesStudio } from '../helpers/shapes-studio.js';
+import { artifactPath, tempDir } from '../helpers/temp.js';
 
-let serve: ServeProcess;
-let browser: Browser;
+let setup: ShapesStudio;
 let page: Page;
-let cleanup: () => void;
-const errors: string[] = [];
-const cli = path.join(repoRoot, 'bin', 'convnet.js');
-
-/** One contract call over HTTP with the server's token. */
-async function api<T>(method: string, input: unknown): Promise<T> {
-  const res = await fetch(`${serve.origin}/api/${method}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${serve.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(input),
-  });
-  const body = (await res.json()) as { ok: boolean; result: T; error?: { message: string } };
-  if (!body.ok) {
-    throw new Error(`${method}: ${body.error?.message}`);
-  }
-  return body.result;
-}
+let browser: Browser;
+let errors: string[];
+const api = <T>(method: string, input: unknown = {}): Promise<T> => setup.api<T>(method, input);
 
 interface Img {
   id: number;
@@ -41,28 +22,22 @@ interface Img {
 }
 
 beforeAll(async () => {
-  const t = tempDir();
-  cleanup = t.cleanup;
-  const shapes = path.join(t.dir, 'shapes');
-  await writeShapesDataset(shapes, 30, 32, 1, ['circle', 'square', 'hstripes']);
-  const library = path.join(t.dir, 'library');
-  fs.mkdirSync(library);
-  const run = (args: string[]): string => execFileSync(process.execPath, [cli, ...args, '--library', library, '--json'], { cwd: repoRoot, stdio: 'pipe' }).toString();
-  run(['import', shapes]);
-  // Two tiny runs: the first is the one opened, the second is what it is compared with.
-  run(['train', '--dataset', 'shapes', '--epochs', '2', '--batch-size', '8']);
-  run(['train', '--dataset', 'shapes', '--epochs', '2', '--batch-size', '16']);
-  serve = await startServe(library);
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  recordPageErrors(page, errors);
-  await page.goto(serve.url);
+  setup = await openShapesStudio({
+    perClass: 30,
+    size: 32,
+    classes: ['circle', 'square', 'hstripes'],
+    // Two tiny runs: the first is the one opened, the second is what it is compared with.
+    trains: [
+      ['--epochs', '2', '--batch-size', '8'],
+      ['--epochs', '2', '--batch-size', '16'],
+    ],
+    viewport: { width: 1280, height: 900 },
+  });
+  ({ page, errors, browser } = setup);
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await serve?.stop();
-  cleanup?.();
+  await setup?.close();
 });
 
 const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name, exact: true });

@@ -18,6 +18,8 @@ let page: Page;
 let cleanup: () => void;
 let library: string;
 const errors: string[] = [];
+/** Every contract method the page sent over its WebSocket, in order. */
+const sentMethods: string[] = [];
 
 beforeAll(async () => {
   const t = tempDir();
@@ -31,6 +33,14 @@ beforeAll(async () => {
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
   recordPageErrors(page, errors);
+  page.on('websocket', (ws) =>
+    ws.on('framesent', ({ payload }) => {
+      const method = (JSON.parse(String(payload)) as { method?: string }).method;
+      if (method) {
+        sentMethods.push(method);
+      }
+    }),
+  );
   await page.goto(serve.url);
 }, 120_000);
 
@@ -59,6 +69,8 @@ describe('Pause, Resume and Stop in the Train view', () => {
     await expect.poll(batch, { timeout: 60_000 }).toBeGreaterThanOrEqual(2);
 
     // Pause: "Pausing after this batch…", then Paused with a Resume button, and the batch counter stands still.
+    // The worker's run.status event says so: the page asks nothing more than runs.pause meanwhile (no polling).
+    const sentBeforePause = sentMethods.length;
     await page.getByRole('button', { name: 'Pause' }).click();
     const pausedWithin = Date.now();
     await expect.poll(phase, { timeout: 15_000, interval: 100 }).toBe('Paused');
@@ -71,6 +83,7 @@ describe('Pause, Resume and Stop in the Train view', () => {
     expect(pausedAt).toBeLessThan(50);
     await page.waitForTimeout(2500);
     expect(await batch()).toBe(pausedAt);
+    expect(sentMethods.slice(sentBeforePause)).toEqual(['runs.pause']);
     await page.screenshot({ path: artifactPath('e2e', 'train-controls-paused.png') });
 
     // Resume: training again from that batch, with Pause back.

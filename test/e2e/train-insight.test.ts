@@ -1,50 +1,23 @@
 // The Train view's insight tools in browser mode: the learning-rate finder (a sweep on an imported dataset
 // draws the loss curve with the suggested rate marked, "Use" puts it in the form, the library gains no run)
 // and the augmentation preview (the loader's training views, redrawn for another σ).
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium, recordPageErrors } from '../helpers/browser.js';
-import { startServe, type ServeProcess } from '../helpers/serve.js';
-import { writeShapesDataset } from '../helpers/shapes-dataset.js';
-import { artifactPath, repoRoot, tempDir } from '../helpers/temp.js';
+import type { Page } from 'playwright-core';
+import { openShapesStudio, type ShapesStudio } from '../helpers/shapes-studio.js';
+import { artifactPath } from '../helpers/temp.js';
 
-let serve: ServeProcess;
-let browser: Browser;
+let setup: ShapesStudio;
 let page: Page;
-let cleanup: () => void;
-const errors: string[] = [];
-
-async function api<T>(method: string, input: unknown = {}): Promise<T> {
-  const res = await fetch(`${serve.origin}/api/${method}`, { method: 'POST', headers: { Authorization: `Bearer ${serve.token}` }, body: JSON.stringify(input) });
-  const body = (await res.json()) as { ok: boolean; result: T; error?: { message: string } };
-  if (!body.ok) {
-    throw new Error(`${method}: ${body.error?.message}`);
-  }
-  return body.result;
-}
+let errors: string[];
+const api = <T>(method: string, input: unknown = {}): Promise<T> => setup.api<T>(method, input);
 
 beforeAll(async () => {
-  const t = tempDir();
-  cleanup = t.cleanup;
-  const shapes = path.join(t.dir, 'shapes');
-  await writeShapesDataset(shapes, 24, 32, 1, ['circle', 'square', 'hstripes']);
-  const library = path.join(t.dir, 'library');
-  fs.mkdirSync(library);
-  execFileSync(process.execPath, [path.join(repoRoot, 'bin', 'convnet.js'), 'import', shapes, '--library', library, '--json'], { cwd: repoRoot, stdio: 'pipe' });
-  serve = await startServe(library);
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
-  recordPageErrors(page, errors);
-  await page.goto(serve.url);
+  setup = await openShapesStudio({ perClass: 24, size: 32, classes: ['circle', 'square', 'hstripes'], viewport: { width: 1280, height: 1100 } });
+  ({ page, errors } = setup);
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await serve?.stop();
-  cleanup?.();
+  await setup?.close();
 });
 
 describe('Learning-rate finder', () => {

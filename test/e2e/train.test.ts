@@ -38,6 +38,13 @@ afterAll(async () => {
 });
 
 const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name, exact: true });
+/** A number input's value, by its label. */
+const shown = async (label: string): Promise<number> => Number(await page.getByLabel(label, { exact: true }).inputValue());
+
+async function api<T>(method: string, input: unknown = {}): Promise<T> {
+  const res = await fetch(`${serve.origin}/api/${method}`, { method: 'POST', headers: { Authorization: `Bearer ${serve.token}` }, body: JSON.stringify(input) });
+  return ((await res.json()) as { result: T }).result;
+}
 
 describe('Train and Runs in browser mode', () => {
   it('shows the form with the paper’s defaults and marks what differs', async () => {
@@ -49,6 +56,29 @@ describe('Train and Runs in browser mode', () => {
     expect(await page.getByLabel('Batch size').inputValue()).toBe('128');
     expect(await page.getByLabel('Learning rate').inputValue()).toBe('0.01');
     expect(await page.getByTestId('train-changes').textContent()).toContain('Everything as in the paper');
+    // Every number the form starts from is what the engine's runs.defaults answers, for each schedule kind too.
+    type Plateau = { kind: 'plateau'; patience: number; factor: number; minLr: number };
+    const defaults = await api<{
+      config: { epochs: number; batchSize: number; lr: number; momentum: number; weightDecay: number; dropout: number; seed: number; schedule: Plateau; augment: { pcaSigma: number } };
+      schedules: { step: { every: number; factor: number }; cosine: { minLr: number } };
+    }>('runs.defaults');
+    const d = defaults.config;
+    expect(d.schedule.kind).toBe('plateau');
+    expect({
+      epochs: await shown('Epochs'), batchSize: await shown('Batch size'), lr: await shown('Learning rate'), momentum: await shown('Momentum'),
+      weightDecay: await shown('Weight decay'), seed: await shown('Seed'), dropout: await shown('Dropout (FC1, FC2)'), pcaSigma: await shown('Colour noise σ'),
+      patience: await shown('Patience (epochs)'), factor: await shown('Factor'), minLr: await shown('Minimum LR'),
+    }).toEqual({
+      epochs: d.epochs, batchSize: d.batchSize, lr: d.lr, momentum: d.momentum, weightDecay: d.weightDecay, seed: d.seed, dropout: d.dropout,
+      pcaSigma: d.augment.pcaSigma, patience: d.schedule.patience, factor: d.schedule.factor, minLr: d.schedule.minLr,
+    });
+    const schedule = page.getByLabel('LR schedule');
+    await schedule.selectOption('step');
+    expect({ every: await shown('Every (epochs)'), factor: await shown('Factor') }).toEqual({ every: defaults.schedules.step.every, factor: defaults.schedules.step.factor });
+    await schedule.selectOption('cosine');
+    expect(await shown('Final LR')).toBe(defaults.schedules.cosine.minLr);
+    await schedule.selectOption('plateau');
+    await expect.poll(() => page.getByTestId('train-changes').textContent()).toContain('Everything as in the paper');
     // Browser mode says where training happens (no compute window here).
     expect(await page.getByTestId('compute-note').textContent()).toMatch(/Browser mode: the server keeps training in Node/);
     // Every backend the engine probed is listed with its availability.
@@ -181,6 +211,33 @@ describe('Train and Runs in browser mode', () => {
     await page.getByRole('button', { name: 'Close run detail' }).click();
     await page.screenshot({ path: artifactPath('e2e', 'runs-table.png') });
     expect(errors.filter((e) => /Content Security Policy|Refused to/i.test(e))).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+
+  it('fits the Runs table in a 1280 × 800 window without sideways scrolling', async () => {
+    // Tags, a note and a dataset name as people write them: the widest rows the table shows. A run keeps the
+    // dataset's name of its start, so a third, short run trains under the long name.
+    await api('runs.update', { id: 1, tags: ['baseline', 'paper-recipe', 'a-rather-long-tag-for-a-cell'], note: 'First try with the paper settings.' });
+    const longName = 'shapes: circles, squares and horizontal stripes at 32 px';
+    await api('datasets.rename', { id: 1, name: longName });
+    await api('runs.start', { datasetId: 1, epochs: 1, batchSize: 16, backend: 'wasm', threads: 1 });
+    await expect.poll(async () => (await api<Array<{ id: number; status: string }>>('runs.list')).find((r) => r.id === 3)?.status, { timeout: 60_000 }).toBe('completed');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.reload();
+    await nav('Runs').click();
+    const table = page.getByTestId('runs-table');
+    await table.waitFor();
+    await expect.poll(() => page.getByTestId('run-row').count()).toBe(3);
+    const wrap = table.locator('xpath=..');
+    const { scrollWidth, clientWidth } = await wrap.evaluate((el) => ({ scrollWidth: el.scrollWidth, clientWidth: el.clientWidth }));
+    await page.screenshot({ path: artifactPath('e2e', 'runs-table-1280.png') });
+    expect(scrollWidth).toBeLessThanOrEqual(clientWidth);
+    // Nothing is lost: what a narrow cell cuts short is in its tooltip.
+    const first = page.locator('[data-testid="run-row"][data-run-id="1"]');
+    expect(await first.textContent()).toContain('baseline');
+    expect(await first.locator('td.tags').getAttribute('title')).toBe('baseline, paper-recipe, a-rather-long-tag-for-a-cell\nFirst try with the paper settings.');
+    expect(await page.locator('[data-testid="run-row"][data-run-id="3"]').locator(`td[title="${longName}"]`).count()).toBe(1);
+    await page.setViewportSize({ width: 1280, height: 860 });
     expect(errors).toEqual([]);
   });
 });

@@ -34,6 +34,8 @@ interface Transport {
   readonly kind: 'ipc' | 'websocket';
   invoke(method: string, input: unknown): Promise<Reply>;
   onEvent(listener: (event: string, payload: unknown) => void): () => void;
+  /** Called when a lost connection is back: events sent meanwhile were missed. */
+  onReconnect(listener: () => void): () => void;
 }
 
 function ipcTransport(bridge: PreloadBridge): Transport {
@@ -44,11 +46,15 @@ function ipcTransport(bridge: PreloadBridge): Transport {
       return fn ? fn(input) : Promise.resolve({ ok: false, error: { code: 'unknown_method', message: `Unknown method "${method}".` } });
     },
     onEvent: (listener) => bridge.onEvent(listener),
+    // IPC has no connection to lose.
+    onReconnect: () => () => undefined,
   };
 }
 
 function websocketTransport(): Transport {
   const listeners = new Set<(event: string, payload: unknown) => void>();
+  const reconnectListeners = new Set<() => void>();
+  let everOpen = false;
   const pending = new Map<number, (reply: Reply) => void>();
   let nextId = 1;
   let socket: WebSocket | null = null;
@@ -77,6 +83,10 @@ function websocketTransport(): Transport {
         opening = null;
         retryMs = 250;
         resolve(ws);
+        if (everOpen) {
+          reconnectListeners.forEach((l) => l());
+        }
+        everOpen = true;
       };
       ws.onerror = () => {
         opening = null;
@@ -124,6 +134,10 @@ function websocketTransport(): Transport {
       void open().catch(() => undefined);
       return () => listeners.delete(listener);
     },
+    onReconnect(listener) {
+      reconnectListeners.add(listener);
+      return () => reconnectListeners.delete(listener);
+    },
   };
 }
 
@@ -148,6 +162,11 @@ export function on<E extends EventName>(event: E, listener: (payload: EventPaylo
       listener(payload as EventPayload<E>);
     }
   });
+}
+
+/** Subscribes to the connection coming back after a loss (browser mode); returns the unsubscribe function. */
+export function onReconnect(listener: () => void): () => void {
+  return transport.onReconnect(listener);
 }
 
 /** URL of a media route (image bytes by id); same-origin in both hosts, so the path is enough. */

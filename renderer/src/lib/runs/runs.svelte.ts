@@ -27,6 +27,13 @@ export class RunsStore {
     const stops = [
       on('train.epoch', (e) => this.#refreshSoon(e.runId)),
       on('run.finished', (e) => this.#refreshSoon(e.runId)),
+      // Pause and resume change only the status: take it from the event.
+      on('run.status', (s) => {
+        this.list = this.list?.map((r) => (r.id === s.runId ? { ...r, status: s.status } : r)) ?? null;
+        if (this.detail?.id === s.runId) {
+          this.detail = { ...this.detail, status: s.status };
+        }
+      }),
       // A run that starts or resumes (here, in the CLI or another window) shows up as training at once.
       on('train.progress', (p) => {
         const listed = this.list?.find((r) => r.id === p.runId);

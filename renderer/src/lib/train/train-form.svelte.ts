@@ -6,9 +6,6 @@ import type { ArchInfo, RunDefaults, TrainConfig, TrainConfigInput } from '../ru
 type Defaults = RunDefaults['config'];
 type ScheduleKind = TrainConfig['schedule']['kind'];
 
-/** Parameters of the schedules the paper's default does not use (the contract's own defaults for them). */
-const OTHER_SCHEDULE_DEFAULTS = { step: { every: 30, factor: 0.1 }, cosine: { minLr: 0 } };
-
 /** The fields a saved form keeps (the dataset too: it is checked against the library when restored). */
 const SAVED_FIELDS = [
   'datasetId', 'arch', 'imageSize', 'epochs', 'batchSize', 'lr', 'momentum', 'weightDecay', 'scheduleKind', 'patience', 'plateauFactor',
@@ -27,10 +24,15 @@ export interface ConfigChange {
   paper: string;
 }
 
-/** The form: plain fields bound to inputs; `config()` turns them into a `runs.start` request. */
+/**
+ * The form: plain fields bound to inputs; `config()` turns them into a `runs.start` request.
+ * Every value comes from `runs.defaults` (the constructor calls `reset()`): the engine's defaults are the only copy.
+ */
 export class TrainForm {
   readonly defaults: Defaults;
   readonly archs: ArchInfo[];
+  /** Parameters of each schedule kind, for the kinds the default config does not use. */
+  readonly schedules: RunDefaults['schedules'];
   datasetId = $state<number | null>(null);
   arch = $state<TrainConfig['arch']>('alexnet-small');
   /** null follows the architecture's input size. */
@@ -41,34 +43,35 @@ export class TrainForm {
   momentum = $state(0);
   weightDecay = $state(0);
   scheduleKind = $state<ScheduleKind>('plateau');
-  patience = $state(2);
-  plateauFactor = $state(0.1);
-  plateauMinLr = $state(1e-6);
-  stepEvery = $state(OTHER_SCHEDULE_DEFAULTS.step.every);
-  stepFactor = $state(OTHER_SCHEDULE_DEFAULTS.step.factor);
-  cosineMinLr = $state(OTHER_SCHEDULE_DEFAULTS.cosine.minLr);
+  patience = $state(0);
+  plateauFactor = $state(0);
+  plateauMinLr = $state(0);
+  stepEvery = $state(0);
+  stepFactor = $state(0);
+  cosineMinLr = $state(0);
   lrn = $state<boolean | null>(null);
-  dropout = $state(0.5);
+  dropout = $state(0);
   init = $state<TrainConfig['init']>(null);
-  crop = $state(true);
-  flip = $state(true);
-  pca = $state(true);
-  pcaSigma = $state(0.1);
+  crop = $state(false);
+  flip = $state(false);
+  pca = $state(false);
+  pcaSigma = $state(0);
   backend = $state<TrainConfig['backend']>('auto');
   /** Minutes, or null for no limit. */
   timeLimitMinutes = $state<number | null>(null);
   tenCropEval = $state(false);
   /** Compute threads (wasm); null = every core. */
   threads = $state<number | null>(null);
-  seed = $state(1);
+  seed = $state(0);
   /** Fine-tuning (not kept between sessions: a parent may be gone): 'run:3', 'model:2', or '' for scratch. */
   initFrom = $state('');
   freeze = $state<TrainConfig['freeze']>('none');
-  pretrainedLrMult = $state(0.1);
+  pretrainedLrMult = $state(0);
 
   constructor(defaults: RunDefaults) {
     this.defaults = defaults.config;
     this.archs = defaults.archs;
+    this.schedules = defaults.schedules;
     this.reset();
   }
 
@@ -83,14 +86,15 @@ export class TrainForm {
     this.momentum = d.momentum;
     this.weightDecay = d.weightDecay;
     this.scheduleKind = d.schedule.kind;
-    if (d.schedule.kind === 'plateau') {
-      this.patience = d.schedule.patience;
-      this.plateauFactor = d.schedule.factor;
-      this.plateauMinLr = d.schedule.minLr;
-    }
-    this.stepEvery = d.schedule.kind === 'step' ? d.schedule.every : OTHER_SCHEDULE_DEFAULTS.step.every;
-    this.stepFactor = d.schedule.kind === 'step' ? d.schedule.factor : OTHER_SCHEDULE_DEFAULTS.step.factor;
-    this.cosineMinLr = d.schedule.kind === 'cosine' ? d.schedule.minLr : OTHER_SCHEDULE_DEFAULTS.cosine.minLr;
+    const plateau = d.schedule.kind === 'plateau' ? d.schedule : this.schedules.plateau;
+    const step = d.schedule.kind === 'step' ? d.schedule : this.schedules.step;
+    const cosine = d.schedule.kind === 'cosine' ? d.schedule : this.schedules.cosine;
+    this.patience = plateau.patience;
+    this.plateauFactor = plateau.factor;
+    this.plateauMinLr = plateau.minLr;
+    this.stepEvery = step.every;
+    this.stepFactor = step.factor;
+    this.cosineMinLr = cosine.minLr;
     this.lrn = d.lrn;
     this.dropout = d.dropout;
     this.init = d.init;

@@ -1,6 +1,6 @@
 // The Train view's live state: the run being trained (or just finished), fed by events without re-fetching,
 // reattached after a reload from `runs.list` + `runs.get`, and controlled with pause/resume/stop.
-import { call, on } from '../api';
+import { call, on, onReconnect } from '../api';
 import { errorMessage } from '../library/types';
 import { isLive } from '../runs/types';
 import type { EpochMetrics, RunDetail, RunFinished, RunStatus, TrainConfigInput, TrainProgress } from '../runs/types';
@@ -54,10 +54,12 @@ export class LiveRun {
     return isLive(this.status);
   }
 
-  /** Takes in what `runs.get` knows, keeping any epochs events already delivered. */
-  applyDetail(detail: RunDetail): void {
+  /** Takes in what `runs.get` knows, keeping any epochs events already delivered; `current` trusts its status over the events'. */
+  applyDetail(detail: RunDetail, current = false): void {
     this.detail = detail;
-    if (!this.finished && !this.progress) {
+    if (current) {
+      this.applyStatus(detail.status);
+    } else if (!this.finished && !this.progress) {
       this.status = detail.status;
     }
     this.#mergeEpochs(detail.epochsData);
@@ -81,10 +83,10 @@ export class LiveRun {
     }
   }
 
-  /** A status the worker reports (paused once the batch in hand is done, running again on resume). */
+  /** A status the worker reports (paused once the batch in hand is done, running again on resume), or the run's, read after a reconnect. */
   applyStatus(status: RunStatus): void {
     this.status = status;
-    if ((this.pending === 'pause' && status === 'paused') || (this.pending === 'resume' && status === 'running')) {
+    if ((this.pending === 'pause' && status === 'paused') || (this.pending === 'resume' && status === 'running') || !isLive(status)) {
       this.pending = null;
     }
   }
@@ -153,6 +155,12 @@ export class TrainingStore {
           void this.#refresh(this.run);
         }
       });
+      // Events sent while the connection was down are lost (a pause's run.status among them): ask once.
+      onReconnect(() => {
+        if (this.run) {
+          void this.#refresh(this.run, true);
+        }
+      });
     }
     if (!this.run) {
       void this.reattach();
@@ -202,18 +210,9 @@ export class TrainingStore {
   /** Pauses after the current batch; the status turns to paused once the worker has stopped. */
   async pause(): Promise<void> {
     const run = this.run;
-    if (run && (await this.#act(run, 'pause'))) {
-      // The worker's run.status event confirms it; asking as well covers a missed event.
-      for (let i = 0; i < 60 && run.pending === 'pause'; i++) {
-        await new Promise((r) => setTimeout(r, 300));
-        const summary = await call('runs.get', { id: run.id }).catch(() => null);
-        if (summary && summary.status !== 'running') {
-          run.status = summary.status;
-          if (run.pending === 'pause') {
-            run.pending = null;
-          }
-        }
-      }
+    if (run) {
+      // The worker's run.status event confirms it (applyStatus), or run.finished if the run ended first.
+      await this.#act(run, 'pause');
     }
   }
 
@@ -246,7 +245,7 @@ export class TrainingStore {
     run.pending = action;
     run.actionError = null;
     try {
-      // Stop is confirmed by run.finished; pause by the status poll; resume by the reply.
+      // Stop is confirmed by run.finished; pause by the run.status event; resume by the reply.
       await call(`runs.${action}`, { id: run.id });
       if (action === 'resume') {
         run.pending = null;
@@ -259,9 +258,9 @@ export class TrainingStore {
     }
   }
 
-  async #refresh(run: LiveRun): Promise<void> {
+  async #refresh(run: LiveRun, current = false): Promise<void> {
     try {
-      run.applyDetail(await call('runs.get', { id: run.id }));
+      run.applyDetail(await call('runs.get', { id: run.id }), current);
     } catch (err) {
       run.actionError = errorMessage(err);
     }
