@@ -1,13 +1,14 @@
 // classify.gradcam on a tiny trained run: a classified file's heat map by job and position, for its top-1 and for
-// another class, with the model the job used (a run, or an exported folder imported as a model), and clear refusals
-// for hostile input: an unknown job, a huge or missing position, a class the model lacks, and files that went away,
-// became a folder or stopped being an image after they were classified.
+// another class, with the model the job used (a run, an exported folder or a torchvision .pth imported as a model),
+// and clear refusals for hostile input: an unknown job, a huge or missing position, a class the model lacks, and
+// files that went away, became a folder or stopped being an image after they were classified.
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../../src/api/dispatch.js';
 import { openStudio, type Studio } from '../../../src/studio.js';
+import { seededTorchvisionAlexnet, stateDictPth } from '../../helpers/torch-pth.js';
 import { trainedFixture, type TrainedFixture } from './fixture.js';
 
 let fx: TrainedFixture;
@@ -69,6 +70,20 @@ describe('classify.gradcam', () => {
     expect(cam.probability).toBeCloseTo(job.results[0]!.predictions[0]!.probability, 4);
     expect((await sharp(await media(cam.url)).metadata()).format).toBe('png');
   });
+
+  it('explains with an imported torchvision AlexNet .pth (converted into a model folder)', async () => {
+    const pth = path.join(fx.root, 'alexnet.pth');
+    fs.writeFileSync(pth, stateDictPth(seededTorchvisionAlexnet(11)));
+    const model = await studio.call('models.import', { dir: pth });
+    fs.rmSync(pth);
+    const job = await classified([fx.good[0]!], { modelId: model.id });
+    const [top1, second] = job.results[0]!.predictions;
+    const cam = await studio.call('classify.gradcam', { jobId: job.jobId, index: 0, classLabel: second!.label });
+    expect([cam.label, cam.className, cam.layer]).toEqual([top1!.label, second!.label, cam.convLayers.at(-1)]);
+    expect(cam.convLayers).toHaveLength(5);
+    expect(cam.classProbability).toBeCloseTo(second!.probability, 4);
+    expect((await sharp(await media(cam.url)).metadata()).width).toBe(32);
+  }, 300_000);
 
   it('refuses hostile input with a clear message and keeps answering', async () => {
     const dir = path.join(fx.root, 'changing');
