@@ -1,6 +1,7 @@
 // "Why?" on Classify results in browser mode: a tiny run trained by the CLI, `convnet serve`, Chromium classifies a
 // folder typed as a path, opens a result card's Grad-CAM heat map (the class it explains and its probability, as the
-// job classified it), picks another of its top-5 classes and a layer, and opens a table row's heat map.
+// job classified it), picks another of its top-5 classes and a layer, opens a table row's heat map, and reads why
+// a file that has gone since cannot be explained.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -129,6 +130,17 @@ describe('Grad-CAM on Classify results', () => {
     const top1 = await row.locator('td.top1').textContent();
     expect(await caption.textContent()).toContain(`What drove ${top1} (`);
     await page.screenshot({ path: artifactPath('e2e', 'classify-gradcam-table.png') });
+  });
+
+  it('says why when a classified file has gone since, instead of a broken picture', async () => {
+    await page.getByRole('radio', { name: 'Cards' }).click();
+    const gone = path.join(toClassify, FILES[0]!);
+    fs.rmSync(gone);
+    const card = page.getByTestId('result-card').first();
+    await card.getByRole('button', { name: 'Why?' }).click();
+    const alert = card.getByRole('alert');
+    await expect.poll(() => alert.textContent(), { timeout: 60_000 }).toBe(`${gone} is gone: it was moved or deleted after it was classified.`);
+    expect(await card.getByTestId('gradcam-img').count()).toBe(0);
     expect(errors).toEqual([]);
   });
 });
