@@ -47,7 +47,7 @@ beforeAll(async () => {
   fs.mkdirSync(library);
   const convnet = (...args: string[]): string => execFileSync(process.execPath, [path.join(repoRoot, 'bin', 'convnet.js'), ...args, '--library', library, '--json'], { cwd: repoRoot, stdio: 'pipe', encoding: 'utf8' });
   convnet('import', shapes);
-  convnet('train', '--dataset', 'shapes', '--arch', 'alexnet-small', '--image-size', '48', '--epochs', '2', '--batch-size', '8');
+  convnet('train', '--dataset', 'shapes', '--arch', 'alexnet-small', '--image-size', '48', '--epochs', '10', '--batch-size', '8');
   // Larger than the network's input, so the overlay shows at the image's own size over the whole picture.
   toClassify = path.join(t.dir, 'to-classify');
   fs.mkdirSync(toClassify);
