@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SkipKind } from './datasets.js';
+import { GradCamPicture } from './results.js';
 import { method, NoInput } from './schema.js';
 
 const Id = z.number().int().positive();
@@ -118,6 +119,16 @@ export const classifyMethods = {
     'Measured network time per image with a centre crop and with ten-crop averaging, for the Classify view to show before a job.',
     z.object({ source: ClassifierSource }),
     z.object({ centerMsPerImage: z.number(), tenCropMsPerImage: z.number(), backend: z.string(), batchSize: z.number().int() }),
+  ),
+  'classify.gradcam': method(
+    "Grad-CAM of one classified image, addressed by its job and position in the job's results (never by a path): a heat map over the file the job read, of what drove the job's model to its top-1 class (or `classLabel`) at a convolution layer (default: the last).",
+    z.object({
+      jobId: z.string().min(1).max(100),
+      index: z.number().int().nonnegative().max(2_147_483_647),
+      layer: z.string().min(1).max(100).optional(),
+      classLabel: z.string().min(1).max(200).optional(),
+    }),
+    GradCamPicture,
   ),
   'classify.exportResults': method(
     "A finished job's results as CSV (path, top1, confidence, top5) or JSON; written to outFile when given, else returned as text for the UI to save.",

@@ -113,6 +113,23 @@ export const Neighbour = z.object({
 });
 export type Neighbour = z.infer<typeof Neighbour>;
 
+/** A Grad-CAM heat map drawn over an image (a PNG under /media/), and what it explains. */
+export const GradCamPicture = z.object({
+  url: z.string(),
+  layer: z.string(),
+  /** The network's convolution layers in order: the layers one can ask for. */
+  convLayers: z.array(z.string()),
+  /** The top-1 class of the image (centre crop) and its probability. */
+  label: z.string(),
+  probability: Probability,
+  /** The class the heat map explains, and its probability. */
+  className: z.string(),
+  classProbability: Probability,
+  width: Count,
+  height: Count,
+});
+export type GradCamPicture = z.infer<typeof GradCamPicture>;
+
 /** Which of two runs gets an image right. */
 export const CompareWhich = z.enum(['aRightBWrong', 'aWrongBRight']);
 
@@ -183,20 +200,7 @@ export const resultMethods = {
   'results.gradcam': method(
     "Grad-CAM of one image: a heat map over it of what drove the run's score for its top-1 class (or `classLabel`) at a convolution layer (default: the last).",
     z.object({ runId: Id, imageId: Id, layer: z.string().min(1).max(100).optional(), classLabel: z.string().min(1).max(200).optional() }),
-    z.object({
-      url: z.string(),
-      layer: z.string(),
-      /** The network's convolution layers in order: the layers one can ask for. */
-      convLayers: z.array(z.string()),
-      /** The top-1 class of the image (centre crop) and its probability. */
-      label: z.string(),
-      probability: Probability,
-      /** The class the heat map explains, and its probability. */
-      className: z.string(),
-      classProbability: Probability,
-      width: Count,
-      height: Count,
-    }),
+    GradCamPicture,
   ),
   'results.compare': method(
     'Images of one split that run A gets right and run B wrong (or the other way round); both runs must have evaluated the same images.',

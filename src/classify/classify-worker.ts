@@ -3,7 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { BackendName } from '../api/app.js';
 import { activateBackend, chooseBackend } from '../backends/index.js';
-import { exportRun, measureCost } from './worker-tasks.js';
+import { explainOne, exportRun, measureCost } from './worker-tasks.js';
 import { loadClassifier, locationVersion, type ModelLocation } from './load.js';
 import type { Classifier } from './pipeline.js';
 import { classifyFiles } from './pipeline.js';
@@ -62,7 +62,8 @@ async function handle(m: ToClassifyWorker): Promise<void> {
       return runJob(m);
     case 'cost':
     case 'export':
-    case 'exportOnnx': {
+    case 'exportOnnx':
+    case 'explain': {
       try {
         const name = await ready();
         const result =
@@ -70,8 +71,10 @@ async function handle(m: ToClassifyWorker): Promise<void> {
             ? await measureCost(await classifierAt(m.location), name)
             : m.type === 'export'
               ? await exportRun(m.location, m.outDir, m.sample, name)
-              : // ONNX Runtime's native library loads only when an ONNX export is asked for.
-                await (await import('../interchange/onnx-export.js')).exportRunOnnx(m.location, m.outFile, m.sample, name);
+              : m.type === 'explain'
+                ? await explainOne(await classifierAt(m.location), m)
+                : // ONNX Runtime's native library loads only when an ONNX export is asked for.
+                  await (await import('../interchange/onnx-export.js')).exportRunOnnx(m.location, m.outFile, m.sample, name);
         send({ type: 'reply', requestId: m.requestId, ok: true, result });
       } catch (err) {
         send({ type: 'reply', requestId: m.requestId, ok: false, message: err instanceof Error ? err.message : String(err) });

@@ -8,6 +8,7 @@ import { checkpointDir } from '../train/checkpoint.js';
 import { exportOnnxFile } from '../interchange/onnx-export-service.js';
 import { runRow } from '../train/run-store.js';
 import { prepareExportDir } from './export-folder.js';
+import { explainClassified } from './explain-classified.js';
 import { ClassifyJobs } from './jobs.js';
 import { classifiedMediaResolver } from './media.js';
 import type { ModelLocation } from './load.js';
@@ -18,7 +19,7 @@ import { resultsCsv, resultsJson } from './results-format.js';
 
 /** The methods this domain answers. */
 export type ClassifyMethod =
-  | 'classify.files' | 'classify.job' | 'classify.cancel' | 'classify.cost' | 'classify.exportResults' | 'classify.export' | 'classify.exportOnnx'
+  | 'classify.files' | 'classify.job' | 'classify.cancel' | 'classify.cost' | 'classify.gradcam' | 'classify.exportResults' | 'classify.export' | 'classify.exportOnnx'
   | 'models.list' | 'models.import' | 'models.delete';
 
 const jobsByLibrary = new WeakMap<object, ClassifyJobs>();
@@ -74,6 +75,7 @@ export function classifyHandlers(ctx: StudioContext, options: { nativeBinding?: 
     'classify.job': async ({ jobId, wait }) => (wait ? jobs.wait(jobId) : jobs.get(jobId)),
     'classify.cancel': async ({ jobId }) => jobs.cancel(jobId),
     'classify.cost': async ({ source }) => jobs.request({ type: 'cost', location: locate(source) }),
+    'classify.gradcam': async (q) => explainClassified(jobs, q),
     'classify.exportResults': async ({ jobId, format, outFile }) => {
       const job = jobs.get(jobId);
       if (job.status === 'running') {

@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { ClassifyJob } from '../api/classify.js';
 import { ApiError } from '../api/errors.js';
@@ -6,18 +9,21 @@ import type { EventBus } from '../api/events-bus.js';
 import { siblingModule, spawnWorker } from '../images/spawn-worker.js';
 import { expandPaths } from './expand.js';
 import type { ModelLocation } from './load.js';
-import type { CostReply, ExportReply, FromClassifyWorker, OnnxExportReply, ToClassifyWorker } from './worker-messages.js';
+import type { CostReply, ExplainReply, ExplainRequest, ExportReply, FromClassifyWorker, OnnxExportReply, ToClassifyWorker } from './worker-messages.js';
 
 /** Finished jobs kept for classify.job and classify.exportResults. */
 const KEEP_FINISHED = 20;
 
 interface JobState {
   job: ClassifyJob;
+  /** The classifier the job used (what its results are explained with). */
+  location: ModelLocation;
   done: Promise<void>;
   settle: () => void;
 }
 
-type Pending = { resolve: (value: ExportReply | OnnxExportReply | CostReply) => void; reject: (err: Error) => void };
+type Reply = ExportReply | OnnxExportReply | CostReply | ExplainReply;
+type Pending = { resolve: (value: Reply) => void; reject: (err: Error) => void };
 
 /**
  * The classification jobs of one studio and the worker thread that runs them. The worker starts on the first
@@ -28,6 +34,7 @@ export class ClassifyJobs {
   private readonly jobs = new Map<string, JobState>();
   private readonly pending = new Map<number, Pending>();
   private nextRequest = 1;
+  private pictures: string | null = null;
 
   constructor(
     private readonly events: EventBus,
@@ -55,7 +62,7 @@ export class ClassifyJobs {
       timing: null,
       error: null,
     };
-    this.jobs.set(jobId, { job, done, settle });
+    this.jobs.set(jobId, { job, location, done, settle });
     this.prune();
     if (errors.length) {
       this.events.emit('classify.result', { jobId, items: [], errors });
@@ -74,6 +81,22 @@ export class ClassifyJobs {
     return state.job;
   }
 
+  /** The classifier a job used. */
+  locationOf(jobId: string): ModelLocation {
+    this.get(jobId);
+    return this.jobs.get(jobId)!.location;
+  }
+
+  /**
+   * The folder for pictures made from a job's results (Grad-CAM overlays): a temporary folder of this studio,
+   * removed with the job when it is pruned and entirely at close. The library is never written.
+   */
+  picturesDir(jobId: string): string {
+    this.get(jobId);
+    this.pictures ??= fs.mkdtempSync(path.join(os.tmpdir(), 'convnet-classified-'));
+    return path.join(this.pictures, jobId);
+  }
+
   /** Resolves with the job once it has finished, been cancelled or failed. */
   async wait(jobId: string): Promise<ClassifyJob> {
     this.get(jobId);
@@ -90,16 +113,18 @@ export class ClassifyJobs {
     return this.wait(jobId);
   }
 
-  /** Runs a cost measurement or an export in the worker. */
+  /** Runs a cost measurement, an export or a Grad-CAM in the worker. */
   request(message: { type: 'cost'; location: ModelLocation }): Promise<CostReply>;
+  request(message: Omit<ExplainRequest, 'requestId'>): Promise<ExplainReply>;
   request(message: { type: 'export'; location: ModelLocation; outDir: string; sample: string[] }): Promise<ExportReply>;
   request(message: { type: 'exportOnnx'; location: ModelLocation; outFile: string; sample: string[] }): Promise<OnnxExportReply>;
   request(
     message:
       | { type: 'cost'; location: ModelLocation }
       | { type: 'export'; location: ModelLocation; outDir: string; sample: string[] }
-      | { type: 'exportOnnx'; location: ModelLocation; outFile: string; sample: string[] },
-  ): Promise<CostReply | ExportReply | OnnxExportReply> {
+      | { type: 'exportOnnx'; location: ModelLocation; outFile: string; sample: string[] }
+      | Omit<ExplainRequest, 'requestId'>,
+  ): Promise<Reply> {
     const requestId = this.nextRequest++;
     return new Promise((resolve, reject) => {
       this.pending.set(requestId, { resolve, reject });
@@ -118,6 +143,10 @@ export class ClassifyJobs {
     this.worker = null;
     await worker?.terminate();
     this.failAll('The studio closed.');
+    if (this.pictures) {
+      fs.rmSync(this.pictures, { recursive: true, force: true });
+      this.pictures = null;
+    }
   }
 
   private post(message: ToClassifyWorker): void {
@@ -222,6 +251,9 @@ export class ClassifyJobs {
     const finished = [...this.jobs.values()].filter((s) => s.job.status !== 'running');
     for (const s of finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED))) {
       this.jobs.delete(s.job.jobId);
+      if (this.pictures) {
+        fs.rmSync(path.join(this.pictures, s.job.jobId), { recursive: true, force: true });
+      }
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { ClassifiedImage, ClassifyError, ClassifyTiming } from '../api/classify.js';
+import type { ExplainedFile } from '../evaluate/explain.js';
 import type { ModelLocation } from './load.js';
 import type { ClassifierSpec } from './spec.js';
 
@@ -37,7 +38,19 @@ export interface CostRequest {
   location: ModelLocation;
 }
 
-export type ToClassifyWorker = JobRequest | ExportRequest | OnnxExportRequest | CostRequest | { type: 'cancel'; jobId: string };
+/** Grad-CAM of one file with the classifier at a location: one overlay PNG written to `out` (see explainWithClassifier). */
+export interface ExplainRequest {
+  type: 'explain';
+  requestId: number;
+  location: ModelLocation;
+  file: string;
+  out: string;
+  layer: string | null;
+  classLabel: string | null;
+  maxSide: number;
+}
+
+export type ToClassifyWorker = JobRequest | ExportRequest | OnnxExportRequest | CostRequest | ExplainRequest | { type: 'cancel'; jobId: string };
 
 /** What an export request answers. */
 export interface ExportReply {
@@ -57,6 +70,13 @@ export interface OnnxExportReply {
   onnx: ExportReply['sample'];
 }
 
+/** What an explain request answers: the layer used, the layers one can ask for, and the file explained or why not. */
+export interface ExplainReply {
+  layer: string;
+  convLayers: string[];
+  item: ExplainedFile;
+}
+
 /** What a cost request answers. */
 export interface CostReply {
   centerMsPerImage: number;
@@ -70,5 +90,5 @@ export type FromClassifyWorker =
   | { type: 'batch'; jobId: string; items: ClassifiedImage[]; errors: ClassifyError[] }
   | { type: 'finished'; jobId: string; timing: ClassifyTiming; cancelled: boolean }
   | { type: 'failed'; jobId: string; message: string }
-  | { type: 'reply'; requestId: number; ok: true; result: ExportReply | OnnxExportReply | CostReply }
+  | { type: 'reply'; requestId: number; ok: true; result: ExportReply | OnnxExportReply | CostReply | ExplainReply }
   | { type: 'reply'; requestId: number; ok: false; message: string };

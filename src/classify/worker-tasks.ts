@@ -1,9 +1,11 @@
+import path from 'node:path';
+import { explainWithClassifier } from '../evaluate/explain.js';
 import { loadCheckpoint, modelFromCheckpoint } from '../train/checkpoint.js';
 import { writeModelExport } from './export-folder.js';
 import type { ModelLocation } from './load.js';
 import { specFromCheckpoint } from './spec.js';
 import { classifyFiles, classifyViews, predictProbabilities, type Classifier } from './pipeline.js';
-import type { CostReply, ExportReply } from './worker-messages.js';
+import type { CostReply, ExplainReply, ExplainRequest, ExportReply } from './worker-messages.js';
 
 /**
  * Writes the export folder of a run's latest checkpoint and classifies the parity sample with the app's own
@@ -48,4 +50,11 @@ export async function measureCost(classifier: Classifier, backend: string, image
     return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
   };
   return { centerMsPerImage: await perImage(false), tenCropMsPerImage: await perImage(true), backend, batchSize: images };
+}
+
+/** Grad-CAM of one file with the (warm) classifier a job used; the model stays loaded. */
+export async function explainOne(classifier: Classifier, m: ExplainRequest): Promise<ExplainReply> {
+  const who = m.location.kind === 'run' ? `Run ${path.basename(m.location.runDir)}` : `The model in ${m.location.dir}`;
+  const { layer, convLayers, items } = await explainWithClassifier(classifier, who, { files: [m.file], outputs: [m.out], layer: m.layer, classLabel: m.classLabel, maxSide: m.maxSide });
+  return { layer, convLayers, item: items[0]! };
 }
