@@ -13,6 +13,7 @@ import { formatTable, skippedRow, writeResult, type BenchResult, type Row } from
 import { compareSteps, rssRow, stepBase, stepRow, torchName, type PeerEnv, type StepCase } from './steps.js';
 import { fastHeadFigure } from './fast-head.js';
 import { fineTuneFigure } from './fine-tune.js';
+import { suspectsFigure } from './suspects.js';
 import { efficiencyRows } from './efficiency.js';
 import { uiFigure } from './ui.js';
 import { webgpuFigure } from './webgpu.js';
@@ -192,6 +193,10 @@ export async function runBench(argv: string[]): Promise<BenchResult> {
     if (want(10) && plan.mode !== 'gpu') {
       log('figure 10: fine-tuned against from scratch on the same time budget');
       rows.push(...(await fineTuneFigure({ dir: path.join(tmp, 'fine-tune'), parentEpochs: plan.mode === 'full' ? 30 : 15, minutes: plan.mode === 'full' ? 1 : 0.5, log })));
+    }
+    if (want(11) && plan.mode !== 'gpu') {
+      log('figure 11: suspected labels on data with a known share flipped');
+      rows.push(...(await suspectsFigure({ dir: path.join(tmp, 'suspects'), perClass: 60, flipPerClass: 6, epochs: 20, seed: 3, log })));
     }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
