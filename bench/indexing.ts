@@ -6,7 +6,7 @@ import type { ImportProgress } from '../src/api/datasets.js';
 import { EventBus } from '../src/api/events-bus.js';
 import { openLibrary } from '../src/library/open.js';
 import { ImportJobs } from '../src/datasets/import-jobs.js';
-import { sha256Hex } from '../src/datasets/probe.js';
+import { sha256Hex } from '../src/datasets/image-probe.js';
 import { scanSources } from '../src/datasets/scan.js';
 
 /** Indexing speed against the raw limit of the same disk and CPU. */

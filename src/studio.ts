@@ -10,7 +10,7 @@ import { chooseBackend } from './backends/index.js';
 import { computeModeFor } from './backends/webgpu-host.js';
 import { classifyHandlers } from './classify/handlers.js';
 import { datasetHandlers } from './datasets/handlers.js';
-import { resultHandlers } from './evaluate/service.js';
+import { resultHandlers } from './evaluate/handlers.js';
 import { torchBundleHandlers } from './interchange/torch-bundle/handlers.js';
 import { pretrainedHandlers } from './pretrained/fetch-service.js';
 import { insightHandlers } from './insight/handlers.js';

@@ -4,7 +4,7 @@ import type { Handlers } from '../api/dispatch.js';
 import { ApiError } from '../api/errors.js';
 import type { StudioContext } from '../studio.js';
 import { ImportJobs } from './import-jobs.js';
-import { getImage, listImages, updateImages } from './images.js';
+import { getImage, listImages, updateImages } from './image-rows.js';
 import { datasetMediaResolver } from './media.js';
 import { applyAutoSplits, datasetRow, journal } from './store.js';
 import { datasetDetail, listDatasets } from './summaries.js';

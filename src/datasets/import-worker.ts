@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ImportRequest } from '../api/datasets.js';
-import { ProbePool } from './probe-pool.js';
+import { ProbePool } from './image-probe-pool.js';
 import type { ImportWorkerData, WorkerMessage } from './worker-messages.js';
 
 // The import's own thread: its own connection to the WAL database, batched write transactions.
