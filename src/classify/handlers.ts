@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { ClassifierSource } from '../api/classify.js';
 import type { Handlers } from '../api/dispatch.js';
 import { ApiError } from '../api/errors.js';
-import type { StudioContext } from '../studio.js';
+import type { StudioContext } from '../library/studio-context.js';
 import { checkpointDir } from '../train/checkpoint.js';
 import { exportOnnxFile } from '../interchange/onnx-export-service.js';
 import { runRow } from '../train/run-store.js';

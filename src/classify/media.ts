@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { ApiError } from '../api/errors.js';
 import { decodeBytesOf } from '../images/decode.js';
 import { MAX_PIXELS } from '../datasets/image-probe.js';
-import type { MediaResolver } from '../server/media.js';
+import type { MediaResolver } from '../api/media.js';
 import type { ClassifyJobs } from './jobs.js';
 
 /** Longer side of the picture a result card shows. */

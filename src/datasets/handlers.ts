@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Handlers } from '../api/dispatch.js';
 import { ApiError } from '../api/errors.js';
-import type { StudioContext } from '../studio.js';
+import type { StudioContext } from '../library/studio-context.js';
 import { ImportJobs } from './import-jobs.js';
 import { getImage, listImages, updateImages } from './image-rows.js';
 import { datasetMediaResolver } from './media.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Handlers } from '../api/dispatch.js';
 import type { PretrainedFetch, PretrainedName } from '../api/pretrained.js';
 import { ApiError } from '../api/errors.js';
-import type { StudioContext } from '../studio.js';
+import type { StudioContext } from '../library/studio-context.js';
 import { downloadVerified, DownloadError, sha256PrefixOf } from './download.js';
 import { importWeightsFile } from './import-file.js';
 
