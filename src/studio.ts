@@ -11,7 +11,7 @@ import { classifyHandlers } from './classify/handlers.js';
 import { datasetHandlers } from './datasets/handlers.js';
 import { resultHandlers } from './evaluate/handlers.js';
 import { torchBundleHandlers } from './interchange/torch-bundle/handlers.js';
-import { pretrainedHandlers } from './pretrained/fetch-service.js';
+import { pretrainedHandlers } from './pretrained/handlers.js';
 import { insightHandlers } from './insight/handlers.js';
 import { runHandlers, runManagerOf } from './train/service.js';
 import { tfjsVersion } from './backends/tf.js';

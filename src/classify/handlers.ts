@@ -11,15 +11,14 @@ import { prepareExportDir } from './export-folder.js';
 import { ClassifyJobs } from './jobs.js';
 import { classifiedMediaResolver } from './media.js';
 import type { ModelLocation } from './load.js';
-import { importWeightsFile, isWeightsFile } from '../pretrained/import-file.js';
-import { deleteModel, getModel, importModel, listModels, modelDir } from './models-store.js';
+import { deleteModel, getModel, listModels, modelDir } from './models-store.js';
 import { compareParity, paritySample, runExportedPredict } from './parity.js';
 import { resultsCsv, resultsJson } from './results-format.js';
 
 /** The methods this domain answers. */
 export type ClassifyMethod =
   | 'classify.files' | 'classify.job' | 'classify.cancel' | 'classify.cost' | 'classify.exportResults' | 'classify.export' | 'classify.exportOnnx'
-  | 'models.list' | 'models.import' | 'models.delete';
+  | 'models.list' | 'models.delete';
 
 const jobsByLibrary = new WeakMap<object, ClassifyJobs>();
 const exportsByLibrary = new WeakMap<object, Map<number, string>>();
@@ -38,7 +37,10 @@ export function classifyJobsOf(ctx: Pick<StudioContext, 'library'>): ClassifyJob
   return jobs;
 }
 
-/** `classify.*` and `models.*`: offline inference on files and folders, export and import of models. */
+/**
+ * `classify.*`, `models.list` and `models.delete`: offline inference on files and folders, export of runs as
+ * models. Bringing a model in (`models.import`, `models.fetch*`) is pretrained/handlers.ts.
+ */
 export function classifyHandlers(ctx: StudioContext, options: { nativeBinding?: string | undefined } = {}): Pick<Handlers, ClassifyMethod> {
   const { library } = ctx;
   const jobs = new ClassifyJobs(ctx.events, options.nativeBinding);
@@ -109,7 +111,6 @@ export function classifyHandlers(ctx: StudioContext, options: { nativeBinding?: 
     },
     'classify.exportOnnx': async ({ runId, outFile }) => exportOnnxFile(library, jobs, locate({ runId }), runId, outFile),
     'models.list': async () => listModels(library),
-    'models.import': async ({ dir, name }) => (isWeightsFile(dir) ? importWeightsFile(library, dir, name) : importModel(library, dir, name)),
     'models.delete': async ({ id }) => ({ deleted: deleteModel(library, id) }),
   };
 }

@@ -35,9 +35,6 @@ const KNOWN: Record<string, string> = {
   // an export through interchange/onnx-export-service.ts, while interchange/ builds on classify/'s model spec,
   // loader and pipeline. Fix: the export task and its handler into interchange/.
   'classify → interchange': 'the classify worker and handlers run ONNX exports',
-  // models.import (classify/handlers.ts) hands a weights file to pretrained/import-file.ts, which stores the
-  // converted network through classify/models-store.ts. Fix: the same model store below both.
-  'classify → pretrained': 'models.import of a weights file',
   // train/service.ts takes the StudioContext type from studio.ts; every other feature takes it from
   // library/studio-context.ts. A one-line change in a file being split (#15).
   'train → studio.ts': 'train/service.ts imports the StudioContext type from studio.ts',
