@@ -4,8 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { measureIndexing } from '../src/datasets/bench.js';
-import { measureLoader } from '../src/images/measure-loader.js';
+import { measureIndexing } from './indexing.js';
+import { measureLoader } from './loader.js';
 import { packImages, packSizeFor } from '../src/images/pack-images.js';
 import { makeRow, median, skippedRow, type Row } from './results.js';
 

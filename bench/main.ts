@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { probeBackend } from '../src/backends/index.js';
-import { measureLibraryScale } from '../src/datasets/scale-bench.js';
+import { measureLibraryScale } from './library-scale.js';
 import { appRoot } from '../src/version.js';
 import { indexingFigure, loaderFigure, packFixture, writeImageFolder } from './data.js';
 import { findTorchPython } from './protocol.js';

@@ -6,7 +6,7 @@ import readline from 'node:readline';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../src/api/app.js';
 import { activateBackend, probeBackend } from '../src/backends/index.js';
-import { benchClassifier } from '../src/classify/bench.js';
+import { benchClassifier } from './inference.js';
 import { predictProbabilities } from '../src/classify/pipeline.js';
 import type { Batch, BatchSource } from '../src/images/batch-source.js';
 import { buildModel, type ArchName } from '../src/model/index.js';

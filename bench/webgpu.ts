@@ -1,7 +1,7 @@
 // Figure 8: training on webgpu (and webgl) in Chromium's compute page — the desktop app's GPU path —
 // next to wasm in Node and PyTorch on the CPU, same network, input and batch, in the same run. On a
 // machine without a GPU, Chromium's adapter is SwiftShader (software): the row says so.
-import { measureWebgpuTraining } from '../src/backends/webgpu-bench.js';
+import { measureWebgpuTraining } from './webgpu-training.js';
 import { resolveTestChromium } from '../test/helpers/test-browser.js';
 import { makeRow, median, skippedRow, type Row } from './results.js';
 import { compareSteps, torchName, type PeerEnv, type StepCase } from './steps.js';

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { AppInfo } from './api/app.js';
 import type { MethodName, Output, Input } from './api/contract.js';
 import { dispatch, type Handlers } from './api/dispatch.js';
 import { ApiError } from './api/errors.js';
@@ -10,35 +9,24 @@ import { chooseBackend } from './backends/index.js';
 import { computeModeFor } from './backends/webgpu-host.js';
 import { classifyHandlers } from './classify/handlers.js';
 import { datasetHandlers } from './datasets/handlers.js';
-import { resultHandlers } from './evaluate/service.js';
+import { resultHandlers } from './evaluate/handlers.js';
 import { torchBundleHandlers } from './interchange/torch-bundle/handlers.js';
-import { pretrainedHandlers } from './pretrained/fetch-service.js';
+import { pretrainedHandlers } from './pretrained/handlers.js';
 import { insightHandlers } from './insight/handlers.js';
 import { runHandlers, runManagerOf } from './train/service.js';
 import { tfjsVersion } from './backends/tf.js';
-import { openLibrary, type Library } from './library/open.js';
-import type { MediaResolver, MediaResponse } from './server/media.js';
+import { openLibrary } from './library/open.js';
+import type { HostKind, StudioContext } from './library/studio-context.js';
+import type { MediaResponse } from './api/media.js';
 import { pkg } from './version.js';
 
-/** Which program hosts the engine; shown in `info` and used to pick what the UI offers. */
-export type HostKind = AppInfo['host'];
+export type { HostKind, StudioContext } from './library/studio-context.js';
 
 export interface StudioOptions {
   libraryDir: string;
   host: HostKind;
   /** better-sqlite3 binary built for Electron, when running unpackaged under Electron. */
   nativeBinding?: string;
-}
-
-/** What every domain's handlers are built from. */
-export interface StudioContext {
-  readonly library: Library;
-  readonly events: EventBus;
-  readonly host: HostKind;
-  /** Tasks to await when the studio closes (workers, servers). */
-  readonly closers: Array<() => Promise<void> | void>;
-  /** Routes under /media/ that every host serves (images and thumbnails by id). */
-  readonly media: MediaResolver[];
 }
 
 /** The engine behind every host: one library, one event bus, one handler per contract method. */

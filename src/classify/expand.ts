@@ -2,7 +2,7 @@ import type { Dirent, Stats } from 'node:fs';
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClassifyError } from '../api/classify.js';
-import { describeReadError, IMAGE_EXTENSIONS } from '../datasets/probe.js';
+import { describeReadError, IMAGE_EXTENSIONS } from '../datasets/image-probe.js';
 import { MAX_ENTRIES } from '../datasets/scan.js';
 import { isInside, specialEntryReason } from '../datasets/special-entries.js';
 

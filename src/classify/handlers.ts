@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { ClassifierSource } from '../api/classify.js';
 import type { Handlers } from '../api/dispatch.js';
 import { ApiError } from '../api/errors.js';
-import type { StudioContext } from '../studio.js';
+import type { StudioContext } from '../library/studio-context.js';
 import { checkpointDir } from '../train/checkpoint.js';
 import { exportOnnxFile } from '../interchange/onnx-export-service.js';
 import { runRow } from '../train/run-store.js';
@@ -12,15 +12,14 @@ import { explainClassified } from './explain-classified.js';
 import { ClassifyJobs } from './jobs.js';
 import { classifiedMediaResolver } from './media.js';
 import type { ModelLocation } from './load.js';
-import { importWeightsFile, isWeightsFile } from '../pretrained/import-file.js';
-import { deleteModel, getModel, importModel, listModels, modelDir } from './models-store.js';
+import { deleteModel, getModel, listModels, modelDir } from './models-store.js';
 import { compareParity, paritySample, runExportedPredict } from './parity.js';
 import { resultsCsv, resultsJson } from './results-format.js';
 
 /** The methods this domain answers. */
 export type ClassifyMethod =
   | 'classify.files' | 'classify.job' | 'classify.cancel' | 'classify.cost' | 'classify.gradcam' | 'classify.exportResults' | 'classify.export' | 'classify.exportOnnx'
-  | 'models.list' | 'models.import' | 'models.delete';
+  | 'models.list' | 'models.delete';
 
 const jobsByLibrary = new WeakMap<object, ClassifyJobs>();
 const exportsByLibrary = new WeakMap<object, Map<number, string>>();
@@ -39,7 +38,10 @@ export function classifyJobsOf(ctx: Pick<StudioContext, 'library'>): ClassifyJob
   return jobs;
 }
 
-/** `classify.*` and `models.*`: offline inference on files and folders, export and import of models. */
+/**
+ * `classify.*`, `models.list` and `models.delete`: offline inference on files and folders, export of runs as
+ * models. Bringing a model in (`models.import`, `models.fetch*`) is pretrained/handlers.ts.
+ */
 export function classifyHandlers(ctx: StudioContext, options: { nativeBinding?: string | undefined } = {}): Pick<Handlers, ClassifyMethod> {
   const { library } = ctx;
   const jobs = new ClassifyJobs(ctx.events, options.nativeBinding);
@@ -111,7 +113,6 @@ export function classifyHandlers(ctx: StudioContext, options: { nativeBinding?: 
     },
     'classify.exportOnnx': async ({ runId, outFile }) => exportOnnxFile(library, jobs, locate({ runId }), runId, outFile),
     'models.list': async () => listModels(library),
-    'models.import': async ({ dir, name }) => (isWeightsFile(dir) ? importWeightsFile(library, dir, name) : importModel(library, dir, name)),
     'models.delete': async ({ id }) => ({ deleted: deleteModel(library, id) }),
   };
 }

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import sharp from 'sharp';
 import { ApiError } from '../api/errors.js';
 import { decodeBytesOf } from '../images/decode.js';
-import { MAX_PIXELS } from '../datasets/probe.js';
-import type { MediaResolver } from '../server/media.js';
+import { MAX_PIXELS } from '../datasets/image-probe.js';
+import type { MediaResolver } from '../api/media.js';
 import { classifiedGradcamFile } from './explain-classified.js';
 import type { ClassifyJobs } from './jobs.js';
 

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import type { ClassifiedImage, ClassifyError, ClassifyTiming } from '../api/classify.js';
-import { probeImage, describeReadError } from '../datasets/probe.js';
+import { probeImage, describeReadError } from '../datasets/image-probe.js';
 import { centerView, tenCropViews, writeViewFloat, type View } from '../images/augment.js';
 import { decodeSquare } from '../images/decode.js';
 import { modelForward } from '../model/forward.js';

@@ -1,5 +1,5 @@
 import type { ClassifiedImage, ClassifyError, ClassifyTiming } from '../api/classify.js';
-import type { ExplainedFile } from '../evaluate/explain.js';
+import type { ExplainedFile } from './explain-files.js';
 import type { ModelLocation } from './load.js';
 import type { ClassifierSpec } from './spec.js';
 

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { explainWithClassifier } from '../evaluate/explain.js';
+import { explainWithClassifier } from './explain-files.js';
 import { loadCheckpoint, modelFromCheckpoint } from '../train/checkpoint.js';
 import { writeModelExport } from './export-folder.js';
 import type { ModelLocation } from './load.js';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { runEvalTask } from '../evaluate/eval-task.js';
-import type { ExplainedFile } from '../evaluate/explain.js';
+import type { ExplainedFile } from '../classify/explain-files.js';
 import { LIBRARY_HELP, LIBRARY_OPTIONS, UsageError, withStudio, type Command } from './command.js';
 
 /**

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { ImportFinished, ImportJob, ImportProgress, ImportRequest } from '../api/datasets.js';
 import { ApiError } from '../api/errors.js';
 import type { EventBus } from '../api/events-bus.js';
-import { DATABASE_FILE } from '../library/open.js';
 import { siblingModule, spawnWorker } from '../images/spawn-worker.js';
 import { sourceKey } from './store.js';
 import type { ImportWorkerData, WorkerMessage } from './worker-messages.js';
@@ -40,7 +38,7 @@ export class ImportJobs {
     const cancelBuffer = new SharedArrayBuffer(4);
     const data: ImportWorkerData = {
       jobId,
-      databasePath: path.join(this.libraryDir, DATABASE_FILE),
+      libraryDir: this.libraryDir,
       request,
       cancelFlag: cancelBuffer,
       ...(this.nativeBinding ? { nativeBinding: this.nativeBinding } : {}),

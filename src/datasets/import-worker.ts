@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ImportRequest } from '../api/datasets.js';
-import { ProbePool } from './probe-pool.js';
+import { ProbePool } from './image-probe-pool.js';
 import type { ImportWorkerData, WorkerMessage } from './worker-messages.js';
 
 // The import's own thread: its own connection to the WAL database, batched write transactions.
@@ -10,12 +10,9 @@ const post = (message: WorkerMessage): void => parentPort!.postMessage(message);
 
 // The probe threads boot while this thread loads SQLite and the indexer (the pool's own imports are light).
 const probes = new ProbePool();
-const [{ default: Database }, { runImport }] = await Promise.all([import('better-sqlite3'), import('./indexer.js')]);
+const [{ openLibraryDb }, { runImport }] = await Promise.all([import('../library/open.js'), import('./indexer.js')]);
 
-const db = new Database(data.databasePath, data.nativeBinding ? { nativeBinding: data.nativeBinding } : {});
-db.pragma('busy_timeout = 10000');
-db.pragma('foreign_keys = ON');
-db.pragma('synchronous = NORMAL');
+const db = openLibraryDb(data.libraryDir, data.nativeBinding ? { nativeBinding: data.nativeBinding } : {});
 try {
   const finished = await runImport(
     db,

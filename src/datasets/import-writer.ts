@@ -1,7 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { SkipKind, SplitName } from '../api/datasets.js';
 import type { Candidate } from './scan.js';
-import type { ProbedImage } from './probe.js';
+import type { ProbedImage } from './image-probe.js';
 import { journal } from './store.js';
 
 /** An image row already in the dataset, as a re-import compares it. */

@@ -1,8 +1,8 @@
 import type { Database } from 'better-sqlite3';
 import type { ImportFinished, ImportProgress, ImportRequest } from '../api/datasets.js';
 import { ImportWriter, type ExistingImage, type SkipRecord } from './import-writer.js';
-import { ProbePool } from './probe-pool.js';
-import type { ProbedImage } from './probe.js';
+import { ProbePool } from './image-probe-pool.js';
+import type { ProbedImage } from './image-probe.js';
 import { importResult } from './summaries.js';
 import { scanSources, type Candidate } from './scan.js';
 import { applyAutoSplits, beginImportDataset, carveValidation, journal, pruneEmptyClasses } from './store.js';

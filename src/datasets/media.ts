@@ -2,11 +2,11 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { Library } from '../library/open.js';
-import type { MediaResolver, MediaResponse } from '../server/media.js';
+import type { MediaResolver, MediaResponse } from '../api/media.js';
 import { decodeBytesOf, UndecodableImageError } from '../images/decode.js';
 import { makeThumbnail } from '../images/thumbnail.js';
 import { recordUndecodable, type DecodeStep } from './import-writer.js';
-import { MAX_PIXELS } from './probe.js';
+import { MAX_PIXELS } from './image-probe.js';
 
 /** Longer side of a grid thumbnail. */
 export const THUMB_SIDE = 256;

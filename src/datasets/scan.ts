@@ -3,7 +3,7 @@ import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'no
 import path from 'node:path';
 import type { SkipKind, SplitName } from '../api/datasets.js';
 import { normaliseSplit, parseLabelsFile } from './csv.js';
-import { describeReadError, IMAGE_EXTENSIONS } from './probe.js';
+import { describeReadError, IMAGE_EXTENSIONS } from './image-probe.js';
 import { isInside, specialEntryReason } from './special-entries.js';
 
 /** A file the indexer will look at, with the class and split its place in the source gives it. */

@@ -3,7 +3,8 @@ import type { ImportFinished, ImportProgress, ImportRequest } from '../api/datas
 /** What the main thread hands an import worker. */
 export interface ImportWorkerData {
   jobId: string;
-  databasePath: string;
+  /** The library folder (the worker opens its database with openLibraryDb). */
+  libraryDir: string;
   nativeBinding?: string;
   request: ImportRequest;
   /** One Int32: set to 1 to cancel (read with Atomics, so a busy worker sees it without a message turn). */

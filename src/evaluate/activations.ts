@@ -8,7 +8,7 @@ import { openPack } from '../images/open-pack.js';
 import { Rng } from '../images/prng.js';
 import { modelFromCheckpoint } from '../train/checkpoint.js';
 import { inputSizeOf, normalizationFor } from '../train/config.js';
-import { ensurePack, storedSnapshot } from '../train/data.js';
+import { ensurePack, storedSnapshot } from '../train/dataset-snapshot.js';
 import { runRow } from '../train/run-store.js';
 import { gridLayout, rangeOf, renderGrid, writePng } from './grid-image.js';
 import { activateRunBackend, requireCheckpoint } from './run-eval.js';

@@ -1,17 +1,14 @@
 // Worker-thread entry of one evaluation task (a prediction pass, or one layer's activations for one
 // image, or Grad-CAM overlays of image files), so model loading and inference never run on the host's main thread.
-import Database from 'better-sqlite3';
-import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
+import { openLibraryDb } from '../library/open.js';
 import { writeActivationGrid } from './activations.js';
 import type { EvalWorkerData, EvalWorkerReply } from './eval-task.js';
 import { explainFiles } from './explain.js';
 import { computePredictions } from './run-eval.js';
 
 const data = workerData as EvalWorkerData;
-const db = new Database(path.join(data.libraryDir, 'library.sqlite'), data.nativeBinding ? { nativeBinding: data.nativeBinding } : {});
-db.pragma('busy_timeout = 5000');
-db.pragma('foreign_keys = ON');
+const db = openLibraryDb(data.libraryDir, data.nativeBinding ? { nativeBinding: data.nativeBinding } : {});
 const reply = (m: EvalWorkerReply): void => parentPort!.postMessage(m);
 try {
   const { task } = data;

@@ -9,7 +9,7 @@ import { createBatchLoader } from '../images/batch-loader.js';
 import type { ColorStats } from '../images/color-stats.js';
 import { loadCheckpoint, modelFromCheckpoint, type LoadedCheckpoint } from '../train/checkpoint.js';
 import { inputSizeOf, normalizationFor } from '../train/config.js';
-import { ensurePack, storedSnapshot } from '../train/data.js';
+import { ensurePack, storedSnapshot } from '../train/dataset-snapshot.js';
 import { runRow } from '../train/run-store.js';
 import { evaluateSource, projectRows } from './evaluate.js';
 import { FEATURE_LAYER, PROJECTED_DIM, projectionMatrix, writeFeatures } from './features.js';

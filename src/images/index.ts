@@ -6,7 +6,6 @@ export type { Batch, BatchSource, BatchSourceStats } from './batch-source.js';
 export { computeColorStats, type ColorStats, type ColorStatsOptions } from './color-stats.js';
 export { decodeSquare } from './decode.js';
 export { symmetricEigen3, type Eigen3, type Matrix3, type Vector3 } from './eigen.js';
-export { measureLoader, type LoaderMeasurement, type MeasureLoaderOptions } from './measure-loader.js';
 export { openPack, readPackHeader, type OpenPackOptions, type Pack } from './open-pack.js';
 export { recordBytes, type PackError, type PackHeader } from './pack-format.js';
 export { packImages, packSizeFor, type PackImagesOptions, type PackItem, type PackProgress, type PackResult } from './pack-images.js';

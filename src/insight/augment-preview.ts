@@ -11,7 +11,7 @@ import { paperLighting } from '../images/augment.js';
 import { assembleBatch, batchRng, type AssemblyConfig } from '../images/batch-assembly.js';
 import { openPack } from '../images/open-pack.js';
 import { inputSizeOf, normalizationFor } from '../train/config.js';
-import { colorStatsFor, ensurePack, snapshotDataset } from '../train/data.js';
+import { colorStatsFor, ensurePack, snapshotDataset } from '../train/dataset-snapshot.js';
 
 /** What to preview: the form's config, how many images and training views of each. */
 export interface AugmentPreviewRequest {

@@ -1,7 +1,6 @@
 // Worker-thread entry of one insight job: its own SQLite connection and tfjs engine.
-import Database from 'better-sqlite3';
-import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
+import { openLibraryDb } from '../library/open.js';
 import type { FromInsightWorker, InsightWorkerData, ToInsightWorker } from './insight-task.js';
 import { writeAugmentPreview } from './augment-preview.js';
 import { findLearningRate } from './lr-find.js';
@@ -9,9 +8,7 @@ import { computeSuspects } from './suspects.js';
 
 const data = workerData as InsightWorkerData;
 const port = parentPort!;
-const db = new Database(path.join(data.libraryDir, 'library.sqlite'), data.nativeBinding ? { nativeBinding: data.nativeBinding } : {});
-db.pragma('busy_timeout = 5000');
-db.pragma('foreign_keys = ON');
+const db = openLibraryDb(data.libraryDir, data.nativeBinding ? { nativeBinding: data.nativeBinding } : {});
 let stop = false;
 port.on('message', (m: ToInsightWorker) => {
   if (m.type === 'stop') {

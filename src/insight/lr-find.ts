@@ -12,7 +12,7 @@ import { createBatchLoader } from '../images/batch-loader.js';
 import { hashSeed } from '../images/prng.js';
 import { ARCHS, buildModel, type ArchName } from '../model/index.js';
 import { inputSizeOf, normalizationFor } from '../train/config.js';
-import { colorStatsFor, ensurePack, snapshotDataset } from '../train/data.js';
+import { colorStatsFor, ensurePack, snapshotDataset } from '../train/dataset-snapshot.js';
 import { keyedWeights, logitsOf } from '../train/loop.js';
 import { PaperSgd } from '../train/sgd.js';
 

@@ -11,7 +11,7 @@ import { evaluateSource } from '../evaluate/evaluate.js';
 import { predictionOf } from '../evaluate/predictions-store.js';
 import { activateRunBackend } from '../evaluate/run-eval.js';
 import { inputSizeOf, normalizationFor } from '../train/config.js';
-import { colorStatsFor, ensurePack, storedSnapshot, type SnapshotItem } from '../train/data.js';
+import { colorStatsFor, ensurePack, storedSnapshot, type SnapshotItem } from '../train/dataset-snapshot.js';
 import { runRow } from '../train/run-store.js';
 import { shortTrain } from './short-train.js';
 import { storeSuspectScan, type SuspectRow, type SuspectScan } from './suspects-store.js';

@@ -46,20 +46,12 @@ export function openLibrary(dir: string, options: OpenLibraryOptions = {}): Libr
 
   let db: Database.Database;
   try {
-    db = new Database(path.join(root, DATABASE_FILE), {
-      ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
-      readonly: options.readonly ?? false,
-    });
+    db = connect(root, options);
   } catch (err) {
     throw notWritable(root, err) ?? new ApiError('unavailable', `Cannot open the library database in ${root}: ${(err as Error).message}`);
   }
   try {
-    if (!options.readonly) {
-      db.pragma('journal_mode = WAL');
-    }
-    db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
-    db.pragma('synchronous = NORMAL');
+    configure(db, options);
     const schemaVersion = options.readonly ? currentVersion(db) : migrate(db, migrations);
     return {
       dir: root,
@@ -78,6 +70,38 @@ export function openLibrary(dir: string, options: OpenLibraryOptions = {}): Libr
     db.close();
     throw notWritable(root, err) ?? err;
   }
+}
+
+/**
+ * A worker thread's own connection to a library the main thread already opened with openLibrary (folders made,
+ * schema migrated): the same file and the same settings, nothing created, no migration.
+ */
+export function openLibraryDb(dir: string, options: OpenLibraryOptions = {}): Database.Database {
+  const db = connect(path.resolve(dir), options);
+  try {
+    configure(db, options);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+function connect(root: string, options: OpenLibraryOptions): Database.Database {
+  return new Database(path.join(root, DATABASE_FILE), {
+    ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
+    readonly: options.readonly ?? false,
+  });
+}
+
+/** The settings of every connection to a library: WAL, foreign keys enforced, a 5 s wait for another writer. */
+function configure(db: Database.Database, options: OpenLibraryOptions): void {
+  if (!options.readonly) {
+    db.pragma('journal_mode = WAL');
+  }
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('synchronous = NORMAL');
 }
 
 /**

@@ -3,7 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
-import { MAX_FILE_BYTES, sniffFormat } from '../datasets/probe.js';
+import { MAX_FILE_BYTES, sniffFormat } from '../datasets/image-probe.js';
 import type { Studio } from '../studio.js';
 import type { RouteHandler } from './index.js';
 import { refuseUpload, replyOk, sameOrigin } from './route-reply.js';

@@ -1,8 +1,7 @@
 // Worker-thread entry of a run that trains in a compute window: data, loaders, SQLite and checkpoints
 // here; the main thread only relays protocol messages between this worker and the window.
-import Database from 'better-sqlite3';
-import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
+import { openLibraryDb } from '../library/open.js';
 import type { FromCompute, ToCompute } from './compute-protocol.js';
 import { trainRunInWindow, type ComputeLink } from './compute-session.js';
 import type { FromRunWorker, RunWorkerData, ToRunWorker } from './messages.js';
@@ -15,9 +14,7 @@ export type FromComputeWorker = FromRunWorker | { type: 'compute'; message: ToCo
 
 const data = workerData as RunWorkerData;
 const port = parentPort!;
-const db = new Database(path.join(data.libraryDir, 'library.sqlite'), data.nativeBinding ? { nativeBinding: data.nativeBinding } : {});
-db.pragma('busy_timeout = 5000');
-db.pragma('foreign_keys = ON');
+const db = openLibraryDb(data.libraryDir, data.nativeBinding ? { nativeBinding: data.nativeBinding } : {});
 
 const listeners: Array<(m: FromCompute) => void> = [];
 let markLost: (reason: string) => void = () => undefined;

@@ -6,7 +6,7 @@ import { createBatchLoader, type BatchLoader } from '../images/batch-loader.js';
 import type { Batch, RawBatch } from '../images/batch-source.js';
 import type { ColorStats } from '../images/color-stats.js';
 import { inputSizeOf, normalizationFor, type InputNormalization } from './config.js';
-import { colorStatsFor, ensurePack, saveSnapshot, snapshotDataset, storedSnapshot, type DatasetSnapshot, type SnapshotItem } from './data.js';
+import { colorStatsFor, ensurePack, saveSnapshot, snapshotDataset, storedSnapshot, type DatasetSnapshot, type SnapshotItem } from './dataset-snapshot.js';
 import { recordUndecodable } from '../datasets/import-writer.js';
 import type { runRow } from './run-store.js';
 

@@ -1,16 +1,13 @@
 // Worker-thread entry of one training run: owns its own SQLite connection and the tfjs engine, so
 // the main thread (the UI's or the server's) never trains.
-import Database from 'better-sqlite3';
-import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
+import { openLibraryDb } from '../library/open.js';
 import type { FromRunWorker, RunWorkerData, ToRunWorker } from './messages.js';
 import { trainRun, type RunControl } from './session.js';
 
 const data = workerData as RunWorkerData;
 const port = parentPort!;
-const db = new Database(path.join(data.libraryDir, 'library.sqlite'), data.nativeBinding ? { nativeBinding: data.nativeBinding } : {});
-db.pragma('busy_timeout = 5000');
-db.pragma('foreign_keys = ON');
+const db = openLibraryDb(data.libraryDir, data.nativeBinding ? { nativeBinding: data.nativeBinding } : {});
 
 let wake: (() => void) | null = null;
 const control: RunControl = {

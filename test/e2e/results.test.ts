@@ -195,7 +195,7 @@ describe('Run results at scale', () => {
 
   beforeAll(async () => {
     const { openStudio } = await import('../../src/studio.js');
-    const { fillFakeResults } = await import('../../src/evaluate/bench.js');
+    const { fillFakeResults } = await import('../../bench/result-queries.js');
     const t = tempDir();
     done = t.cleanup;
     // 50,000 test predictions over 100 classes for two runs (no image files: thumbnails are grey tiles).

@@ -1,7 +1,7 @@
 // Tiny generated image sets as raw uint8 (what the compute page is fed) and as normalised floats (for Node).
 import type { FeedBatch, FeedSource } from '../../src/train/compute-feeder.js';
 import { normalise } from '../../src/train/compute-source.js';
-import { MemoryBatchSource } from '../../src/train/memory-source.js';
+import { MemoryBatchSource } from './memory-source.js';
 
 /** The normalisation the tests use on both sides. */
 export const TEST_NORM = { mean: [128, 128, 128] as [number, number, number], std: [64, 64, 64] as [number, number, number] };

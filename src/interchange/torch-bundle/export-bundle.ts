@@ -13,7 +13,7 @@ import type { Library } from '../../library/open.js';
 import { ARCHS, describeModel, type ArchName } from '../../model/index.js';
 import { loadCheckpoint } from '../../train/checkpoint.js';
 import { inputSizeOf, normalizationFor } from '../../train/config.js';
-import { storedSnapshot, type SnapshotItem } from '../../train/data.js';
+import { storedSnapshot, type SnapshotItem } from '../../train/dataset-snapshot.js';
 import { runRow } from '../../train/run-store.js';
 import { pkg } from '../../version.js';
 import { bundleReadme, LAUNCH_FILE, LAUNCH_SH } from './bundle-docs.js';

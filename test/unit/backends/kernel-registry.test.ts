@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_KERNELS, profileKernels, registerWasmTrainingKernels, restoreWasmKernels } from '../../../src/backends/wasm-kernels/index.js';
-import { benchmarkTrainingStep } from '../../../src/backends/wasm-kernels/step-benchmark.js';
+import { benchmarkTrainingStep } from '../../../bench/step-kernels.js';
 import { buildModel } from '../../../src/model/index.js';
 import { PAPER_SGD_KERNEL } from '../../../src/train/sgd.js';
 import { startWasm } from './wasm-test-backend.js';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expandPaths } from '../../../src/classify/expand.js';
 import { runCli } from '../../../src/cli/index.js';
-import { probeImage } from '../../../src/datasets/probe.js';
+import { probeImage } from '../../../src/datasets/image-probe.js';
 import { scanSources } from '../../../src/datasets/scan.js';
 import { openStudio, type Studio } from '../../../src/studio.js';
 import { imageBytes, makeImageFolder } from '../../helpers/image-folder.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseDelimited, parseLabelsFile } from '../../../src/datasets/csv.js';
-import { sniffFormat } from '../../../src/datasets/probe.js';
+import { sniffFormat } from '../../../src/datasets/image-probe.js';
 import { parseSplitSpec, splitQuotas, stratifiedSplit } from '../../../src/datasets/split.js';
 
 const items = (classId: number, n: number, offset = 0) =>

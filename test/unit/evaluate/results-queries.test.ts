@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fillFakeResults, type FakeResults } from '../../../src/evaluate/bench.js';
+import { fillFakeResults, type FakeResults } from '../../../bench/result-queries.js';
 import { openStudio, type Studio } from '../../../src/studio.js';
 import { tempDir } from '../../helpers/temp.js';
 

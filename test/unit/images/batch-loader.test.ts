@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { centerCrop, toFloat32 } from '../../../src/images/augment.js';
 import { createBatchLoader, type BatchLoader, type BatchLoaderOptions } from '../../../src/images/batch-loader.js';
 import type { Batch } from '../../../src/images/batch-source.js';
-import { measureLoader } from '../../../src/images/measure-loader.js';
+import { measureLoader } from '../../../bench/loader.js';
 import { openPack } from '../../../src/images/open-pack.js';
 import { packImages } from '../../../src/images/pack-images.js';
 import { halves, tempDir } from './fixtures.js';

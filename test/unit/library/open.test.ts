@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { migrate, openLibrary } from '../../../src/library/open.js';
+import { migrate, openLibrary, openLibraryDb } from '../../../src/library/open.js';
 import { migrations } from '../../../src/library/migrations/index.js';
 import { resolveLibraryDir } from '../../../src/library/paths.js';
 import { tempDir } from '../../helpers/temp.js';
@@ -79,6 +79,25 @@ describe('openLibrary', () => {
     const file = path.join(tmp(), 'a-file');
     fs.writeFileSync(file, 'x');
     expect(() => openLibrary(path.join(file, 'lib'))).toThrow(/Cannot create the library folder/);
+  });
+});
+
+describe('openLibraryDb', () => {
+  it('opens a worker connection to the same database with the same settings as openLibrary', () => {
+    const dir = tmp();
+    const lib = openLibrary(dir);
+    const db = openLibraryDb(dir);
+    try {
+      const settings = (d: Database.Database) =>
+        ['journal_mode', 'foreign_keys', 'busy_timeout', 'synchronous'].map((p) => d.pragma(p, { simple: true }));
+      expect(settings(db)).toEqual(['wal', 1, 5000, 1]);
+      expect(settings(db)).toEqual(settings(lib.db));
+      lib.db.prepare("INSERT INTO journal (time, kind, message) VALUES (1, 'info', 'from main')").run();
+      expect(db.prepare("SELECT message FROM journal WHERE kind = 'info'").pluck().get()).toBe('from main');
+    } finally {
+      db.close();
+      lib.close();
+    }
   });
 });
 

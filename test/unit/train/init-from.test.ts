@@ -7,7 +7,7 @@ import { activateBackend } from '../../../src/backends/index.js';
 import { buildModel } from '../../../src/model/index.js';
 import { lrMultipliers, startFromParent } from '../../../src/train/init-from.js';
 import { keyedWeights, trainLoop, type LoopPosition } from '../../../src/train/loop.js';
-import { MemoryBatchSource } from '../../../src/train/memory-source.js';
+import { MemoryBatchSource } from '../../helpers/memory-source.js';
 import { initialSchedule } from '../../../src/train/schedule.js';
 import { PaperSgd } from '../../../src/train/sgd.js';
 import { syntheticBlobs } from '../../helpers/synthetic.js';

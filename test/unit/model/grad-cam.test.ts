@@ -3,7 +3,7 @@
 // at a time and the rest of the network is run through the layers API (not the code under test).
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { convLayerNames, defaultCamLayer, gradCam } from '../../../src/evaluate/grad-cam.js';
+import { convLayerNames, defaultCamLayer, gradCam } from '../../../src/model/grad-cam.js';
 import { LocalResponseNormalization } from '../../../src/model/lrn-layer.js';
 import { Rng } from '../../../src/images/prng.js';
 

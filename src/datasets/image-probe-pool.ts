@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { siblingModule, spawnWorker } from '../images/spawn-worker.js';
-import { describeReadError, MAX_FILE_BYTES, probeBytesSync, probeImage, readIntoScratch, readsByHand, type ProbedImage, type ProbeFailure } from './probe.js';
+import { describeReadError, MAX_FILE_BYTES, probeBytesSync, probeImage, readIntoScratch, readsByHand, type ProbedImage, type ProbeFailure } from './image-probe.js';
 
 /** One file for a probe thread (size already checked by the caller). */
 export interface ProbeTask {
@@ -49,7 +49,7 @@ export class ProbePool {
     // No threads: every file is probed on the calling thread.
     this.broken = threads === 0;
     for (let i = 0; i < threads; i++) {
-      const worker = spawnWorker(siblingModule(import.meta.url, 'probe-worker'));
+      const worker = spawnWorker(siblingModule(import.meta.url, 'image-probe-worker'));
       const lane: Lane = { worker, batches: 0, ready: false };
       worker.on('message', (replies: ProbeReply[] | 'ready') => {
         if (replies === 'ready') {

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { inputRegion, writeCamOverlay } from '../../../src/evaluate/cam-overlay.js';
+import { inputRegion, writeCamOverlay } from '../../../src/images/cam-overlay.js';
 import { tempDir } from '../../helpers/temp.js';
 
 const t = tempDir('convnet-cam-');

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from 'better-sqlite3';
-import { listImages, updateImages, type ImageQuery } from '../../../src/datasets/images.js';
+import { listImages, updateImages, type ImageQuery } from '../../../src/datasets/image-rows.js';
 import { openLibrary, type Library } from '../../../src/library/open.js';
 import { openStudio, type Studio } from '../../../src/studio.js';
 import { makeImageFolder } from '../../helpers/image-folder.js';

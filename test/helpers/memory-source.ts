@@ -1,4 +1,4 @@
-import type { Batch, BatchSource } from '../images/batch-source.js';
+import type { Batch, BatchSource } from '../../src/images/batch-source.js';
 
 /** A BatchSource over float images already in memory (tests, small evaluations, the compute window). */
 export class MemoryBatchSource implements BatchSource {

@@ -1,4 +1,4 @@
-// Run: npx tsx src/backends/wasm-kernels/winograd-benchmark.ts [small|alexnet] [reps]
+// Run: npx tsx bench/winograd-kernels.ts [small|alexnet] [reps]
 // Times each stride-1 convolution layer of alexnet-small (32 px, batch 64) or alexnet (224 px, batch 1
 // and 64) on wasm: the forward convolution (+ bias, ReLU) and the filter gradient, by the Winograd
 // kernels and by the backend's direct path (SIMD module off), alternating, and prints both medians,
@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { registerWasmTrainingKernels, setSimdKernelsEnabled } from './index.js';
+import { registerWasmTrainingKernels, setSimdKernelsEnabled } from '../src/backends/wasm-kernels/index.js';
 
 type Shape4 = [number, number, number, number];
 interface Layer {

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { openLibrary } from '../library/open.js';
-import { openStudio } from '../studio.js';
+import { openLibrary } from '../src/library/open.js';
+import { openStudio } from '../src/studio.js';
 
 /** Median and p99 in ms of one timed step, over `samples` repetitions. */
 export interface Timing {

@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { MethodName, Input } from '../api/contract.js';
-import { Rng } from '../images/prng.js';
-import type { Library } from '../library/open.js';
-import { openStudio } from '../studio.js';
-import { PROJECTED_DIM, writeFeatures } from './features.js';
-import { writePredictionRows, type PredictionRow } from './predictions-store.js';
+import type { MethodName, Input } from '../src/api/contract.js';
+import { Rng } from '../src/images/prng.js';
+import type { Library } from '../src/library/open.js';
+import { openStudio } from '../src/studio.js';
+import { PROJECTED_DIM, writeFeatures } from '../src/evaluate/features.js';
+import { writePredictionRows, type PredictionRow } from '../src/evaluate/predictions-store.js';
 
 /** Size of a fake library of results. */
 export interface FakeResultsOptions {

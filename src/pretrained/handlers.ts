@@ -3,9 +3,10 @@ import path from 'node:path';
 import type { Handlers } from '../api/dispatch.js';
 import type { PretrainedFetch, PretrainedName } from '../api/pretrained.js';
 import { ApiError } from '../api/errors.js';
-import type { StudioContext } from '../studio.js';
+import { importModel } from '../classify/models-store.js';
+import type { StudioContext } from '../library/studio-context.js';
 import { downloadVerified, DownloadError, sha256PrefixOf } from './download.js';
-import { importWeightsFile } from './import-file.js';
+import { importWeightsFile, isWeightsFile } from './import-file.js';
 
 /** Where each pretrained network comes from: torchvision's IMAGENET1K_V1 AlexNet (56.5 % / 79.1 % top-1/top-5). */
 export const PRETRAINED_SOURCES: Record<PretrainedName, { url: string; title: string }> = {
@@ -23,10 +24,13 @@ export function offlineMessage(url: string, reason: string): string {
   return `${reason} This computer seems to be offline: download ${url} on a connected machine, then import it with \`convnet models import ${file}\` or drop the file onto the window.`;
 }
 
-type FetchMethod = 'models.fetch' | 'models.fetchStatus' | 'models.fetchCancel';
+type ModelsInMethod = 'models.import' | 'models.fetch' | 'models.fetchStatus' | 'models.fetchCancel';
 
-/** `models.fetch*`: one download (then import) per pretrained network at a time, progress as events. */
-export function pretrainedHandlers(ctx: StudioContext): Pick<Handlers, FetchMethod> {
+/**
+ * Bringing a model in: `models.import` of a model folder (classify/models-store.ts) or a weights file (converted
+ * here), and `models.fetch*`, one download (then import) per pretrained network at a time, progress as events.
+ */
+export function pretrainedHandlers(ctx: StudioContext): Pick<Handlers, ModelsInMethod> {
   const states = new Map<PretrainedName, PretrainedFetch>();
   const controllers = new Map<PretrainedName, AbortController>();
   const running = new Set<Promise<void>>();
@@ -78,6 +82,7 @@ export function pretrainedHandlers(ctx: StudioContext): Pick<Handlers, FetchMeth
   }
 
   return {
+    'models.import': async ({ dir, name }) => (isWeightsFile(dir) ? importWeightsFile(ctx.library, dir, name) : importModel(ctx.library, dir, name)),
     'models.fetch': async ({ model }) => {
       const now = stateOf(model);
       if (controllers.has(model)) {

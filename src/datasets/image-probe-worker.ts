@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
-import { describeReadError, probeBytesSync, readIntoScratch, readsByHand, type ProbedImage, type ProbeFailure } from './probe.js';
-import type { ProbeReply, ProbeTask } from './probe-pool.js';
+import { describeReadError, probeBytesSync, readIntoScratch, readsByHand, type ProbedImage, type ProbeFailure } from './image-probe.js';
+import type { ProbeReply, ProbeTask } from './image-probe-pool.js';
 
 // One of the import's probe threads: reads, hashes and checks the headers of the files it is sent, in order.
 // Blocking reads are right here: this thread does nothing else (see readIntoScratch).

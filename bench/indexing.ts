@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { ImportProgress } from '../api/datasets.js';
-import { EventBus } from '../api/events-bus.js';
-import { openLibrary } from '../library/open.js';
-import { ImportJobs } from './import-jobs.js';
-import { sha256Hex } from './probe.js';
-import { scanSources } from './scan.js';
+import type { ImportProgress } from '../src/api/datasets.js';
+import { EventBus } from '../src/api/events-bus.js';
+import { openLibrary } from '../src/library/open.js';
+import { ImportJobs } from '../src/datasets/import-jobs.js';
+import { sha256Hex } from '../src/datasets/image-probe.js';
+import { scanSources } from '../src/datasets/scan.js';
 
 /** Indexing speed against the raw limit of the same disk and CPU. */
 export interface IndexingMeasurement {

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { createBatchLoader, type BatchLoaderOptions } from './batch-loader.js';
-import { readPackHeader } from './open-pack.js';
+import { createBatchLoader, type BatchLoaderOptions } from '../src/images/batch-loader.js';
+import { readPackHeader } from '../src/images/open-pack.js';
 
 /** Options of measureLoader; everything but packFile has a paper-like default. */
 export type MeasureLoaderOptions = Partial<Omit<BatchLoaderOptions, 'packFile'>> & {

@@ -4,11 +4,11 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
-import type { BackendName } from '../api/app.js';
-import { activateBackend, chooseBackend } from '../backends/index.js';
-import { packSizeFor } from '../images/pack-images.js';
-import { ARCHS, buildModel, type ArchName } from '../model/index.js';
-import { classifyFiles, predictProbabilities, type Classifier } from './pipeline.js';
+import type { BackendName } from '../src/api/app.js';
+import { activateBackend, chooseBackend } from '../src/backends/index.js';
+import { packSizeFor } from '../src/images/pack-images.js';
+import { ARCHS, buildModel, type ArchName } from '../src/model/index.js';
+import { classifyFiles, predictProbabilities, type Classifier } from '../src/classify/pipeline.js';
 
 /** Inference throughput of one architecture at one input size, on the active backend. */
 export interface InferenceThroughput {
@@ -135,7 +135,7 @@ export async function benchClassify(options: { backend?: BackendName | 'auto'; a
   return { latency: { ...latency, backend }, throughput };
 }
 
-// `npx tsx src/classify/bench.ts [auto|wasm|cpu|tensorflow] [arch…]` prints the figures as JSON.
+// `npx tsx bench/inference.ts [auto|wasm|cpu|tensorflow] [arch…]` prints the figures as JSON.
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
   const [backend = 'auto', ...archs] = process.argv.slice(2);
   const result = await benchClassify({ backend: backend as BackendName | 'auto', ...(archs.length ? { archs: archs as ArchName[] } : {}) });

@@ -5,7 +5,7 @@
 // on the layers' own weights (model/forward.ts), so the gradient flows through the same computation
 // that classifies.
 import * as tf from '@tensorflow/tfjs';
-import { forwardOf, type Forward } from '../model/forward.js';
+import { forwardOf, type Forward } from './forward.js';
 
 const CONV_CLASSES = new Set(['Conv2D', 'GroupedConv2D']);
 

@@ -1,12 +1,12 @@
-// Run: [WASM_THREADS=n] npx tsx src/backends/wasm-kernels/step-benchmark.ts [arch] [batch] [inputSize] [rounds]
+// Run: [WASM_THREADS=n] npx tsx bench/step-kernels.ts [arch] [batch] [inputSize] [rounds]
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { registerWasmTrainingKernels, restoreWasmKernels } from './index.js';
-import { profileKernels, type KernelTime } from './kernel-profile.js';
-import { enableWasmThreadsInNode } from './node-threads.js';
+import { registerWasmTrainingKernels, restoreWasmKernels } from '../src/backends/wasm-kernels/index.js';
+import { profileKernels, type KernelTime } from '../src/backends/wasm-kernels/kernel-profile.js';
+import { enableWasmThreadsInNode } from '../src/backends/wasm-kernels/node-threads.js';
 
 /** Shape of the synthetic batch a benchmark trains on. */
 export interface StepBenchmarkOptions {
@@ -42,7 +42,7 @@ export async function benchmarkTrainingStep(model: tf.LayersModel, o: StepBenchm
 
 async function main(): Promise<void> {
   const [arch = 'alexnet-small', batch = '64', size = '', rounds = '3'] = process.argv.slice(2);
-  const { buildModel, ARCHS } = await import('../../model/index.js');
+  const { buildModel, ARCHS } = await import('../src/model/index.js');
   const inputSize = Number(size || ARCHS[arch as keyof typeof ARCHS].defaultInputSize);
   const wasmFile = createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm');
   setWasmPaths(path.dirname(wasmFile) + path.sep);

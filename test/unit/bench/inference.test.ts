@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { measureFileLatency, measureInference } from '../../../src/classify/bench.js';
+import { measureFileLatency, measureInference } from '../../../bench/inference.js';
 
 describe('classify benchmark', () => {
   it('reports images/s at batch 1 and 64 and file-to-result latency (figures only, no timing assertions)', async () => {
