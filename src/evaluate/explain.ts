@@ -1,12 +1,12 @@
 import type { Database } from 'better-sqlite3';
 import * as tf from '@tensorflow/tfjs';
-import type { TrainConfig } from '../api/runs.js';
 import { loadClassifier } from '../classify/load.js';
 import { classifyViews, decodeFile, inputBatch } from '../classify/pipeline.js';
 import { runRow } from '../train/run-store.js';
 import { writeCamOverlay } from './cam-overlay.js';
 import { convLayerNames, defaultCamLayer, gradCam } from './grad-cam.js';
 import { activateRunBackend, requireCheckpoint, runDirOf } from './run-eval.js';
+import { configOfRun } from '../train/run-config.js';
 
 /** Which images to explain with which run, and where each overlay goes (`outputs[i]` for `files[i]`). */
 export interface ExplainRequest {
@@ -42,7 +42,7 @@ export interface ExplainResult {
  * listed; a file that cannot be read or decoded is reported with its reason and the rest go on.
  */
 export async function explainFiles(db: Database, libraryDir: string, req: ExplainRequest): Promise<ExplainResult> {
-  const config = JSON.parse(runRow(db, req.runId).config) as TrainConfig;
+  const config = configOfRun(runRow(db, req.runId));
   requireCheckpoint(libraryDir, req.runId);
   const backend = await activateRunBackend(config);
   const { model, spec } = await loadClassifier({ kind: 'run', runDir: runDirOf(libraryDir, req.runId) });

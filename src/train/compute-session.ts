@@ -5,7 +5,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type { BackendName } from '../api/app.js';
-import type { TrainConfig } from '../api/runs.js';
 import { adapterLabelOf } from '../backends/webgpu-host.js';
 import { predictAfterTraining, predictingMessage } from '../evaluate/run-eval.js';
 import type { ColorStats } from '../images/color-stats.js';
@@ -18,6 +17,7 @@ import { prepareRunData } from './run-data.js';
 import { removeLeftovers } from './checkpoint.js';
 import { startHeartbeat } from './run-owner.js';
 import { logRun, recordEpoch, runRow, setRunStatus } from './run-store.js';
+import { configOfRun } from './run-config.js';
 
 /** The compute window as the session sees it: protocol messages both ways, and its loss. */
 export interface ComputeLink {
@@ -30,7 +30,7 @@ export interface ComputeLink {
 /** Trains (or resumes) one run in a compute window to its end; records everything like trainRun does. */
 export async function trainRunInWindow(db: Database, libraryDir: string, runId: number, resume: boolean, link: ComputeLink, send: (m: FromRunWorker) => void, chosen?: BackendName, stopRequested: () => boolean = () => false): Promise<void> {
   const run = runRow(db, runId);
-  const config = JSON.parse(run.config) as TrainConfig;
+  const config = configOfRun(run);
   const backend = (chosen ?? config.backend) as ComputeBackend;
   const runDir = path.join(libraryDir, 'runs', String(runId));
   fs.mkdirSync(runDir, { recursive: true });

@@ -3,6 +3,7 @@ import type { EpochMetrics, RunDetail, RunStatus, RunSummary, TrainConfig } from
 import { ApiError } from '../api/errors.js';
 import { inputSizeOf } from './config.js';
 import { describeOwner, LIVE_STATUSES, ownerOfThisProcess, settleOrphanedRuns } from './run-owner.js';
+import { configOfRun } from './run-config.js';
 
 interface RunRow {
   id: number;
@@ -62,7 +63,7 @@ export function runRow(db: Database, id: number): RunRow {
 }
 
 function summaryOf(row: RunRow): RunSummary {
-  const config = JSON.parse(row.config) as TrainConfig;
+  const config = configOfRun(row);
   return {
     id: row.id,
     datasetId: row.dataset_id ?? 0,
@@ -147,12 +148,13 @@ export function runEpochs(db: Database, id: number): EpochMetrics[] {
 export function getRunDetail(db: Database, id: number): RunDetail {
   const row = runRow(db, id);
   const log = db.prepare('SELECT time, level, message FROM run_log WHERE run_id = ? ORDER BY id').all(id) as RunDetail['log'];
+  const config = configOfRun(row);
   return {
     ...summaryOf(row),
-    config: JSON.parse(row.config),
+    config,
     configDiff: JSON.parse(row.config_diff),
     threads: row.threads,
-    inputSize: inputSizeOf(JSON.parse(row.config) as TrainConfig),
+    inputSize: inputSizeOf(config),
     snapshotHash: row.snapshot_hash,
     classes: JSON.parse(row.classes),
     epochsData: runEpochs(db, id),

@@ -24,6 +24,7 @@ import type { FromRunWorker, RunWorkerData, ToRunWorker } from './messages.js';
 import { removeStaleCheckpointFolders } from './checkpoint.js';
 import { claimRun, describeOwner, LIVE_STATUSES, ownerOfThisProcess, settleOrphanedRuns } from './run-owner.js';
 import { deleteRunRows, getRunDetail, getRunSummary, listRuns, logRun, runRow, setRunStatus, updateRunMeta } from './run-store.js';
+import { configOfRun } from './run-config.js';
 
 type RunMethod =
   | 'runs.start' | 'runs.list' | 'runs.get' | 'runs.pause' | 'runs.resume' | 'runs.stop' | 'runs.defaults'
@@ -118,7 +119,7 @@ export class RunManager {
   /** Starts a worker for a run (fresh or resumed); resolves once it is spawned. */
   launch(runId: number, resume: boolean, chosen?: BackendName): void {
     this.checkIdle();
-    const preference = (JSON.parse(runRow(this.ctx.library.db, runId).config) as { backend: string }).backend;
+    const preference = configOfRun(runRow(this.ctx.library.db, runId)).backend;
     const backend = chosen ?? preference;
     this.checkBackend(backend);
     const compute = isComputeBackend(backend);
@@ -392,8 +393,8 @@ export function runHandlers(ctx: StudioContext, options: { nativeBinding?: strin
       requireNotElsewhere(id, 'it can be resumed once it stops there.');
       requireStatus(id, ['paused', 'stopped', 'interrupted', 'failed', 'completed'], 'resumed');
       if (status === 'completed') {
-        const { epochs_done: done, config } = runRow(db, id);
-        if (done >= (JSON.parse(config) as { epochs: number }).epochs) {
+        const row = runRow(db, id);
+        if (row.epochs_done >= configOfRun(row).epochs) {
           throw new ApiError('conflict', `Run ${id} already finished all its epochs.`);
         }
       }
@@ -402,7 +403,7 @@ export function runHandlers(ctx: StudioContext, options: { nativeBinding?: strin
         throw new ApiError('conflict', `Run ${id} has no checkpoint to resume from.`);
       }
       manager.checkIdle();
-      const saved = JSON.parse(runRow(db, id).config) as { backend: string; initFrom?: unknown };
+      const saved = configOfRun(runRow(db, id));
       // A fine-tuned run resumes in Node, like it started (its layers' learning rates are applied there).
       const backend = saved.initFrom ? undefined : await manager.resolveBackend(id, saved.backend);
       // Atomically this process's (queued) before its worker starts: another process resuming it at the same moment gets a conflict.

@@ -3,7 +3,6 @@ import path from 'node:path';
 import type { Database } from 'better-sqlite3';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../api/app.js';
-import type { TrainConfig } from '../api/runs.js';
 import { activateBackend, chooseBackend } from '../backends/index.js';
 import type { ColorStats } from '../images/color-stats.js';
 import { predictAfterTraining, predictingMessage } from '../evaluate/run-eval.js';
@@ -19,6 +18,7 @@ import { PaperSgd } from './sgd.js';
 import { FAST_HEAD_VIEWS, trainFastHead, type FastHeadTimes } from './fast-head.js';
 import { setUpFineTune } from './init-from.js';
 import { loadParent, statsWithParentNorm } from './parent.js';
+import { configOfRun } from './run-config.js';
 
 /** Pause/stop requests from the main thread, read between batches. */
 export interface RunControl {
@@ -31,7 +31,7 @@ export interface RunControl {
 /** Trains (or resumes) one run to its end; everything it learns goes to SQLite, the run folder and `send`. */
 export async function trainRun(db: Database, libraryDir: string, runId: number, resume: boolean, control: RunControl, send: (m: FromRunWorker) => void, backend?: BackendName): Promise<void> {
   const run = runRow(db, runId);
-  const config = JSON.parse(run.config) as TrainConfig;
+  const config = configOfRun(run);
   const runDir = path.join(libraryDir, 'runs', String(runId));
   fs.mkdirSync(runDir, { recursive: true });
   const log = (level: 'info' | 'warn' | 'error', message: string): void => {

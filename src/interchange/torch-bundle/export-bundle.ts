@@ -2,7 +2,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import type { TrainConfig } from '../../api/runs.js';
 import { ApiError } from '../../api/errors.js';
 import { prepareExportDir } from '../../classify/export-folder.js';
 import type { ColorStats } from '../../images/color-stats.js';
@@ -103,7 +102,7 @@ export async function exportTorchBundle(library: Library, runId: number, outDir:
   if (!checkpoint) {
     throw new ApiError('conflict', `Run ${runId} has no checkpoint yet: it has not finished an epoch.`);
   }
-  const config = checkpoint.meta.config as TrainConfig;
+  const config = checkpoint.meta.config;
   const arch = checkpoint.meta.arch as ArchName;
   const classes = checkpoint.meta.classes;
   const stats = checkpoint.meta.colorStats as ColorStats;

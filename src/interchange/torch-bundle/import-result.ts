@@ -102,7 +102,7 @@ export function importTorchResult(library: Library, bundleDir: string): { runId:
   if (!parentCheckpoint) {
     throw new ApiError('conflict', `Run ${parent.id} has no checkpoint any more; the imported weights need its topology.`);
   }
-  const parentConfig = parentCheckpoint.meta.config as TrainConfig;
+  const parentConfig = parentCheckpoint.meta.config;
   const arch = parentCheckpoint.meta.arch as ArchName;
   const classes = parentCheckpoint.meta.classes;
   const rows = describeModel(arch, {

@@ -21,7 +21,7 @@ function library(): Library {
 function addRun(lib: Library, status: string, owner: { pid: number | null; host: string | null }, heartbeat: number | null): number {
   return Number(
     lib.db
-      .prepare(`INSERT INTO runs (arch, status, config, config_diff, created_at, heartbeat_at, owner_pid, owner_host) VALUES ('alexnet-small', ?, '{"epochs":1}', '{}', ?, ?, ?, ?)`)
+      .prepare(`INSERT INTO runs (arch, status, config, config_diff, created_at, heartbeat_at, owner_pid, owner_host) VALUES ('alexnet-small', ?, '{"datasetId":1,"epochs":1}', '{}', ?, ?, ?, ?)`)
       .run(status, Date.now(), heartbeat, owner.pid, owner.host).lastInsertRowid,
   );
 }
