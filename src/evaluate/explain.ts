@@ -5,7 +5,8 @@ import { classifyViews, decodeFile, inputBatch } from '../classify/pipeline.js';
 import { runRow } from '../train/run-store.js';
 import { writeCamOverlay } from './cam-overlay.js';
 import { convLayerNames, defaultCamLayer, gradCam } from './grad-cam.js';
-import { activateRunBackend, requireCheckpoint, runDirOf } from './run-eval.js';
+import { runDirOf } from '../train/run-folder.js';
+import { activateRunBackend, requireCheckpoint } from './run-eval.js';
 import { configOfRun } from '../train/run-config.js';
 
 /** Which images to explain with which run, and where each overlay goes (`outputs[i]` for `files[i]`). */

@@ -16,6 +16,7 @@ import { FEATURE_LAYER, PROJECTED_DIM, projectionMatrix, writeFeatures } from '.
 import { confusionMatrix, perClassMetrics } from './metrics.js';
 import { storePredictions } from './predictions-store.js';
 import { configOfRun } from '../train/run-config.js';
+import { runDirOf } from '../train/run-folder.js';
 
 type Split = 'train' | 'val' | 'test';
 
@@ -46,10 +47,6 @@ export interface PredictOptions {
   loaded?: { checkpoint: LoadedCheckpoint; model: tf.LayersModel };
 }
 
-/** The run folder of a run. */
-export function runDirOf(libraryDir: string, runId: number): string {
-  return path.join(libraryDir, 'runs', String(runId));
-}
 
 /** A run's latest checkpoint, or an error a user can act on. */
 export function requireCheckpoint(libraryDir: string, runId: number): LoadedCheckpoint {

@@ -14,6 +14,7 @@ import type { ColorStats } from '../images/color-stats.js';
 import { ARCHS, type ArchName, type InitScheme } from '../model/index.js';
 import { checkpointDir, loadCheckpoint, readCheckpointMeta } from './checkpoint.js';
 import { inputSizeOf, normalizationFor, type InputNormalization } from './config.js';
+import { runDirOf } from './run-folder.js';
 
 /** What a run started from a parent inherits: its network's shape and its input rule. */
 export interface ParentInfo extends RunParent {
@@ -53,7 +54,7 @@ export function describeParent(library: { dir: string; db: Database }, from: Ini
     throw new ApiError('not_found', from.kind === 'run' ? `Run ${from.id} does not exist (see runs.list).` : `Model ${from.id} does not exist in this library (see models.list).`);
   }
   if (from.kind === 'run') {
-    const file = path.join(checkpointDir(path.join(library.dir, 'runs', String(from.id))), 'checkpoint.json');
+    const file = path.join(checkpointDir(runDirOf(library.dir, from.id)), 'checkpoint.json');
     if (!fs.existsSync(file)) {
       throw new ApiError('conflict', `Run ${from.id} has no checkpoint yet (it has not finished an epoch): nothing to start from.`);
     }
@@ -112,7 +113,7 @@ export function configFromParent(input: TrainConfigInput, parent: ParentInfo): T
 /** The parent's network with its weights and its input rule (in the run worker). */
 export async function loadParent(libraryDir: string, from: InitFrom): Promise<{ model: tf.LayersModel; norm: InputNormalization }> {
   if (from.kind === 'run') {
-    const checkpoint = loadCheckpoint(path.join(libraryDir, 'runs', String(from.id)));
+    const checkpoint = loadCheckpoint(runDirOf(libraryDir, from.id));
     if (!checkpoint) {
       throw new Error(`Run ${from.id}, the parent of this run, has no checkpoint any more.`);
     }

@@ -1,7 +1,6 @@
 // A run's stored config, read one way everywhere: parsed by the contract's schema (the one runs.start
 // validates with), so an old run's config gains the defaults of settings added since, and a broken one
 // fails with the run's name instead of as undefined values deep in training or evaluation.
-import path from 'node:path';
 import { ApiError } from '../api/errors.js';
 import { TrainConfig } from '../api/runs.js';
 
@@ -29,9 +28,4 @@ export function validRunConfig(json: unknown, whose: string): TrainConfig {
 /** The config of a run row as read by run-store's runRow. */
 export function configOfRun(row: { id: number; config: string }): TrainConfig {
   return parseRunConfig(row.id, row.config);
-}
-
-/** The folder of a run's checkpoints and exports: <library>/runs/<id>. */
-export function runDirOf(libraryDir: string, runId: number): string {
-  return path.join(libraryDir, 'runs', String(runId));
 }

@@ -22,9 +22,10 @@ import { transferablesOf } from './compute-protocol.js';
 import type { FromComputeWorker, ToComputeWorker } from './compute-worker.js';
 import type { FromRunWorker, RunWorkerData, ToRunWorker } from './messages.js';
 import { removeStaleCheckpointFolders } from './checkpoint.js';
-import { claimRun, describeOwner, LIVE_STATUSES, ownerOfThisProcess, settleOrphanedRuns } from './run-owner.js';
-import { deleteRunRows, getRunDetail, getRunSummary, listRuns, logRun, runRow, setRunStatus, updateRunMeta } from './run-store.js';
+import { describeOwner, LIVE_STATUSES, ownerOfThisProcess } from './run-owner.js';
+import { claimRun, deleteRunRows, getRunDetail, getRunSummary, linkRunParent, listRuns, logRun, restoreRunStatus, runRow, settleOrphanedRuns, setRunStatus, updateRunMeta } from './run-store.js';
 import { configOfRun } from './run-config.js';
+import { runDirOf } from './run-folder.js';
 
 type RunMethod =
   | 'runs.start' | 'runs.list' | 'runs.get' | 'runs.pause' | 'runs.resume' | 'runs.stop' | 'runs.defaults'
@@ -365,7 +366,7 @@ export function runHandlers(ctx: StudioContext, options: { nativeBinding?: strin
           .run(dataset.id, dataset.name, config.arch, JSON.stringify(config), JSON.stringify(configDiff(config)), now, now, ownerOfThisProcess().pid, ownerOfThisProcess().host).lastInsertRowid,
       );
       if (parent) {
-        db.prepare(`UPDATE runs SET ${parent.kind === 'run' ? 'parent_run_id' : 'parent_model_id'} = ? WHERE id = ?`).run(parent.id, id);
+        linkRunParent(db, id, parent);
       }
       try {
         manager.checkIdle();
@@ -398,7 +399,7 @@ export function runHandlers(ctx: StudioContext, options: { nativeBinding?: strin
           throw new ApiError('conflict', `Run ${id} already finished all its epochs.`);
         }
       }
-      const runDir = path.join(ctx.library.runsDir, String(id));
+      const runDir = runDirOf(ctx.library.dir, id);
       if (!fs.existsSync(path.join(runDir, 'checkpoint', 'checkpoint.json')) && runRow(db, id).epochs_done > 0) {
         throw new ApiError('conflict', `Run ${id} has no checkpoint to resume from.`);
       }
@@ -412,7 +413,7 @@ export function runHandlers(ctx: StudioContext, options: { nativeBinding?: strin
       try {
         manager.launch(id, true, backend);
       } catch (err) {
-        db.prepare('UPDATE runs SET status = ?, error = ? WHERE id = ?').run(before.status, before.error, id);
+        restoreRunStatus(db, id, before);
         throw err;
       }
       return summary(id);
@@ -443,7 +444,7 @@ export function runHandlers(ctx: StudioContext, options: { nativeBinding?: strin
         throw new ApiError('conflict', `Run ${id} is ${status === 'queued' ? 'starting' : status}; stop it before deleting it.`);
       }
       // Files first: a failure leaves the row, so the user can retry; rows go in one statement.
-      fs.rmSync(path.join(ctx.library.runsDir, String(id)), { recursive: true, force: true });
+      fs.rmSync(runDirOf(ctx.library.dir, id), { recursive: true, force: true });
       return { deleted: deleteRunRows(db, id) };
     },
     'runs.stepTime': (input) => measureStepTime(input),
@@ -474,7 +475,7 @@ function sweepCheckpointFolders(ctx: StudioContext, db: StudioContext['library']
   const rows = db.prepare(`SELECT id FROM runs WHERE status NOT IN ('queued', 'running', 'paused')`).all() as Array<{ id: number }>;
   for (const { id } of rows) {
     try {
-      removeStaleCheckpointFolders(path.join(ctx.library.runsDir, String(id)), true);
+      removeStaleCheckpointFolders(runDirOf(ctx.library.dir, id), true);
     } catch (err) {
       ctx.events.emit('app.log', { level: 'warn', message: `Run ${id}: could not remove a stale checkpoint folder: ${err instanceof Error ? err.message : String(err)}`, time: Date.now() });
     }

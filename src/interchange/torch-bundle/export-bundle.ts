@@ -23,6 +23,7 @@ import { writeTarShards } from './tar-shards.js';
 import { TRAIN_PY, TRAIN_PY_FILE } from './train-py.js';
 import type { ReferenceReply, ReferenceTask } from './reference-worker.js';
 import { toTorchState } from './weights.js';
+import { runDirOf } from '../../train/run-folder.js';
 
 /** The format tag of a bundle's config.json. */
 export const BUNDLE_FORMAT = 'convnet-torch-bundle';
@@ -97,7 +98,7 @@ function referenceLogits(task: ReferenceTask): Promise<ReferenceReply> {
  */
 export async function exportTorchBundle(library: Library, runId: number, outDir: string, options: { withImages?: boolean; check?: boolean } = {}): Promise<TorchExportResult> {
   const row = runRow(library.db, runId);
-  const runDir = path.join(library.runsDir, String(runId));
+  const runDir = runDirOf(library.dir, runId);
   const checkpoint = loadCheckpoint(runDir);
   if (!checkpoint) {
     throw new ApiError('conflict', `Run ${runId} has no checkpoint yet: it has not finished an epoch.`);

@@ -4,7 +4,8 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openLibrary, type Library } from '../../../src/library/open.js';
-import { claimRun, HEARTBEAT_STALE_MS, settleOrphanedRuns } from '../../../src/train/run-owner.js';
+import { HEARTBEAT_STALE_MS } from '../../../src/train/run-owner.js';
+import { claimRun, settleOrphanedRuns } from '../../../src/train/run-store.js';
 import { listRuns, runRow } from '../../../src/train/run-store.js';
 import { tempDir } from '../../helpers/temp.js';
 
