@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { CliIO } from '../src/cli/command.js';
 import { runCli } from '../src/cli/index.js';
 import { openStudio } from '../src/studio.js';
-import { runManagerOf } from '../src/train/service.js';
+import { runManagerOf } from '../src/train/run-manager.js';
 import type { TrainConfigInput } from '../src/api/runs.js';
 import { writeFineTuneData } from './fine-tune-data.js';
 import type { Row } from './results.js';

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import type { ArchName } from '../src/api/runs.js';
 import { contentType, resolveInside } from '../src/server/static.js';
 import type { AdapterDescription } from '../src/train/compute-protocol.js';
 import { appRoot } from '../src/version.js';
@@ -18,7 +19,7 @@ export const WEBGPU_CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--enable-uns
 export interface WebgpuBenchOptions {
   chromiumPath?: string;
   backends?: Array<'webgpu' | 'webgl'>;
-  arch?: 'alexnet-2012' | 'alexnet' | 'alexnet-small';
+  arch?: ArchName;
   inputSize?: number;
   batchSize?: number;
   steps?: number;

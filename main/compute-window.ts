@@ -4,7 +4,7 @@ import path from 'node:path';
 import { app, BrowserWindow, MessageChannelMain, type MessagePortMain } from 'electron';
 import { lossSignal, type ComputeChannel, type ComputeHost } from '../src/train/compute-host.js';
 import type { FromCompute, ToCompute } from '../src/train/compute-protocol.js';
-import { runManagerOf } from '../src/train/service.js';
+import { runManagerOf } from '../src/train/run-manager.js';
 import type { Studio } from '../src/studio.js';
 import { appRoot } from '../src/version.js';
 import { APP_ORIGIN } from './protocol.js';

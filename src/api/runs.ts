@@ -4,6 +4,7 @@ import { method, NoInput } from './schema.js';
 
 /** Architectures a run can train. */
 export const ArchName = z.enum(['alexnet-2012', 'alexnet', 'alexnet-small']);
+export type ArchName = z.infer<typeof ArchName>;
 
 /** A learning-rate schedule: the paper's plateau rule, fixed steps, or cosine decay. */
 export const Schedule = z.discriminatedUnion('kind', [
@@ -184,6 +185,7 @@ export const TrainProgress = z.object({
   lr: z.number(),
   message: z.string().nullable(),
 });
+export type TrainProgress = z.infer<typeof TrainProgress>;
 
 /** Loss, top-1/top-5 error, per-class metrics and the confusion matrix of a run on one split. */
 export const RunEvaluation = z.object({

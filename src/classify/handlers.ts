@@ -15,6 +15,7 @@ import type { ModelLocation } from './load.js';
 import { deleteModel, getModel, listModels, modelDir } from './models-store.js';
 import { compareParity, paritySample, runExportedPredict } from './parity.js';
 import { resultsCsv, resultsJson } from './results-format.js';
+import { runDirOf } from '../train/run-folder.js';
 
 /** The methods this domain answers. */
 export type ClassifyMethod =
@@ -55,7 +56,7 @@ export function classifyHandlers(ctx: StudioContext, options: { nativeBinding?: 
   const locate = (source: ClassifierSource): ModelLocation => {
     if ('runId' in source) {
       runRow(library.db, source.runId);
-      const runDir = path.join(library.runsDir, String(source.runId));
+      const runDir = runDirOf(library.dir, source.runId);
       if (!fs.existsSync(path.join(checkpointDir(runDir), 'checkpoint.json'))) {
         throw new ApiError('conflict', `Run ${source.runId} has no checkpoint yet: it has not finished an epoch.`);
       }

@@ -1,4 +1,3 @@
-import type { TrainConfig } from '../api/runs.js';
 import type { ColorStats } from '../images/color-stats.js';
 import { packSizeFor } from '../images/pack-images.js';
 import type { CheckpointMeta } from '../train/checkpoint.js';
@@ -19,7 +18,7 @@ export interface ClassifierSpec {
 
 /** The spec of a run's checkpoint: the same input rule its training and evaluation used. */
 export function specFromCheckpoint(meta: CheckpointMeta): ClassifierSpec {
-  const config = meta.config as TrainConfig;
+  const config = meta.config;
   const inputSize = inputSizeOf(config);
   return {
     classes: meta.classes,

@@ -1,7 +1,7 @@
 import type { EpochMetrics, RunSummary, TrainConfigInput } from '../api/runs.js';
 import type { Studio } from '../studio.js';
 import { DEFAULT_CONFIG } from '../train/config.js';
-import { runManagerOf } from '../train/service.js';
+import { runManagerOf } from '../train/run-manager.js';
 import { LIBRARY_HELP, LIBRARY_OPTIONS, printJson, UsageError, withStudio, type CliIO, type Command, type ParsedArgs } from './command.js';
 import { FINE_TUNE_HELP, fineTuneOptions } from './fine-tune-options.js';
 import { FINE_TUNE_DEFAULTS } from '../train/fine-tune-config.js';

@@ -1,7 +1,6 @@
 import path from 'node:path';
 import type { Database } from 'better-sqlite3';
 import * as tf from '@tensorflow/tfjs';
-import type { TrainConfig } from '../api/runs.js';
 import { assembleBatch } from '../images/batch-assembly.js';
 import type { ColorStats } from '../images/color-stats.js';
 import { openPack } from '../images/open-pack.js';
@@ -12,6 +11,7 @@ import { ensurePack, storedSnapshot } from '../train/dataset-snapshot.js';
 import { runRow } from '../train/run-store.js';
 import { gridLayout, rangeOf, renderGrid, writePng } from './grid-image.js';
 import { activateRunBackend, requireCheckpoint } from './run-eval.js';
+import { configOfRun } from '../train/run-config.js';
 
 /** What an activation picture shows, as `results.activations` returns it (less the URL). */
 export interface ActivationGrid {
@@ -36,7 +36,7 @@ export function viewableLayers(model: tf.LayersModel): string[] {
  */
 export async function writeActivationGrid(db: Database, libraryDir: string, runId: number, imageId: number, layer: string, file: string): Promise<ActivationGrid> {
   const run = runRow(db, runId);
-  const config = JSON.parse(run.config) as TrainConfig;
+  const config = configOfRun(run);
   const checkpoint = requireCheckpoint(libraryDir, runId);
   const snapshot = storedSnapshot(db, runId, checkpoint.meta.classes);
   const item = snapshot.items.find((it) => it.id === imageId);

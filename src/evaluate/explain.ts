@@ -1,9 +1,10 @@
 import type { Database } from 'better-sqlite3';
-import type { TrainConfig } from '../api/runs.js';
 import { explainWithClassifier, type ExplainedFile, type ExplainTargets } from '../classify/explain-files.js';
 import { loadClassifier } from '../classify/load.js';
 import { runRow } from '../train/run-store.js';
-import { activateRunBackend, requireCheckpoint, runDirOf } from './run-eval.js';
+import { runDirOf } from '../train/run-folder.js';
+import { activateRunBackend, requireCheckpoint } from './run-eval.js';
+import { configOfRun } from '../train/run-config.js';
 
 /** Which images to explain with which run (see ExplainTargets). */
 export interface ExplainRequest extends ExplainTargets {
@@ -21,7 +22,7 @@ export interface ExplainResult {
 
 /** Grad-CAM overlays of image files with a run's latest checkpoint, on the backend the run trained with (see explainWithClassifier). */
 export async function explainFiles(db: Database, libraryDir: string, req: ExplainRequest): Promise<ExplainResult> {
-  const config = JSON.parse(runRow(db, req.runId).config) as TrainConfig;
+  const config = configOfRun(runRow(db, req.runId));
   requireCheckpoint(libraryDir, req.runId);
   const backend = await activateRunBackend(config);
   const classifier = await loadClassifier({ kind: 'run', runDir: runDirOf(libraryDir, req.runId) });

@@ -15,6 +15,7 @@ import { filterGridLayout, readKernel, writeFilterGrid } from './filters.js';
 import { FeatureCache, nearestTrainImages } from './neighbours.js';
 import { predictionSets } from './predictions-store.js';
 import { cellImages, imageResult, imagesOfRun, mistakes, requireSet, resultSummary, runClasses, snapshotEntry } from './results-queries.js';
+import { runDirOf } from '../train/run-folder.js';
 
 type ResultMethod =
   | 'results.sets' | 'results.summary' | 'results.cell' | 'results.mistakes' | 'results.image'
@@ -57,7 +58,7 @@ export function resultHandlers(ctx: StudioContext, options: { nativeBinding?: st
   const { db, runsDir } = ctx.library;
   const features = new FeatureCache();
   ctx.media.push(resultsMediaResolver(runsDir));
-  const runDir = (runId: number): string => path.join(runsDir, String(runId));
+  const runDir = (runId: number): string => runDirOf(ctx.library.dir, runId);
   const requireCheckpointOf = (runId: number): void => {
     runRow(db, runId);
     if (!fs.existsSync(path.join(checkpointDir(runDir(runId)), 'checkpoint.json'))) {

@@ -15,6 +15,8 @@ import { evaluateSource, projectRows } from './evaluate.js';
 import { FEATURE_LAYER, PROJECTED_DIM, projectionMatrix, writeFeatures } from './features.js';
 import { confusionMatrix, perClassMetrics } from './metrics.js';
 import { storePredictions } from './predictions-store.js';
+import { configOfRun } from '../train/run-config.js';
+import { runDirOf } from '../train/run-folder.js';
 
 type Split = 'train' | 'val' | 'test';
 
@@ -45,10 +47,6 @@ export interface PredictOptions {
   loaded?: { checkpoint: LoadedCheckpoint; model: tf.LayersModel };
 }
 
-/** The run folder of a run. */
-export function runDirOf(libraryDir: string, runId: number): string {
-  return path.join(libraryDir, 'runs', String(runId));
-}
 
 /** A run's latest checkpoint, or an error a user can act on. */
 export function requireCheckpoint(libraryDir: string, runId: number): LoadedCheckpoint {
@@ -80,7 +78,7 @@ export async function computePredictions(
   const { tenCrop } = options;
   const run = runRow(db, runId);
   const checkpoint = options.loaded?.checkpoint ?? requireCheckpoint(libraryDir, runId);
-  const config = JSON.parse(run.config) as TrainConfig;
+  const config = configOfRun(run);
   const classes = checkpoint.meta.classes;
   const snapshot = storedSnapshot(db, runId, classes);
   const items = snapshot.items.filter((it) => it.split === split);
@@ -168,7 +166,7 @@ export async function predictAfterTraining(
   let loaded: PredictOptions['loaded'];
   try {
     // One checkpoint read and one model for every split (at 224 px a model is hundreds of MB).
-    await activateRunBackend(JSON.parse(runRow(db, runId).config) as TrainConfig);
+    await activateRunBackend(configOfRun(runRow(db, runId)));
     const checkpoint = requireCheckpoint(libraryDir, runId);
     loaded = { checkpoint, model: await modelFromCheckpoint(checkpoint) };
   } catch (err) {

@@ -3,7 +3,6 @@
 import path from 'node:path';
 import type { Database } from 'better-sqlite3';
 import { ApiError } from '../api/errors.js';
-import type { TrainConfig } from '../api/runs.js';
 import { createBatchLoader } from '../images/batch-loader.js';
 import type { ColorStats } from '../images/color-stats.js';
 import { Rng } from '../images/prng.js';
@@ -15,6 +14,7 @@ import { colorStatsFor, ensurePack, storedSnapshot, type SnapshotItem } from '..
 import { runRow } from '../train/run-store.js';
 import { shortTrain } from './short-train.js';
 import { storeSuspectScan, type SuspectRow, type SuspectScan } from './suspects-store.js';
+import { configOfRun } from '../train/run-config.js';
 
 /** How a scan is made: folds and the epochs each fold's model trains. */
 export interface SuspectScanOptions {
@@ -72,7 +72,7 @@ export async function computeSuspects(
   if (!run.snapshot_hash) {
     throw new ApiError('conflict', `Run ${runId} has not started yet, so it has no data to check.`);
   }
-  const config = JSON.parse(run.config) as TrainConfig;
+  const config = configOfRun(run);
   const classes = JSON.parse(run.classes) as string[];
   const folds = options.folds;
   const epochs = options.epochs ?? Math.min(config.epochs, DEFAULT_FOLD_EPOCHS);

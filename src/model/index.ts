@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import type { ArchName } from '../api/runs.js';
 import { alexnet, alexnetTopology } from './alexnet.js';
 import { alexnet2012, alexnet2012Topology } from './alexnet-2012.js';
 import { alexnetSmall, alexnetSmallTopology } from './alexnet-small.js';
@@ -10,8 +11,8 @@ export { LocalResponseNormalization } from './lrn-layer.js';
 export type { InitScheme } from './initializers.js';
 export type { LayerRow, LayerSpec } from './layer-spec.js';
 
-/** Names of the architectures the product trains. */
-export type ArchName = 'alexnet-2012' | 'alexnet' | 'alexnet-small';
+/** Names of the architectures the product trains (the contract's enum, re-exported for the model code). */
+export type { ArchName };
 
 /** What the UI and trainer need to know about an architecture before building it. */
 export interface ArchInfo {

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import type { TrainConfig } from '../api/runs.js';
 import type { LoopPosition } from './loop.js';
+import { validRunConfig } from './run-config.js';
 import { pidAlive } from './run-owner.js';
 import type { SgdState } from './sgd.js';
 
@@ -10,7 +12,7 @@ export interface CheckpointMeta {
   version: 1;
   runId: number;
   arch: string;
-  config: unknown;
+  config: TrainConfig;
   classes: string[];
   snapshotHash: string;
   colorStats: unknown;
@@ -26,6 +28,12 @@ export interface LoadedCheckpoint {
   meta: CheckpointMeta;
   artifacts: tf.io.ModelArtifacts;
   sgd: SgdState;
+}
+
+/** Reads a checkpoint's meta file, its config validated by the run schema (an older checkpoint's gains the newer settings' defaults). */
+export function readCheckpointMeta(file: string): CheckpointMeta {
+  const meta = JSON.parse(fs.readFileSync(file, 'utf8')) as CheckpointMeta;
+  return { ...meta, config: validRunConfig(meta.config, `The checkpoint config of run ${meta.runId}`) };
 }
 
 /** The folder of a run's latest checkpoint. */
@@ -119,7 +127,7 @@ export function loadCheckpoint(runDir: string): LoadedCheckpoint | null {
     }
     fs.renameSync(path.join(runDir, old), dir);
   }
-  const meta = JSON.parse(fs.readFileSync(path.join(dir, 'checkpoint.json'), 'utf8')) as CheckpointMeta;
+  const meta = readCheckpointMeta(path.join(dir, 'checkpoint.json'));
   const modelJson = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')) as tf.io.ModelJSON;
   const weights = fs.readFileSync(path.join(dir, 'weights.bin'));
   const artifacts: tf.io.ModelArtifacts = {

@@ -1,7 +1,7 @@
 // The message protocol between a run's host (Node: Electron main, or a test) and a browser compute
 // page that trains with tfjs' webgpu/webgl backends. Plain data + ArrayBuffers only, so every
 // message crosses a MessagePort by structured clone with its buffers transferred, never as JSON.
-import type { EpochMetrics, TrainConfig } from '../api/runs.js';
+import type { ArchName, EpochMetrics, TrainConfig } from '../api/runs.js';
 import type { InputNormalization } from './config.js';
 import type { LoopPosition, LoopProgress } from './loop.js';
 
@@ -71,7 +71,7 @@ export type ToCompute =
   | { type: 'probe'; steps?: number }
   | { type: 'adapters' }
   | { type: 'self-check'; tolerance?: number }
-  | { type: 'speed'; arch: 'alexnet-2012' | 'alexnet' | 'alexnet-small'; inputSize: number; batchSize: number; steps: number }
+  | { type: 'speed'; arch: ArchName; inputSize: number; batchSize: number; steps: number }
   | { type: 'init'; init: ComputeInit }
   | ({ type: 'batch' } & ComputeBatch)
   | { type: 'end-of-epoch'; stream: 'train' | 'val'; ticket: number }

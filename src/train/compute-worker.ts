@@ -3,7 +3,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openLibraryDb } from '../library/open.js';
 import type { FromCompute, ToCompute } from './compute-protocol.js';
-import { trainRunInWindow, type ComputeLink } from './compute-session.js';
+import { runSession } from './run-session.js';
+import type { RunControl } from './trainer.js';
+import { WindowTrainer, type ComputeLink } from './window-trainer.js';
 import type { FromRunWorker, RunWorkerData, ToRunWorker } from './messages.js';
 
 /** Main → compute worker: run controls, the window's messages, and its loss. */
@@ -18,7 +20,8 @@ const db = openLibraryDb(data.libraryDir, data.nativeBinding ? { nativeBinding: 
 
 const listeners: Array<(m: FromCompute) => void> = [];
 let markLost: (reason: string) => void = () => undefined;
-let stopRequested = false;
+// Controls go on to the window, which pauses there; the session reads stop for the predictions after training.
+const control: RunControl = { paused: false, stopRequested: false, waitWhilePaused: async () => undefined };
 const link: ComputeLink = {
   post: (message, transfer) => port.postMessage({ type: 'compute', message } satisfies FromComputeWorker, transfer),
   onMessage: (l) => listeners.push(l),
@@ -30,13 +33,13 @@ port.on('message', (m: ToComputeWorker) => {
   } else if (m.type === 'compute-lost') {
     markLost(m.reason);
   } else {
-    stopRequested ||= m.action === 'stop';
+    control.stopRequested ||= m.action === 'stop';
     link.post({ type: 'control', action: m.action }, []);
   }
 });
 
 const send = (m: FromRunWorker): void => port.postMessage(m);
-await trainRunInWindow(db, data.libraryDir, data.runId, data.resume, link, send, data.backend, () => stopRequested);
+await runSession(db, data.libraryDir, data.runId, data.resume, control, send, new WindowTrainer(link, data.backend));
 db.close();
 port.close();
 // End the thread even if helper threads (the threaded wasm backend's) would keep its event loop alive.

@@ -2,7 +2,7 @@
 // runs in a Node worker (tensorflow / wasm / cpu) and in a browser compute window (webgpu / webgl).
 import * as tf from '@tensorflow/tfjs';
 import { hashSeed } from '../images/prng.js';
-import type { EpochMetrics, TrainConfig } from '../api/runs.js';
+import type { EpochMetrics, TrainConfig, TrainProgress } from '../api/runs.js';
 import { evaluateSource } from '../evaluate/evaluate.js';
 import type { BatchSource } from '../images/batch-source.js';
 import { forwardOf } from '../model/forward.js';
@@ -25,16 +25,8 @@ export interface LoopPosition {
   best: { top1: number | null; top5: number | null };
 }
 
-export interface LoopProgress {
-  phase: 'training' | 'evaluating';
-  epoch: number;
-  batch: number;
-  batches: number;
-  loss: number | null;
-  imagesPerSecond: number | null;
-  etaSeconds: number | null;
-  lr: number;
-}
+/** The contract's TrainProgress as the loop knows it: its own two phases, without the run's id, epoch count or message. */
+export type LoopProgress = Omit<TrainProgress, 'runId' | 'epochs' | 'message' | 'phase'> & { phase: Extract<TrainProgress['phase'], 'training' | 'evaluating'> };
 
 export interface LoopHooks {
   /** Called at most every `progressEveryMs`. */

@@ -1,5 +1,5 @@
 import type { BackendName } from '../api/app.js';
-import type { EpochMetrics, RunStatus } from '../api/runs.js';
+import type { EpochMetrics, RunStatus, TrainProgress } from '../api/runs.js';
 
 /** What a run worker is started with. */
 export interface RunWorkerData {
@@ -17,19 +17,7 @@ export type ToRunWorker = { type: 'control'; action: 'pause' | 'resume' | 'stop'
 
 /** Worker → main. */
 export type FromRunWorker =
-  | {
-      type: 'progress';
-      phase: 'preparing' | 'training' | 'evaluating' | 'predicting';
-      epoch: number;
-      epochs: number;
-      batch: number;
-      batches: number;
-      loss: number | null;
-      imagesPerSecond: number | null;
-      etaSeconds: number | null;
-      lr: number;
-      message: string | null;
-    }
+  | ({ type: 'progress' } & Omit<TrainProgress, 'runId'>)
   | { type: 'epoch'; metrics: EpochMetrics }
   | { type: 'status'; status: RunStatus }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }

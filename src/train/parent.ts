@@ -6,14 +6,15 @@ import path from 'node:path';
 import type { Database } from 'better-sqlite3';
 import * as tf from '@tensorflow/tfjs';
 import '../model/index.js'; // registers LocalResponseNormalization and GroupedConv2D for deserialisation
-import type { InitFrom, RunParent, TrainConfig, TrainConfigInput } from '../api/runs.js';
+import type { InitFrom, RunParent, TrainConfigInput } from '../api/runs.js';
 import { ApiError } from '../api/errors.js';
 import { inspectModelFolder, readModelArtifacts } from '../classify/model-folder-check.js';
 import { modelDir } from '../classify/models-store.js';
 import type { ColorStats } from '../images/color-stats.js';
 import { ARCHS, type ArchName, type InitScheme } from '../model/index.js';
-import { checkpointDir, loadCheckpoint, type CheckpointMeta } from './checkpoint.js';
+import { checkpointDir, loadCheckpoint, readCheckpointMeta } from './checkpoint.js';
 import { inputSizeOf, normalizationFor, type InputNormalization } from './config.js';
+import { runDirOf } from './run-folder.js';
 
 /** What a run started from a parent inherits: its network's shape and its input rule. */
 export interface ParentInfo extends RunParent {
@@ -53,12 +54,12 @@ export function describeParent(library: { dir: string; db: Database }, from: Ini
     throw new ApiError('not_found', from.kind === 'run' ? `Run ${from.id} does not exist (see runs.list).` : `Model ${from.id} does not exist in this library (see models.list).`);
   }
   if (from.kind === 'run') {
-    const file = path.join(checkpointDir(path.join(library.dir, 'runs', String(from.id))), 'checkpoint.json');
+    const file = path.join(checkpointDir(runDirOf(library.dir, from.id)), 'checkpoint.json');
     if (!fs.existsSync(file)) {
       throw new ApiError('conflict', `Run ${from.id} has no checkpoint yet (it has not finished an epoch): nothing to start from.`);
     }
-    const meta = JSON.parse(fs.readFileSync(file, 'utf8')) as CheckpointMeta;
-    const config = meta.config as TrainConfig;
+    const meta = readCheckpointMeta(file);
+    const config = meta.config;
     const arch = archOf(meta.arch, `Run ${from.id}`);
     const topology = JSON.parse(fs.readFileSync(path.join(path.dirname(file), 'model.json'), 'utf8')) as { modelTopology?: unknown };
     return {
@@ -112,11 +113,11 @@ export function configFromParent(input: TrainConfigInput, parent: ParentInfo): T
 /** The parent's network with its weights and its input rule (in the run worker). */
 export async function loadParent(libraryDir: string, from: InitFrom): Promise<{ model: tf.LayersModel; norm: InputNormalization }> {
   if (from.kind === 'run') {
-    const checkpoint = loadCheckpoint(path.join(libraryDir, 'runs', String(from.id)));
+    const checkpoint = loadCheckpoint(runDirOf(libraryDir, from.id));
     if (!checkpoint) {
       throw new Error(`Run ${from.id}, the parent of this run, has no checkpoint any more.`);
     }
-    const config = checkpoint.meta.config as TrainConfig;
+    const config = checkpoint.meta.config;
     return { model: await tf.loadLayersModel(tf.io.fromMemory(checkpoint.artifacts)), norm: normalizationFor(config, checkpoint.meta.colorStats as ColorStats) };
   }
   const dir = modelDir({ dir: libraryDir }, from.id);

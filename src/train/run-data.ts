@@ -8,7 +8,7 @@ import type { ColorStats } from '../images/color-stats.js';
 import { inputSizeOf, normalizationFor, type InputNormalization } from './config.js';
 import { colorStatsFor, ensurePack, saveSnapshot, snapshotDataset, storedSnapshot, type DatasetSnapshot, type SnapshotItem } from './dataset-snapshot.js';
 import { recordUndecodable } from '../datasets/import-writer.js';
-import type { runRow } from './run-store.js';
+import { recordRunColourStats, recordRunSnapshot, type runRow } from './run-store.js';
 
 /** Everything a run trains from, whichever backend trains it (a Node worker or a compute window). */
 export interface RunData<B extends Batch | RawBatch = Batch> {
@@ -55,7 +55,7 @@ export async function prepareRunData<O extends PrepareRunDataOptions>(db: Databa
     snapshot = snapshotDataset(db, run.dataset_id);
     db.prepare('DELETE FROM run_images WHERE run_id = ?').run(run.id);
     saveSnapshot(db, run.id, snapshot);
-    db.prepare('UPDATE runs SET classes = ?, snapshot_hash = ? WHERE id = ?').run(JSON.stringify(snapshot.classes), snapshot.hash, run.id);
+    recordRunSnapshot(db, run.id, snapshot.classes, snapshot.hash);
   }
   if (snapshot.classes.length < 2) {
     throw new Error(`A classifier needs at least 2 classes; this dataset has ${snapshot.classes.length}.`);
@@ -81,7 +81,7 @@ export async function prepareRunData<O extends PrepareRunDataOptions>(db: Databa
     o.log('warn', 'The dataset has no validation images: no validation error, and the plateau schedule cannot act.');
   }
   const stats = o.savedStats ?? (o.adjustStats ?? ((s: ColorStats) => s))(colorStatsFor(pack.file, train.map((it) => it.id)));
-  db.prepare('UPDATE runs SET colour_stats = ? WHERE id = ?').run(JSON.stringify(stats), run.id);
+  recordRunColourStats(db, run.id, stats);
   const norm = normalizationFor(config, stats);
 
   const common = { packFile: pack.file, inputSize, ...norm, seed: config.seed, output: o.output ?? 'float32' };

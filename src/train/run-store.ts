@@ -2,7 +2,8 @@ import type { Database } from 'better-sqlite3';
 import type { EpochMetrics, RunDetail, RunStatus, RunSummary, TrainConfig } from '../api/runs.js';
 import { ApiError } from '../api/errors.js';
 import { inputSizeOf } from './config.js';
-import { describeOwner, LIVE_STATUSES, ownerOfThisProcess, settleOrphanedRuns } from './run-owner.js';
+import { describeOwner, HEARTBEAT_EVERY_MS, LIVE_SQL, LIVE_STATUSES, ownerGone, ownerOfThisProcess, type OwnerColumns } from './run-owner.js';
+import { configOfRun } from './run-config.js';
 
 interface RunRow {
   id: number;
@@ -62,7 +63,7 @@ export function runRow(db: Database, id: number): RunRow {
 }
 
 function summaryOf(row: RunRow): RunSummary {
-  const config = JSON.parse(row.config) as TrainConfig;
+  const config = configOfRun(row);
   return {
     id: row.id,
     datasetId: row.dataset_id ?? 0,
@@ -147,12 +148,13 @@ export function runEpochs(db: Database, id: number): EpochMetrics[] {
 export function getRunDetail(db: Database, id: number): RunDetail {
   const row = runRow(db, id);
   const log = db.prepare('SELECT time, level, message FROM run_log WHERE run_id = ? ORDER BY id').all(id) as RunDetail['log'];
+  const config = configOfRun(row);
   return {
     ...summaryOf(row),
-    config: JSON.parse(row.config),
+    config,
     configDiff: JSON.parse(row.config_diff),
     threads: row.threads,
-    inputSize: inputSizeOf(JSON.parse(row.config) as TrainConfig),
+    inputSize: inputSizeOf(config),
     snapshotHash: row.snapshot_hash,
     classes: JSON.parse(row.classes),
     epochsData: runEpochs(db, id),
@@ -176,6 +178,55 @@ export function setRunStatus(db: Database, id: number, status: RunStatus, error:
     Date.now(),
     id,
   );
+}
+
+/** Marks a run as training from now: running, started (once), its last error and finish cleared. */
+export function markRunStarted(db: Database, id: number): void {
+  setRunStatus(db, id, 'running');
+  db.prepare('UPDATE runs SET started_at = COALESCE(started_at, ?), error = NULL, finished_at = NULL WHERE id = ?').run(Date.now(), id);
+}
+
+/** Stores the dataset snapshot's classes and hash with a run (taken at its first start). */
+export function recordRunSnapshot(db: Database, id: number, classes: string[], hash: string): void {
+  db.prepare('UPDATE runs SET classes = ?, snapshot_hash = ? WHERE id = ?').run(JSON.stringify(classes), hash, id);
+}
+
+/** Stores the colour statistics a run normalises its inputs with. */
+export function recordRunColourStats(db: Database, id: number, stats: unknown): void {
+  db.prepare('UPDATE runs SET colour_stats = ? WHERE id = ?').run(JSON.stringify(stats), id);
+}
+
+/** Creates a run's row, queued and owned by this process (and linked to its parent when fine-tuned); returns its id. */
+export function insertRun(db: Database, dataset: { id: number; name: string }, config: TrainConfig, diff: Record<string, unknown>, parent: { kind: 'run' | 'model'; id: number } | null): number {
+  const now = Date.now();
+  const { pid, host } = ownerOfThisProcess();
+  const id = Number(
+    db
+      .prepare(
+        `INSERT INTO runs (dataset_id, dataset_name, arch, status, config, config_diff, created_at, heartbeat_at, owner_pid, owner_host)
+         VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(dataset.id, dataset.name, config.arch, JSON.stringify(config), JSON.stringify(diff), now, now, pid, host).lastInsertRowid,
+  );
+  if (parent) {
+    linkRunParent(db, id, parent);
+  }
+  return id;
+}
+
+/** Links a run to the run or model it was fine-tuned from. */
+export function linkRunParent(db: Database, id: number, parent: { kind: 'run' | 'model'; id: number }): void {
+  db.prepare(`UPDATE runs SET ${parent.kind === 'run' ? 'parent_run_id' : 'parent_model_id'} = ? WHERE id = ?`).run(parent.id, id);
+}
+
+/** Puts back a run's status and error as they were (a resume whose worker could not start). */
+export function restoreRunStatus(db: Database, id: number, before: { status: RunStatus; error: string | null }): void {
+  db.prepare('UPDATE runs SET status = ?, error = ? WHERE id = ?').run(before.status, before.error, id);
+}
+
+/** Records the backend a run trains on (threads: of the wasm backend, else null). */
+export function recordRunBackend(db: Database, id: number, backend: { name: string; device: string | null; threads: number | null }): void {
+  db.prepare('UPDATE runs SET backend = ?, device = ?, threads = ? WHERE id = ?').run(backend.name, backend.device, backend.threads, id);
 }
 
 /** Sets a run's tags (deduplicated, in the given order) and/or note. */
@@ -216,4 +267,48 @@ export function recordEpoch(
       runId,
     );
   })();
+}
+
+// Ownership: which process trains a live run (rules in run-owner.ts).
+
+/** Marks live runs (all, or just `id`) whose owner is gone as interrupted, so they can be resumed or deleted; returns how many. */
+export function settleOrphanedRuns(db: Database, id?: number, now = Date.now()): number {
+  if (db.readonly) {
+    return 0;
+  }
+  const rows = (
+    id === undefined
+      ? db.prepare(`SELECT id, owner_pid, owner_host, heartbeat_at FROM runs WHERE ${LIVE_SQL}`).all()
+      : db.prepare(`SELECT id, owner_pid, owner_host, heartbeat_at FROM runs WHERE ${LIVE_SQL} AND id = ?`).all(id)
+  ) as Array<OwnerColumns & { id: number }>;
+  let settled = 0;
+  for (const row of rows.filter((r) => ownerGone(r, now))) {
+    const why = row.owner_pid === null ? 'The process training this run' : `The process training this run (${describeOwner(row)})`;
+    // Only if nobody claimed the run in between (same owner, still live).
+    settled += db
+      .prepare(`UPDATE runs SET status = 'interrupted', error = ?, finished_at = ? WHERE id = ? AND ${LIVE_SQL} AND owner_pid IS ? AND owner_host IS ?`)
+      .run(`${why} ended unexpectedly; resume continues from its last checkpoint.`, now, row.id, row.owner_pid, row.owner_host).changes;
+  }
+  return settled;
+}
+
+/** Makes this process the owner of a run that no process trains (status → queued), atomically; throws `conflict` if one does. */
+export function claimRun(db: Database, id: number, now = Date.now()): void {
+  settleOrphanedRuns(db, id, now);
+  const claimed = db
+    .prepare(`UPDATE runs SET status = 'queued', owner_pid = ?, owner_host = ?, heartbeat_at = ? WHERE id = ? AND NOT ${LIVE_SQL}`)
+    .run(ownerOfThisProcess().pid, ownerOfThisProcess().host, now, id).changes;
+  if (claimed === 0) {
+    const row = db.prepare('SELECT status, owner_pid, owner_host FROM runs WHERE id = ?').get(id) as (Pick<OwnerColumns, 'owner_pid' | 'owner_host'> & { status: string }) | undefined;
+    throw new ApiError(row ? 'conflict' : 'not_found', row ? `Run ${id} is ${row.status} in ${describeOwner(row)}; stop it there first.` : `Run ${id} does not exist.`);
+  }
+}
+
+/** Stamps the run's heartbeat now and every few seconds (with this process as its owner); returns the stop function. */
+export function startHeartbeat(db: Database, runId: number): () => void {
+  const { pid, host } = ownerOfThisProcess();
+  const beat = (): void => void db.prepare('UPDATE runs SET heartbeat_at = ?, owner_pid = ?, owner_host = ? WHERE id = ?').run(Date.now(), pid, host, runId);
+  beat();
+  const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
+  return () => clearInterval(timer);
 }

@@ -3,7 +3,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openLibraryDb } from '../library/open.js';
 import type { FromRunWorker, RunWorkerData, ToRunWorker } from './messages.js';
-import { trainRun, type RunControl } from './session.js';
+import { runSession } from './run-session.js';
+import { TfjsTrainer } from './tfjs-trainer.js';
+import type { RunControl } from './trainer.js';
 
 const data = workerData as RunWorkerData;
 const port = parentPort!;
@@ -33,7 +35,7 @@ port.on('message', (m: ToRunWorker) => {
 });
 
 const send = (m: FromRunWorker): void => port.postMessage(m);
-await trainRun(db, data.libraryDir, data.runId, data.resume, control, send, data.backend);
+await runSession(db, data.libraryDir, data.runId, data.resume, control, send, new TfjsTrainer(data.libraryDir, data.backend));
 db.close();
 port.close();
 // End the thread even if the threaded wasm backend's helper threads (Emscripten's pthreads, our kernel pool)

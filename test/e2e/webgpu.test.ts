@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import type { EpochMetrics } from '../../src/api/runs.js';
+import { TrainConfig, type EpochMetrics } from '../../src/api/runs.js';
 import { activateBackend } from '../../src/backends/index.js';
 import { buildModel } from '../../src/model/index.js';
 import { loadCheckpoint, modelFromCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.js';
@@ -40,6 +40,8 @@ const config: ComputeInit['config'] = {
   init: 'he',
   seed: 1,
 };
+/** The same settings as a whole run config, as checkpoints store it. */
+const runConfig = TrainConfig.parse({ datasetId: 1, ...config });
 
 let browser: Browser;
 let server: { origin: string; close(): Promise<void> };
@@ -80,7 +82,7 @@ async function trainOnPage(page: ComputePage, epochs: number, runDir: string, ch
       if (m.metrics) {
         metrics.push(m.metrics);
       }
-      void saveComputeCheckpoint(runDir, m, { runId: 1, arch: config.arch, config, classes: ['a', 'b', 'c'], snapshotHash: 'test', colorStats: null, backend: 'webgpu' }).then(
+      void saveComputeCheckpoint(runDir, m, { runId: 1, arch: config.arch, config: runConfig, classes: ['a', 'b', 'c'], snapshotHash: 'test', colorStats: null, backend: 'webgpu' }).then(
         () => page.post({ type: 'checkpoint-saved', ok: true, error: null }),
         (err: Error) => page.post({ type: 'checkpoint-saved', ok: false, error: err.message }),
       );
@@ -115,7 +117,7 @@ async function trainOnWasm(runDir: string, epochs: number): Promise<EpochMetrics
       progress: () => undefined,
       epochEnd: async (m, pos) => {
         metrics.push(m);
-        await saveCheckpoint(runDir, model, await sgd.getState(), { runId: 1, arch: config.arch, config, classes: ['a', 'b', 'c'], snapshotHash: 'test', colorStats: null, backend: 'wasm', position: pos });
+        await saveCheckpoint(runDir, model, await sgd.getState(), { runId: 1, arch: config.arch, config: runConfig, classes: ['a', 'b', 'c'], snapshotHash: 'test', colorStats: null, backend: 'wasm', position: pos });
       },
       control: async () => 'continue',
       stopped: async () => undefined,

@@ -2,7 +2,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import type { TrainConfig } from '../../api/runs.js';
 import { ApiError } from '../../api/errors.js';
 import { prepareExportDir } from '../../classify/export-folder.js';
 import type { ColorStats } from '../../images/color-stats.js';
@@ -24,6 +23,7 @@ import { writeTarShards } from './tar-shards.js';
 import { TRAIN_PY, TRAIN_PY_FILE } from './train-py.js';
 import type { ReferenceReply, ReferenceTask } from './reference-worker.js';
 import { toTorchState } from './weights.js';
+import { runDirOf } from '../../train/run-folder.js';
 
 /** The format tag of a bundle's config.json. */
 export const BUNDLE_FORMAT = 'convnet-torch-bundle';
@@ -98,12 +98,12 @@ function referenceLogits(task: ReferenceTask): Promise<ReferenceReply> {
  */
 export async function exportTorchBundle(library: Library, runId: number, outDir: string, options: { withImages?: boolean; check?: boolean } = {}): Promise<TorchExportResult> {
   const row = runRow(library.db, runId);
-  const runDir = path.join(library.runsDir, String(runId));
+  const runDir = runDirOf(library.dir, runId);
   const checkpoint = loadCheckpoint(runDir);
   if (!checkpoint) {
     throw new ApiError('conflict', `Run ${runId} has no checkpoint yet: it has not finished an epoch.`);
   }
-  const config = checkpoint.meta.config as TrainConfig;
+  const config = checkpoint.meta.config;
   const arch = checkpoint.meta.arch as ArchName;
   const classes = checkpoint.meta.classes;
   const stats = checkpoint.meta.colorStats as ColorStats;

@@ -14,6 +14,7 @@ import { logRun, runRow } from '../../train/run-store.js';
 import { BUNDLE_FORMAT } from './export-bundle.js';
 import { decodeSafetensors } from './safetensors.js';
 import { fromTorchState } from './weights.js';
+import { runDirOf } from '../../train/run-folder.js';
 
 /** What `result/result.json` holds (written by the bundle's train.py). */
 interface ResultJson {
@@ -98,11 +99,11 @@ export function importTorchResult(library: Library, bundleDir: string): { runId:
   if (parent.snapshot_hash !== cfg.run.snapshotHash || result.snapshotHash !== cfg.run.snapshotHash) {
     throw new ApiError('conflict', `Run ${cfg.run.id} of this library trained on other data than the bundle (snapshot ${String(parent.snapshot_hash).slice(0, 12)} here, ${cfg.run.snapshotHash.slice(0, 12)} in the bundle): it was exported from another library.`);
   }
-  const parentCheckpoint = loadCheckpoint(path.join(library.runsDir, String(parent.id)));
+  const parentCheckpoint = loadCheckpoint(runDirOf(library.dir, parent.id));
   if (!parentCheckpoint) {
     throw new ApiError('conflict', `Run ${parent.id} has no checkpoint any more; the imported weights need its topology.`);
   }
-  const parentConfig = parentCheckpoint.meta.config as TrainConfig;
+  const parentConfig = parentCheckpoint.meta.config;
   const arch = parentCheckpoint.meta.arch as ArchName;
   const classes = parentCheckpoint.meta.classes;
   const rows = describeModel(arch, {
@@ -139,7 +140,7 @@ export function importTorchResult(library: Library, bundleDir: string): { runId:
   const best = withVal.length ? withVal.reduce((a, b) => (b.valTop1Error! < a.valTop1Error! ? b : a)) : null;
   const trainedOn = `PyTorch ${result.torch}, ${result.worldSize} process${result.worldSize === 1 ? '' : 'es'} (${result.backend}) on ${result.device}`;
   const now = Date.now();
-  const runDir = (id: number): string => path.join(library.runsDir, String(id));
+  const runDir = (id: number): string => runDirOf(library.dir, id);
   let runId = 0;
   db.transaction(() => {
     runId = Number(

@@ -4,7 +4,7 @@ import { expect } from 'vitest';
 import type { CliIO } from '../../../src/cli/command.js';
 import { runCli } from '../../../src/cli/index.js';
 import { openStudio } from '../../../src/studio.js';
-import { runManagerOf } from '../../../src/train/service.js';
+import { runManagerOf } from '../../../src/train/run-manager.js';
 import { writeShapesDataset } from '../../helpers/shapes-dataset.js';
 import { tempDir } from '../../helpers/temp.js';
 

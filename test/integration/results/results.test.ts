@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResultImage } from '../../../src/api/results.js';
 import type { CliIO } from '../../../src/cli/command.js';
 import { runCli } from '../../../src/cli/index.js';
-import { runManagerOf } from '../../../src/train/service.js';
+import { runManagerOf } from '../../../src/train/run-manager.js';
 import { openStudio, type Studio } from '../../../src/studio.js';
 import { writeShapesDataset } from '../../helpers/shapes-dataset.js';
 import { tempDir } from '../../helpers/temp.js';

@@ -11,7 +11,7 @@ import { runCli } from '../../../src/cli/index.js';
 import { decodeSafetensors, encodeSafetensors, f32, floatsOf } from '../../../src/interchange/torch-bundle/safetensors.js';
 import { writeTarShards } from '../../../src/interchange/torch-bundle/tar-shards.js';
 import { openStudio } from '../../../src/studio.js';
-import { runManagerOf } from '../../../src/train/service.js';
+import { runManagerOf } from '../../../src/train/run-manager.js';
 import { writeShapesDataset } from '../../helpers/shapes-dataset.js';
 import { tempDir } from '../../helpers/temp.js';
 import { captureIO } from '../classify/fixture.js';

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { runManagerOf } from '../../../src/train/service.js';
+import { runManagerOf } from '../../../src/train/run-manager.js';
 import { openStudio, type Studio } from '../../../src/studio.js';
 import { garbageBodyPng } from '../../helpers/image-folder.js';
 import { writeShapesDataset } from '../../helpers/shapes-dataset.js';

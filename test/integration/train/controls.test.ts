@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunStatus } from '../../../src/api/runs.js';
 import { runCli } from '../../../src/cli/index.js';
 import type { CliIO } from '../../../src/cli/command.js';
-import { runManagerOf } from '../../../src/train/service.js';
+import { runManagerOf } from '../../../src/train/run-manager.js';
 import { openStudio, type Studio } from '../../../src/studio.js';
 import { writeShapesDataset } from '../../helpers/shapes-dataset.js';
 import { repoRoot, tempDir } from '../../helpers/temp.js';

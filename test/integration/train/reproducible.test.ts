@@ -3,7 +3,7 @@
 // seed does not.
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runManagerOf } from '../../../src/train/service.js';
+import { runManagerOf } from '../../../src/train/run-manager.js';
 import { openStudio, type Studio } from '../../../src/studio.js';
 import { writeShapesDataset } from '../../helpers/shapes-dataset.js';
 import { tempDir } from '../../helpers/temp.js';

@@ -5,7 +5,7 @@ import readline from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIO } from '../../../src/cli/command.js';
 import { runCli } from '../../../src/cli/index.js';
-import { runManagerOf } from '../../../src/train/service.js';
+import { runManagerOf } from '../../../src/train/run-manager.js';
 import { openStudio, type Studio } from '../../../src/studio.js';
 import { writeShapesDataset } from '../../helpers/shapes-dataset.js';
 import { repoRoot, tempDir } from '../../helpers/temp.js';

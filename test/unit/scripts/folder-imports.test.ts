@@ -24,7 +24,7 @@ const KNOWN: Record<string, string> = {
   // step and the adapter types down into backends/ or model/ (loop.ts and compute-* are being reworked, #15).
   'backends → train': 'the wasm SGD kernel, the webgpu speed step and the adapter types come from train/',
   // evaluate/ reads train/'s checkpoints and run rows, and train/ calls back into evaluate/: loop.ts →
-  // evaluateSource, session.ts and compute-session.ts → predictAfterTraining, service.ts → runEvalTask,
+  // evaluateSource, run-session.ts → predictAfterTraining, handlers.ts → runEvalTask,
   // fast-head.ts → topKHits. Fix: with the one run session of #15 (metrics.ts down a layer).
   'train → evaluate': 'a run evaluates and predicts through evaluate/',
   // Fine-tuning from an imported model: train/parent.ts reads classify/model-folder-check.ts and
@@ -35,9 +35,6 @@ const KNOWN: Record<string, string> = {
   // an export through interchange/onnx-export-service.ts, while interchange/ builds on classify/'s model spec,
   // loader and pipeline. Fix: the export task and its handler into interchange/.
   'classify → interchange': 'the classify worker and handlers run ONNX exports',
-  // train/service.ts takes the StudioContext type from studio.ts; every other feature takes it from
-  // library/studio-context.ts. A one-line change in a file being split (#15).
-  'train → studio.ts': 'train/service.ts imports the StudioContext type from studio.ts',
 };
 
 function folderImports(): FolderImports {

@@ -4,7 +4,8 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openLibrary, type Library } from '../../../src/library/open.js';
-import { claimRun, HEARTBEAT_STALE_MS, settleOrphanedRuns } from '../../../src/train/run-owner.js';
+import { HEARTBEAT_STALE_MS } from '../../../src/train/run-owner.js';
+import { claimRun, settleOrphanedRuns } from '../../../src/train/run-store.js';
 import { listRuns, runRow } from '../../../src/train/run-store.js';
 import { tempDir } from '../../helpers/temp.js';
 
@@ -21,7 +22,7 @@ function library(): Library {
 function addRun(lib: Library, status: string, owner: { pid: number | null; host: string | null }, heartbeat: number | null): number {
   return Number(
     lib.db
-      .prepare(`INSERT INTO runs (arch, status, config, config_diff, created_at, heartbeat_at, owner_pid, owner_host) VALUES ('alexnet-small', ?, '{"epochs":1}', '{}', ?, ?, ?, ?)`)
+      .prepare(`INSERT INTO runs (arch, status, config, config_diff, created_at, heartbeat_at, owner_pid, owner_host) VALUES ('alexnet-small', ?, '{"datasetId":1,"epochs":1}', '{}', ?, ?, ?, ?)`)
       .run(status, Date.now(), heartbeat, owner.pid, owner.host).lastInsertRowid,
   );
 }
