@@ -63,7 +63,14 @@ export function runRow(db: Database, id: number): RunRow {
 }
 
 function summaryOf(row: RunRow): RunSummary {
-  const config = configOfRun(row);
+  // A run whose stored config no longer parses is still listed, saying so, so it never hides the others.
+  let config: TrainConfig | null = null;
+  let broken: string | null = null;
+  try {
+    config = configOfRun(row);
+  } catch (err) {
+    broken = err instanceof Error ? err.message : String(err);
+  }
   return {
     id: row.id,
     datasetId: row.dataset_id ?? 0,
@@ -73,7 +80,7 @@ function summaryOf(row: RunRow): RunSummary {
     backend: row.backend,
     device: row.device,
     epochsDone: row.epochs_done,
-    epochs: config.epochs,
+    epochs: config?.epochs ?? 0,
     bestValTop1Error: row.best_top1,
     bestValTop5Error: row.best_top5,
     testTop1Error: row.test_top1,
@@ -81,7 +88,7 @@ function summaryOf(row: RunRow): RunSummary {
     createdAt: row.created_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
-    error: row.error,
+    error: broken ?? row.error,
     tags: JSON.parse(row.tags) as string[],
     note: row.note,
     trainingElsewhere: isLiveElsewhere(row) ? describeOwner(row) : null,
@@ -92,14 +99,14 @@ function summaryOf(row: RunRow): RunSummary {
 }
 
 /** The run or model a run started from, named as the lineage shows it; a deleted parent keeps its id from the config, without a name. */
-function parentOf(row: RunRow, config: TrainConfig): RunSummary['parent'] {
+function parentOf(row: RunRow, config: TrainConfig | null): RunSummary['parent'] {
   if (row.parent_run_id !== null) {
     return { kind: 'run', id: row.parent_run_id, name: `${row.parent_run_arch} on ${row.parent_run_dataset ?? 'a deleted dataset'}` };
   }
   if (row.parent_model_id !== null) {
     return { kind: 'model', id: row.parent_model_id, name: row.parent_model_name };
   }
-  return config.initFrom ? { ...config.initFrom, name: null } : null;
+  return config?.initFrom ? { ...config.initFrom, name: null } : null;
 }
 
 /** Whether a live run is owned by a process other than this one. */

@@ -66,12 +66,23 @@ describe('a run\'s stored config', () => {
     }
   });
 
-  it('that is broken fails naming the run and what is wrong, not as undefined values later', () => {
-    const lib = openLibrary(libraryWithRuns([JSON.stringify({ ...V8_CONFIG, epochs: -1 }), JSON.stringify(V8_CONFIG)]));
+  it('that is broken fails naming the run and what is wrong, not as undefined values later; the list still shows every run', () => {
+    const lib = openLibrary(libraryWithRuns([JSON.stringify({ ...V8_CONFIG, epochs: -1 }), JSON.stringify(V8_CONFIG), JSON.stringify(V8_CONFIG)]));
     try {
       lib.db.prepare(`UPDATE runs SET config = '{"datasetId": 1,' WHERE id = 2`).run();
-      expect(() => getRunSummary(lib.db, 1)).toThrow(/^Run 1's stored config is broken \(epochs: /);
-      expect(() => getRunSummary(lib.db, 2)).toThrow(/^Run 2's stored config is not JSON/);
+      expect(() => getRunDetail(lib.db, 1)).toThrow(/^Run 1's stored config is broken \(epochs: /);
+      expect(() => getRunDetail(lib.db, 2)).toThrow(/^Run 2's stored config is not JSON/);
+      // One broken row never hides the others: it is listed with the reason as its error.
+      expect(getRunSummary(lib.db, 2).error).toMatch(/^Run 2's stored config is not JSON/);
+      const listed = listRuns(lib.db).map((r) => ({ id: r.id, epochs: r.epochs, error: r.error }));
+      expect(listed).toEqual(
+        expect.arrayContaining([
+          { id: 1, epochs: 0, error: expect.stringMatching(/^Run 1's stored config is broken/) },
+          { id: 2, epochs: 0, error: expect.stringMatching(/^Run 2's stored config is not JSON/) },
+          { id: 3, epochs: 3, error: null },
+        ]),
+      );
+      expect(listed).toHaveLength(3);
     } finally {
       lib.close();
     }
