@@ -6,7 +6,6 @@ import path from 'node:path';
 import type { CliIO } from '../src/cli/command.js';
 import { runCli } from '../src/cli/index.js';
 import { openStudio } from '../src/studio.js';
-import { runManagerOf } from '../src/train/run-manager.js';
 import type { TrainConfigInput } from '../src/api/runs.js';
 import { writeFineTuneData } from './fine-tune-data.js';
 import type { Row } from './results.js';
@@ -27,7 +26,7 @@ export async function fineTuneFigure(o: { dir: string; parentEpochs: number; min
     const ids = Object.fromEntries((await studio.call('datasets.list')).map((d) => [d.name, d.id]));
     const train = async (config: TrainConfigInput): Promise<{ id: number; error: number; epochs: number; seconds: number }> => {
       const { id } = await studio.call('runs.start', { backend: 'wasm', ...config });
-      await runManagerOf(studio).settled(id);
+      await studio.training.settled(id);
       const run = await studio.call('runs.get', { id });
       if (run.status !== 'completed') {
         throw new Error(`figure 10: run ${id} ${run.status}: ${run.error}`);

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { app, BrowserWindow, MessageChannelMain, type MessagePortMain } from 'electron';
 import { lossSignal, type ComputeChannel, type ComputeHost } from '../src/train/compute-host.js';
 import type { FromCompute, ToCompute } from '../src/train/compute-protocol.js';
-import { runManagerOf } from '../src/train/run-manager.js';
 import type { Studio } from '../src/studio.js';
 import { appRoot } from '../src/version.js';
 import { APP_ORIGIN } from './protocol.js';
@@ -74,5 +73,5 @@ function channelOver(port: MessagePortMain, win: BrowserWindow, lose: (reason: s
 /** Lets the engine train webgpu/webgl runs in compute windows: one fresh window per run session. */
 export function setupComputeWindow(studio: Studio): void {
   const host: ComputeHost = { open: openComputeWindow };
-  runManagerOf(studio).setComputeHost(host);
+  studio.training.setComputeHost(host);
 }

@@ -14,7 +14,7 @@ import { torchBundleHandlers } from './interchange/torch-bundle/handlers.js';
 import { pretrainedHandlers } from './pretrained/handlers.js';
 import { insightHandlers } from './insight/handlers.js';
 import { runHandlers } from './train/handlers.js';
-import { runManagerOf } from './train/run-manager.js';
+import { runManagerOf, type TrainingEngine } from './train/run-manager.js';
 import { tfjsVersion } from './backends/tf.js';
 import { openLibrary } from './library/open.js';
 import type { HostKind, StudioContext } from './library/studio-context.js';
@@ -33,6 +33,8 @@ export interface StudioOptions {
 /** The engine behind every host: one library, one event bus, one handler per contract method. */
 export interface Studio extends StudioContext {
   readonly handlers: Handlers;
+  /** Training's workers, for what hosts need beyond the contract: wait for a run, end it now, the compute windows. */
+  readonly training: TrainingEngine;
   /** Validates and runs one request; throws ApiError on failure (for the CLI and tests). */
   call<M extends MethodName>(method: M, input?: Input<M>): Promise<Output<M>>;
   /** Answers a /media/ URL from the first resolver that owns it; null when none does. */
@@ -58,6 +60,7 @@ export function openStudio(options: StudioOptions): Studio {
   return {
     ...ctx,
     handlers,
+    training: runManagerOf(ctx),
     async resolveMedia(url) {
       for (const resolver of ctx.media) {
         const answer = await resolver(url);

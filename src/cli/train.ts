@@ -1,7 +1,6 @@
 import type { EpochMetrics, RunSummary, TrainConfigInput } from '../api/runs.js';
 import type { Studio } from '../studio.js';
 import { DEFAULT_CONFIG } from '../train/config.js';
-import { runManagerOf } from '../train/run-manager.js';
 import { LIBRARY_HELP, LIBRARY_OPTIONS, printJson, UsageError, withStudio, type CliIO, type Command, type ParsedArgs } from './command.js';
 import { FINE_TUNE_HELP, fineTuneOptions } from './fine-tune-options.js';
 import { FINE_TUNE_DEFAULTS } from '../train/fine-tune-config.js';
@@ -108,12 +107,12 @@ export async function followRun(studio: Studio, runId: number, io: CliIO, json: 
       void studio.call('runs.stop', { id: runId }).catch(() => undefined);
     } else if (interrupts === 2) {
       io.err(`\nStopping now, without waiting for the batch: the run is left interrupted, and \`convnet resume --run ${runId}\` continues from its last checkpoint.\n`);
-      void runManagerOf(studio).terminate(runId);
+      void studio.training.terminate(runId);
     }
   };
   process.on('SIGINT', stop);
   try {
-    await runManagerOf(studio).settled(runId);
+    await studio.training.settled(runId);
   } finally {
     process.off('SIGINT', stop);
     offEpoch();

@@ -17,7 +17,19 @@ import { configOfRun } from './run-config.js';
 import { logRun, runRow, setRunStatus } from './run-store.js';
 
 /** The training workers of one studio. One run trains at a time: on a laptop two would only halve each other. */
-export class RunManager {
+/** What a host needs of training beyond the contract: `Studio.training` (the CLI waits on a run, Ctrl+C twice ends it; Electron gives it the compute windows). */
+export interface TrainingEngine {
+  /** Resolves when the run's worker has exited (immediately if none). */
+  settled(runId: number): Promise<void>;
+  /** Ends a run's worker at once, without a checkpoint of the current batch; the run ends interrupted. */
+  terminate(runId: number): Promise<void>;
+  /** The desktop app's compute windows (main/compute-window.ts sets them; tests set a Chromium one). */
+  setComputeHost(host: ComputeHost | null): void;
+  /** The last auto decision of this session, if one was made. */
+  lastAutoDecision(): Promise<AutoDecision | null>;
+}
+
+export class RunManager implements TrainingEngine {
   private readonly workers = new Map<number, { worker: Worker; done: Promise<void> }>();
   /** Runs whose worker this process ends on purpose (terminate): they end interrupted, with that reason. */
   private readonly terminating = new Set<number>();
@@ -216,7 +228,7 @@ export function registerRunManager(library: StudioContext['library'], manager: R
   managers.set(library, manager);
 }
 
-/** The run manager of a studio (the CLI waits on it), once handlers.ts' runHandlers registered it. */
+/** The run manager of a studio, once handlers.ts' runHandlers registered it: for the studio that wires it (hosts use `Studio.training`). */
 export function runManagerOf(ctx: Pick<StudioContext, 'library'>): RunManager {
   const m = managers.get(ctx.library);
   if (!m) {

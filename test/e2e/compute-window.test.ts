@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import type { CliIO } from '../../src/cli/command.js';
 import { runCli } from '../../src/cli/index.js';
-import { runManagerOf } from '../../src/train/run-manager.js';
 import { openStudio, type Studio } from '../../src/studio.js';
 import { writeShapesDataset } from '../helpers/shapes-dataset.js';
 import { tempDir } from '../helpers/temp.js';
@@ -54,7 +53,7 @@ async function logOf(id: number): Promise<string[]> {
 
 describe.skipIf(!built)(`runs in compute windows (headless Chromium, SwiftShader)${built ? '' : ' (skipped: build/renderer/compute missing; run npm run build:renderer)'}`, () => {
   it('app.compute names the adapters the compute window finds, and says they are software here', async () => {
-    runManagerOf(studio).setComputeHost(chromiumComputeHost(browser, server.origin));
+    studio.training.setComputeHost(chromiumComputeHost(browser, server.origin));
     const c = await studio.call('app.compute', {});
     expect(c.mode).toBe('compute-window');
     expect(c.auto).toBeNull();
@@ -67,13 +66,13 @@ describe.skipIf(!built)(`runs in compute windows (headless Chromium, SwiftShader
   }, 120_000);
 
   it('a webgpu run trains in a compute window and records the adapter it ran on', async () => {
-    runManagerOf(studio).setComputeHost(chromiumComputeHost(browser, server.origin));
+    studio.training.setComputeHost(chromiumComputeHost(browser, server.origin));
     const epochs: number[] = [];
     const messages: string[] = [];
     const off = studio.events.on('train.epoch', (e) => e.runId === id && epochs.push(e.epoch));
     const off2 = studio.events.on('train.progress', (p) => p.runId === id && p.message !== null && messages.push(p.message));
     const { id } = await studio.call('runs.start', { datasetId, ...RUN, backend: 'webgpu' });
-    await runManagerOf(studio).settled(id);
+    await studio.training.settled(id);
     off();
     off2();
     // Like a Node run, the result views have their predictions the moment it finishes (made on the CPU).
@@ -95,21 +94,21 @@ describe.skipIf(!built)(`runs in compute windows (headless Chromium, SwiftShader
   }, 420_000);
 
   it('auto times the same probe step on webgpu and on wasm, and trains on the one measured faster', async () => {
-    runManagerOf(studio).setComputeHost(chromiumComputeHost(browser, server.origin));
+    studio.training.setComputeHost(chromiumComputeHost(browser, server.origin));
     const messages = new Map<number, string[]>();
     const off = studio.events.on('train.progress', (p) => p.message !== null && messages.set(p.runId, [...(messages.get(p.runId) ?? []), p.message]));
     const { id } = await studio.call('runs.start', { datasetId, ...RUN, backend: 'auto' });
-    await runManagerOf(studio).settled(id);
+    await studio.training.settled(id);
     // A second auto run in the session reuses the decision: nothing is timed, and the Train view does not say so.
     const second = (await studio.call('runs.start', { datasetId, ...RUN, backend: 'auto' })).id;
-    await runManagerOf(studio).settled(second);
+    await studio.training.settled(second);
     off();
     const timing = /timing a short training step/;
     expect(messages.get(id)!.some((m) => timing.test(m))).toBe(true);
     expect(messages.get(second)!.some((m) => timing.test(m))).toBe(false);
     const run = await studio.call('runs.get', { id });
     expect(run.status).toBe('completed');
-    const decision = await runManagerOf(studio).lastAutoDecision();
+    const decision = await studio.training.lastAutoDecision();
     expect(decision).not.toBeNull();
     console.info(`[compute-window test] ${decision!.reason}`);
     const [webgpu, wasm] = decision!.candidates;
@@ -124,7 +123,7 @@ describe.skipIf(!built)(`runs in compute windows (headless Chromium, SwiftShader
   }, 420_000);
 
   it('pause, resume and stop reach a webgpu run in the compute window within a batch; it ends stopped at that batch', async () => {
-    runManagerOf(studio).setComputeHost(chromiumComputeHost(browser, server.origin));
+    studio.training.setComputeHost(chromiumComputeHost(browser, server.origin));
     // 3 classes × 40 images: 12 training batches of 8, seconds each on SwiftShader.
     const t = tempDir();
     temps.push(t.cleanup);
@@ -160,7 +159,7 @@ describe.skipIf(!built)(`runs in compute windows (headless Chromium, SwiftShader
       await until(() => statuses.at(-1) === 'running' && batch > pausedAt, 60_000, 'running again');
       const stopFrom = batch;
       await studio.call('runs.stop', { id });
-      await runManagerOf(studio).settled(id);
+      await studio.training.settled(id);
       const run = await studio.call('runs.get', { id });
       expect(run.status).toBe('stopped');
       const at = JSON.parse(fs.readFileSync(path.join(studio.library.runsDir, String(id), 'checkpoint', 'checkpoint.json'), 'utf8')).position;
@@ -176,7 +175,7 @@ describe.skipIf(!built)(`runs in compute windows (headless Chromium, SwiftShader
   it('an auto run whose compute window is lost mid-run fails over to the CPU and finishes there', async () => {
     // The probe's figure is replaced so that auto picks this software adapter; the window is real.
     const host = chromiumComputeHost(browser, server.origin, { fakeProbe: 1e-4 });
-    runManagerOf(studio).setComputeHost(host);
+    studio.training.setComputeHost(host);
     let closed = false;
     const off = studio.events.on('train.progress', (p) => {
       if (p.phase === 'training' && !closed && host.pages.length === 2) {
@@ -185,7 +184,7 @@ describe.skipIf(!built)(`runs in compute windows (headless Chromium, SwiftShader
       }
     });
     const { id } = await studio.call('runs.start', { datasetId, ...RUN, backend: 'auto' });
-    await runManagerOf(studio).settled(id);
+    await studio.training.settled(id);
     off();
     expect(closed).toBe(true);
     const run = await studio.call('runs.get', { id });

@@ -4,7 +4,6 @@ import { expect } from 'vitest';
 import type { CliIO } from '../../../src/cli/command.js';
 import { runCli } from '../../../src/cli/index.js';
 import { openStudio } from '../../../src/studio.js';
-import { runManagerOf } from '../../../src/train/run-manager.js';
 import { writeShapesDataset } from '../../helpers/shapes-dataset.js';
 import { tempDir } from '../../helpers/temp.js';
 
@@ -47,7 +46,7 @@ export async function trainedFixture(): Promise<TrainedFixture> {
   let runId: number;
   try {
     runId = (await studio.call('runs.start', { datasetId, arch: 'alexnet-small', epochs: 2, batchSize: 8, backend: 'wasm', seed: 5 })).id;
-    await runManagerOf(studio).settled(runId);
+    await studio.training.settled(runId);
     expect((await studio.call('runs.get', { id: runId })).status).toBe('completed');
   } finally {
     await studio.close();

@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResultImage } from '../../../src/api/results.js';
 import type { CliIO } from '../../../src/cli/command.js';
 import { runCli } from '../../../src/cli/index.js';
-import { runManagerOf } from '../../../src/train/run-manager.js';
 import { openStudio, type Studio } from '../../../src/studio.js';
 import { writeShapesDataset } from '../../helpers/shapes-dataset.js';
 import { tempDir } from '../../helpers/temp.js';
@@ -34,7 +33,7 @@ describe('results of a trained run', () => {
 
   const train = async (epochs: number, seed: number): Promise<number> => {
     const { id } = await studio.call('runs.start', { datasetId, arch: 'alexnet-small', epochs, batchSize: 8, backend: 'wasm', seed });
-    await runManagerOf(studio).settled(id);
+    await studio.training.settled(id);
     expect((await studio.call('runs.get', { id })).status).toBe('completed');
     return id;
   };
@@ -193,7 +192,7 @@ describe('results of a trained run', () => {
     const { id: live } = await studio.call('runs.start', { datasetId, epochs: 3, batchSize: 8, backend: 'wasm' });
     await expect(studio.call('runs.delete', { id: live })).rejects.toThrow(/stop it before deleting/);
     await studio.call('runs.stop', { id: live });
-    await runManagerOf(studio).settled(live);
+    await studio.training.settled(live);
 
     const dir = path.join(studio.library.runsDir, String(runA));
     expect(fs.existsSync(dir)).toBe(true);

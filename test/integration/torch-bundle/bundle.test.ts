@@ -11,7 +11,6 @@ import { runCli } from '../../../src/cli/index.js';
 import { decodeSafetensors, encodeSafetensors, f32, floatsOf } from '../../../src/interchange/torch-bundle/safetensors.js';
 import { writeTarShards } from '../../../src/interchange/torch-bundle/tar-shards.js';
 import { openStudio } from '../../../src/studio.js';
-import { runManagerOf } from '../../../src/train/run-manager.js';
 import { writeShapesDataset } from '../../helpers/shapes-dataset.js';
 import { tempDir } from '../../helpers/temp.js';
 import { captureIO } from '../classify/fixture.js';
@@ -55,7 +54,7 @@ describe.skipIf(!python)('PyTorch DDP bundle (export, check, torchrun, import)',
     const studio = openStudio({ libraryDir: lib, host: 'cli' });
     try {
       runId = (await studio.call('runs.start', { datasetId, arch: 'alexnet-small', epochs: 1, batchSize: 8, backend: 'wasm', seed: 5 })).id;
-      await runManagerOf(studio).settled(runId);
+      await studio.training.settled(runId);
     } finally {
       await studio.close();
     }

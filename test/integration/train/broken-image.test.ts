@@ -4,7 +4,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { runManagerOf } from '../../../src/train/run-manager.js';
 import { openStudio, type Studio } from '../../../src/studio.js';
 import { garbageBodyPng } from '../../helpers/image-folder.js';
 import { writeShapesDataset } from '../../helpers/shapes-dataset.js';
@@ -30,7 +29,7 @@ it('a broken image found by the training cache is left out of the run and marked
   const broken = items[0]!.id;
 
   const { id } = await studio.call('runs.start', { datasetId, arch: 'alexnet-small', epochs: 1, batchSize: 8, backend: 'wasm', seed: 1 });
-  await runManagerOf(studio).settled(id);
+  await studio.training.settled(id);
   const run = await studio.call('runs.get', { id });
   expect(run.error).toBeNull();
   expect(run.status).toBe('completed');

@@ -11,7 +11,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunStatus } from '../../../src/api/runs.js';
 import { runCli } from '../../../src/cli/index.js';
 import type { CliIO } from '../../../src/cli/command.js';
-import { runManagerOf } from '../../../src/train/run-manager.js';
 import { openStudio, type Studio } from '../../../src/studio.js';
 import { writeShapesDataset } from '../../helpers/shapes-dataset.js';
 import { repoRoot, tempDir } from '../../helpers/temp.js';
@@ -173,7 +172,7 @@ describe('pause, resume and stop through the API, as the UI sends them', () => {
       const stopFrom = trainingBatch();
       const t0 = Date.now();
       await studio.call('runs.stop', { id });
-      await runManagerOf(studio).settled(id);
+      await studio.training.settled(id);
       expect((Date.now() - t0) / 1000).toBeLessThan(15);
       expect(finished).toMatchObject({ status: 'stopped' });
       const run = await studio.call('runs.get', { id });
@@ -212,7 +211,7 @@ describe('a run whose process was killed, and one that trains in another process
       const resumed = await studio.call('runs.resume', { id });
       expect(['queued', 'running']).toContain(resumed.status);
       await studio.call('runs.stop', { id });
-      await runManagerOf(studio).settled(id);
+      await studio.training.settled(id);
       expect((await studio.call('runs.get', { id })).status).toBe('stopped');
     } finally {
       await studio.close();
@@ -253,7 +252,7 @@ describe('checkpoint folders a killed writer left', () => {
       // Resumed here, the run is this process's: no other writer can exist, every leftover goes.
       await studio.call('runs.resume', { id: 3 });
       await studio.call('runs.stop', { id: 3 });
-      await runManagerOf(studio).settled(3);
+      await studio.training.settled(3);
       expect(fs.readdirSync(runDir).filter((n) => n.startsWith('checkpoint.'))).toEqual([]);
       expect(fs.existsSync(path.join(runDir, 'checkpoint', 'checkpoint.json'))).toBe(true);
     } finally {

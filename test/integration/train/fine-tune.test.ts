@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIO } from '../../../src/cli/command.js';
 import { runCli } from '../../../src/cli/index.js';
 import { loadCheckpoint } from '../../../src/train/checkpoint.js';
-import { runManagerOf } from '../../../src/train/run-manager.js';
 import { openStudio, type Studio } from '../../../src/studio.js';
 import { SHAPE_CLASSES, writeShapesDataset } from '../../helpers/shapes-dataset.js';
 import { tempDir } from '../../helpers/temp.js';
@@ -56,7 +55,7 @@ describe('fine-tuning a run from a parent', () => {
     parentData = datasets.find((d) => d.name === 'shapes')!.id;
     childData = datasets.find((d) => d.name === 'textures')!.id;
     parentId = (await studio.call('runs.start', { datasetId: parentData, arch: 'alexnet-small', epochs: 1, batchSize: 16, backend: 'wasm' })).id;
-    await runManagerOf(studio).settled(parentId);
+    await studio.training.settled(parentId);
     expect((await studio.call('runs.get', { id: parentId })).status).toBe('completed');
   }, 300_000);
   afterAll(async () => studio?.close());
@@ -80,7 +79,7 @@ describe('fine-tuning a run from a parent', () => {
         }
       });
     });
-    await runManagerOf(studio).settled(id);
+    await studio.training.settled(id);
     const stopped = await studio.call('runs.get', { id });
     expect(stopped.parent).toEqual({ kind: 'run', id: parentId, name: 'alexnet-small on shapes' });
     expect(stopped.config).toMatchObject({ arch: 'alexnet-small', imageSize: 32, freeze: 'features', pretrainedLrMult: 0.1 });
@@ -95,7 +94,7 @@ describe('fine-tuning a run from a parent', () => {
     const parentConv3 = checkpointWeights(runDir(parentId), 'conv3');
     await studio.call('runs.delete', { id: parentId });
     await studio.call('runs.resume', { id });
-    await runManagerOf(studio).settled(id);
+    await studio.training.settled(id);
     const done = await studio.call('runs.get', { id });
     expect(done.error).toBeNull();
     expect(done.status).toBe('completed');
@@ -106,12 +105,12 @@ describe('fine-tuning a run from a parent', () => {
 
   it('a fast head from an imported model trains the last layer alone on cached features', async () => {
     const other = (await studio.call('runs.start', { datasetId: parentData, arch: 'alexnet-small', epochs: 1, batchSize: 16, backend: 'wasm', seed: 4 })).id;
-    await runManagerOf(studio).settled(other);
+    await studio.training.settled(other);
     const out = path.join(path.dirname(lib), 'exported');
     await studio.call('classify.export', { runId: other, outDir: out });
     const model = await studio.call('models.import', { dir: out, name: 'shapes model' });
     const { id } = await studio.call('runs.start', { datasetId: childData, initFrom: { kind: 'model', id: model.id }, freeze: 'all-but-last', epochs: 5, batchSize: 8, backend: 'wasm' });
-    await runManagerOf(studio).settled(id);
+    await studio.training.settled(id);
     const run = await studio.call('runs.get', { id });
     expect(run.error).toBeNull();
     expect(run.status).toBe('completed');

@@ -3,7 +3,6 @@
 // seed does not.
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runManagerOf } from '../../../src/train/run-manager.js';
 import { openStudio, type Studio } from '../../../src/studio.js';
 import { writeShapesDataset } from '../../helpers/shapes-dataset.js';
 import { tempDir } from '../../helpers/temp.js';
@@ -27,7 +26,7 @@ afterAll(async () => {
 async function train(seed: number): Promise<Array<{ trainLoss: number; valLoss: number | null; valTop1Error: number | null }>> {
   // Dropout on (the paper's 0.5), crops, flips and PCA lighting on: every random draw of a step.
   const { id } = await studio.call('runs.start', { datasetId, arch: 'alexnet-small', epochs: 2, batchSize: 8, lr: 0.01, backend: 'wasm', seed });
-  await runManagerOf(studio).settled(id);
+  await studio.training.settled(id);
   const run = await studio.call('runs.get', { id });
   expect(run.status).toBe('completed');
   return run.epochsData.map((e) => ({ trainLoss: e.trainLoss, valLoss: e.valLoss, valTop1Error: e.valTop1Error }));

@@ -5,7 +5,6 @@ import readline from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIO } from '../../../src/cli/command.js';
 import { runCli } from '../../../src/cli/index.js';
-import { runManagerOf } from '../../../src/train/run-manager.js';
 import { openStudio, type Studio } from '../../../src/studio.js';
 import { writeShapesDataset } from '../../helpers/shapes-dataset.js';
 import { repoRoot, tempDir } from '../../helpers/temp.js';
@@ -47,7 +46,7 @@ describe('training a run on a generated dataset', () => {
     const off1 = studio.events.on('train.epoch', (e) => epochs.push(e.epoch));
     const off2 = studio.events.on('train.progress', (p) => progress.push(p.phase));
     const { id } = await studio.call('runs.start', { datasetId, arch: 'alexnet-small', epochs: 10, batchSize: 32, lr: 0.02, backend: 'wasm', seed: 3 });
-    await runManagerOf(studio).settled(id);
+    await studio.training.settled(id);
     off1();
     off2();
     const run = await studio.call('runs.get', { id });
@@ -79,7 +78,7 @@ describe('training a run on a generated dataset', () => {
     const { id } = await studio.call('runs.start', { datasetId, epochs: 1, batchSize: 32, backend: 'wasm' });
     await expect(studio.call('runs.start', { datasetId, epochs: 1 })).rejects.toThrow(/is training/);
     await studio.call('runs.stop', { id });
-    await runManagerOf(studio).settled(id);
+    await studio.training.settled(id);
     expect((await studio.call('runs.get', { id })).status).toBe('stopped');
   }, 300_000);
 });
@@ -95,13 +94,13 @@ describe('stopping, killing and resuming', () => {
         }
       });
       const { id } = await studio.call('runs.start', { datasetId, epochs: 3, batchSize: 8, backend: 'wasm', schedule: { kind: 'cosine' } });
-      await runManagerOf(studio).settled(id);
+      await studio.training.settled(id);
       off();
       const stopped = await studio.call('runs.get', { id });
       expect(stopped.status).toBe('stopped');
       expect(stopped.epochsDone).toBeGreaterThanOrEqual(1);
       await studio.call('runs.resume', { id });
-      await runManagerOf(studio).settled(id);
+      await studio.training.settled(id);
       const done = await studio.call('runs.get', { id });
       expect(done.status).toBe('completed');
       expect(done.epochsData.map((e) => e.epoch)).toEqual([1, 2, 3]);
@@ -119,7 +118,7 @@ describe('stopping, killing and resuming', () => {
     const studio = openStudio({ libraryDir: lib, host: 'cli' });
     try {
       const { id } = await studio.call('runs.start', { datasetId, epochs: 500, batchSize: 8, backend: 'wasm', timeLimitMinutes: 0.05 });
-      await runManagerOf(studio).settled(id);
+      await studio.training.settled(id);
       const run = await studio.call('runs.get', { id });
       expect(run.status).toBe('completed');
       expect(run.epochsDone).toBeGreaterThanOrEqual(1);
