@@ -3,7 +3,7 @@ import { ApiError } from '../api/errors.js';
 import { siblingModule, spawnWorker } from '../images/spawn-worker.js';
 import type { ActivationGrid } from './activations.js';
 import type { ExplainRequest, ExplainResult } from './explain.js';
-import type { RunEvaluation } from './run-eval.js';
+import type { RunEvaluation } from '../api/runs.js';
 
 /** A job for the evaluation worker. */
 export type EvalTask =

@@ -3,7 +3,7 @@ import type { Database } from 'better-sqlite3';
 import type * as tf from '@tensorflow/tfjs';
 import { ApiError } from '../api/errors.js';
 import type { PredictionSet } from '../api/results.js';
-import type { TrainConfig } from '../api/runs.js';
+import type { RunEvaluation, TrainConfig } from '../api/runs.js';
 import { activateBackend, chooseBackend } from '../backends/index.js';
 import { createBatchLoader } from '../images/batch-loader.js';
 import type { ColorStats } from '../images/color-stats.js';
@@ -19,22 +19,6 @@ import { configOfRun } from '../train/run-config.js';
 import { runDirOf } from '../train/run-folder.js';
 
 type Split = 'train' | 'val' | 'test';
-
-/** What `convnet eval --json` prints and `runs.evaluate` returns. */
-export interface RunEvaluation {
-  runId: number;
-  split: Split;
-  tenCrop: boolean;
-  images: number;
-  loss: number;
-  top1Error: number;
-  top5Error: number;
-  classes: string[];
-  perClass: Array<{ class: string; precision: number; recall: number; f1: number; support: number }>;
-  /** Rows: true class, columns: predicted class (top-1). */
-  confusion: number[][];
-  backend: string;
-}
 
 /** Options of one prediction pass. */
 export interface PredictOptions {
