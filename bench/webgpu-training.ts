@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { ArchName } from '../src/api/runs.js';
 import { contentType, resolveInside } from '../src/server/static.js';
-import type { AdapterDescription } from '../src/train/compute-protocol.js';
+import type { AdapterDescription } from '../src/train/compute/protocol.js';
 import { appRoot } from '../src/version.js';
 import { activateBackend } from '../src/backends/index.js';
 import { measureModelTraining, type TrainingSpeed } from '../src/backends/webgpu-speed.js';

@@ -2,8 +2,8 @@
 // webgpu/webgl (Metal, D3D12, Vulkan) while the engine feeds it batches over a MessagePort.
 import path from 'node:path';
 import { app, BrowserWindow, MessageChannelMain, type MessagePortMain } from 'electron';
-import { lossSignal, type ComputeChannel, type ComputeHost } from '../src/train/compute-host.js';
-import type { FromCompute, ToCompute } from '../src/train/compute-protocol.js';
+import { lossSignal, type ComputeChannel, type ComputeHost } from '../src/train/compute/host/host.js';
+import type { FromCompute, ToCompute } from '../src/train/compute/protocol.js';
 import type { Studio } from '../src/studio.js';
 import { appRoot } from '../src/version.js';
 import { APP_ORIGIN } from './protocol.js';

@@ -4,8 +4,8 @@
 import type { BackendName, ComputeAdapter } from '../api/app.js';
 import { adapterLabelOf } from '../backends/webgpu-host.js';
 import { chooseBackend, type NodeBackendName } from '../backends/index.js';
-import type { ComputeHost } from './compute-host.js';
-import { awaitReply, type FromCompute, type ToCompute } from './compute-protocol.js';
+import type { ComputeHost } from './compute/host/host.js';
+import { awaitReply, type FromCompute, type ToCompute } from './compute/protocol.js';
 
 /** One backend auto tried: its measured seconds per probe step, or why it could not run. */
 export interface AutoCandidate {

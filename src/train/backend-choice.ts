@@ -8,7 +8,7 @@ import { measureNodeBackend } from '../backends/node-probe.js';
 import { computeModeFor } from '../backends/webgpu-host.js';
 import type { StudioContext } from '../library/studio-context.js';
 import { decideAutoBackend, probeAdapters, type AutoDecision } from './auto-backend.js';
-import type { ComputeHost } from './compute-host.js';
+import type { ComputeHost } from './compute/host/host.js';
 import { logRun } from './run-store.js';
 
 /** The backend choice of one studio: its compute host (if any), auto's decision and what failed this session. */

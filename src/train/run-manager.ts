@@ -9,9 +9,9 @@ import { siblingModule, spawnWorker } from '../images/spawn-worker.js';
 import type { StudioContext } from '../library/studio-context.js';
 import type { AutoDecision } from './auto-backend.js';
 import { BackendChooser } from './backend-choice.js';
-import type { ComputeHost } from './compute-host.js';
-import { relayComputeWindow } from './compute-relay.js';
-import type { FromComputeWorker } from './compute-worker.js';
+import type { ComputeHost } from './compute/host/host.js';
+import { relayComputeWindow } from './compute/host/relay.js';
+import type { FromComputeWorker } from './compute/worker/worker.js';
 import type { FromRunWorker, RunWorkerData, ToRunWorker } from './messages.js';
 import { configOfRun } from './run-config.js';
 import { logRun, runRow, setRunStatus } from './run-store.js';
@@ -83,7 +83,7 @@ export class RunManager implements TrainingEngine {
       ...(this.nativeBinding ? { nativeBinding: this.nativeBinding } : {}),
       ...(chosen ? { backend: chosen } : {}),
     };
-    const worker = spawnWorker(siblingModule(import.meta.url, compute ? 'compute-worker' : 'run-worker'), { workerData: data });
+    const worker = spawnWorker(siblingModule(import.meta.url, compute ? 'compute/worker/worker' : 'run-worker'), { workerData: data });
     let finished = false;
     // An `auto` run whose compute window or GPU went away continues from its checkpoint on the CPU.
     let failover: string | null = null;

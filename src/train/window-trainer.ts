@@ -1,15 +1,15 @@
-// The trainer of a compute window's run: a proxy that speaks the compute protocol (compute-protocol.ts)
-// to the window's page (compute-runner.ts), which trains with webgpu/webgl. Batches go out as the
+// The trainer of a compute window's run: a proxy that speaks the compute protocol (compute/protocol.ts)
+// to the window's page (compute/page/runner.ts), which trains with webgpu/webgl. Batches go out as the
 // session's loaders make them (uint8 views, transferred, normalised by the page); checkpoints come back
 // and are saved in checkpoint.ts' format, so the run resumes on any backend.
 import type { BackendName } from '../api/app.js';
 import type { TrainConfig } from '../api/runs.js';
 import { adapterLabelOf } from '../backends/webgpu-host.js';
 import { ARCHS } from '../model/index.js';
-import { toComputeCheckpoint } from './compute-artifacts.js';
-import { saveComputeCheckpoint } from './compute-checkpoint.js';
-import { createBatchFeeder } from './compute-feeder.js';
-import { awaitReply, type ComputeBackend, type FromCompute, type ToCompute } from './compute-protocol.js';
+import { toComputeCheckpoint } from './compute/artifacts.js';
+import { saveComputeCheckpoint } from './compute/worker/checkpoint.js';
+import { createBatchFeeder } from './compute/worker/feeder.js';
+import { awaitReply, type ComputeBackend, type FromCompute, type ToCompute } from './compute/protocol.js';
 import { TrainerLost, type Trainer, type TrainerBackend, type TrainerDataNeeds, type TrainJob, type TrainResult } from './trainer.js';
 
 /** The compute window as the session sees it: protocol messages both ways, and its loss. */

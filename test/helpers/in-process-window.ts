@@ -1,11 +1,11 @@
 // A compute window inside the test process: the host's end of the compute protocol (a ComputeLink)
-// joined to the real page trainer (compute-runner.ts' runComputeSession) by structured-clone message
+// joined to the real page trainer (compute/page/runner.ts' runComputeSession) by structured-clone message
 // passing with transfers, as a MessagePort does. Only opening a backend differs from the built page
-// (compute-page.ts): there is no WebGPU in Node, so the page trains on tfjs' cpu backend and names it.
+// (compute/page/page.ts): there is no WebGPU in Node, so the page trains on tfjs' cpu backend and names it.
 import { activateBackend } from '../../src/backends/index.js';
-import type { ComputeEndpoint, FromCompute, ToCompute } from '../../src/train/compute-protocol.js';
-import { transferablesOf } from '../../src/train/compute-protocol.js';
-import { runComputeSession } from '../../src/train/compute-runner.js';
+import type { ComputeEndpoint, FromCompute, ToCompute } from '../../src/train/compute/protocol.js';
+import { transferablesOf } from '../../src/train/compute/protocol.js';
+import { runComputeSession } from '../../src/train/compute/page/runner.js';
 import type { ComputeLink } from '../../src/train/window-trainer.js';
 
 export interface InProcessWindow {

@@ -1,6 +1,6 @@
 // Tiny generated image sets as raw uint8 (what the compute page is fed) and as normalised floats (for Node).
-import type { FeedBatch, FeedSource } from '../../src/train/compute-feeder.js';
-import { normalise } from '../../src/train/compute-source.js';
+import type { FeedBatch, FeedSource } from '../../src/train/compute/worker/feeder.js';
+import { normalise } from '../../src/train/compute/page/port-source.js';
 import { MemoryBatchSource } from './memory-source.js';
 
 /** The normalisation the tests use on both sides. */

@@ -7,9 +7,9 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { contentType, resolveInside } from '../../src/server/static.js';
-import { lossSignal, type ComputeChannel, type ComputeHost } from '../../src/train/compute-host.js';
-import type { FromCompute, ToCompute } from '../../src/train/compute-protocol.js';
-import { transferablesOf } from '../../src/train/compute-protocol.js';
+import { lossSignal, type ComputeChannel, type ComputeHost } from '../../src/train/compute/host/host.js';
+import type { FromCompute, ToCompute } from '../../src/train/compute/protocol.js';
+import { transferablesOf } from '../../src/train/compute/protocol.js';
 import { launchChromium } from './browser.js';
 import { repoRoot } from './temp.js';
 

@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBatchLoader, type BatchLoaderOptions } from '../../../src/images/batch-loader.js';
 import type { Batch, RawBatch } from '../../../src/images/batch-source.js';
 import { packImages } from '../../../src/images/pack-images.js';
-import { createBatchFeeder } from '../../../src/train/compute-feeder.js';
-import type { ComputeBatch, ToCompute } from '../../../src/train/compute-protocol.js';
-import { normalise, PortBatchSource } from '../../../src/train/compute-source.js';
+import { createBatchFeeder } from '../../../src/train/compute/worker/feeder.js';
+import type { ComputeBatch, ToCompute } from '../../../src/train/compute/protocol.js';
+import { normalise, PortBatchSource } from '../../../src/train/compute/page/port-source.js';
 import { halves, tempDir } from './fixtures.js';
 
 const ids = Array.from({ length: 13 }, (_, i) => 100 + i);

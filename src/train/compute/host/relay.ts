@@ -1,10 +1,10 @@
 // The main thread's part in a compute window's run: it opens the window and relays protocol messages
 // between the window and the run's worker (which holds the session and its data), and reports a loss.
 import type { Worker } from 'node:worker_threads';
-import type { StudioContext } from '../library/studio-context.js';
-import type { ComputeChannel, ComputeHost } from './compute-host.js';
-import { transferablesOf } from './compute-protocol.js';
-import type { FromComputeWorker, ToComputeWorker } from './compute-worker.js';
+import type { StudioContext } from '../../../library/studio-context.js';
+import type { ComputeChannel, ComputeHost } from './host.js';
+import { transferablesOf } from '../protocol.js';
+import type { FromComputeWorker, ToComputeWorker } from '../worker/worker.js';
 
 /**
  * Opens a compute window for run `runId` and relays protocol messages between it and the run's worker;

@@ -1,9 +1,9 @@
 // Conversions between a network + optimizer and the buffers a ComputeCheckpoint carries. Pure tfjs,
 // so the compute page and Node both use them; the files on disk stay checkpoint.ts' format.
 import * as tf from '@tensorflow/tfjs';
-import type { ComputeCheckpoint } from './compute-protocol.js';
-import type { LoopPosition } from './loop.js';
-import type { SgdState } from './sgd.js';
+import type { ComputeCheckpoint } from './protocol.js';
+import type { LoopPosition } from '../loop.js';
+import type { SgdState } from '../sgd.js';
 
 /** Captures a model's topology and weights and the optimizer's momentum as transferable buffers. */
 export async function captureCheckpoint(model: tf.LayersModel, sgd: SgdState, position: LoopPosition): Promise<ComputeCheckpoint> {

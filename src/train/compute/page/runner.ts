@@ -1,14 +1,14 @@
 // The compute page's trainer: the same trainLoop, PaperSgd and evaluation as the Node worker, fed by
 // PortBatchSources and reporting progress, epochs and checkpoints as protocol messages. No Node APIs.
 import * as tf from '@tensorflow/tfjs';
-import { ARCHS, buildModel, type ArchName } from '../model/index.js';
-import { artifactsOf, captureCheckpoint, sgdStateOf } from './compute-artifacts.js';
-import type { ComputeEndpoint, ComputeInit, FromCompute, ToCompute } from './compute-protocol.js';
-import { transferablesOf } from './compute-protocol.js';
-import { PortBatchSource } from './compute-source.js';
-import { keyedWeights, trainLoop, type LoopPosition } from './loop.js';
-import { initialSchedule } from './schedule.js';
-import { PaperSgd } from './sgd.js';
+import { ARCHS, buildModel, type ArchName } from '../../../model/index.js';
+import { artifactsOf, captureCheckpoint, sgdStateOf } from '../artifacts.js';
+import type { ComputeEndpoint, ComputeInit, FromCompute, ToCompute } from '../protocol.js';
+import { transferablesOf } from '../protocol.js';
+import { PortBatchSource } from './port-source.js';
+import { keyedWeights, trainLoop, type LoopPosition } from '../../loop.js';
+import { initialSchedule } from '../../schedule.js';
+import { PaperSgd } from '../../sgd.js';
 
 /** Trains one session on the active tfjs backend, driven by the host over `endpoint`; resolves when the loop ends or fails. */
 export async function runComputeSession(endpoint: ComputeEndpoint<ToCompute, FromCompute>, init: ComputeInit): Promise<void> {

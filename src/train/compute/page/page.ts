@@ -1,12 +1,12 @@
 // The message loop of a compute page: open a backend, answer a probe or a self-check, then train one
 // session. Browser-only (it activates webgpu/webgl); the page's entry hands it a MessagePort.
-import { measureTrainingStep } from '../backends/probe-step.js';
-import { activateComputeBackend, describeAdapter, watchDeviceLoss } from '../backends/webgpu.js';
-import { checkTrainingOps } from '../backends/webgpu-check.js';
-import { measureModelTraining } from '../backends/webgpu-speed.js';
-import type { ComputeEndpoint, FromCompute, ToCompute } from './compute-protocol.js';
-import { transferablesOf } from './compute-protocol.js';
-import { runComputeSession } from './compute-runner.js';
+import { measureTrainingStep } from '../../../backends/probe-step.js';
+import { activateComputeBackend, describeAdapter, watchDeviceLoss } from '../../../backends/webgpu.js';
+import { checkTrainingOps } from '../../../backends/webgpu-check.js';
+import { measureModelTraining } from '../../../backends/webgpu-speed.js';
+import type { ComputeEndpoint, FromCompute, ToCompute } from '../protocol.js';
+import { transferablesOf } from '../protocol.js';
+import { runComputeSession } from './runner.js';
 
 /** Wraps a DOM MessagePort as a protocol endpoint. */
 export function portEndpoint(port: MessagePort): ComputeEndpoint<ToCompute, FromCompute> {

@@ -1,6 +1,6 @@
 // What the desktop app gives the engine to train in a compute window. Defined here so src/ never
 // imports electron: main/compute-window.ts implements it and hands it to the RunManager.
-import type { FromCompute, ToCompute } from './compute-protocol.js';
+import type { FromCompute, ToCompute } from '../protocol.js';
 
 /** One compute window, connected: protocol messages both ways, its loss, and closing it. */
 export interface ComputeChannel {

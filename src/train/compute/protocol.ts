@@ -1,9 +1,9 @@
 // The message protocol between a run's host (Node: Electron main, or a test) and a browser compute
 // page that trains with tfjs' webgpu/webgl backends. Plain data + ArrayBuffers only, so every
 // message crosses a MessagePort by structured clone with its buffers transferred, never as JSON.
-import type { ArchName, EpochMetrics, TrainConfig } from '../api/runs.js';
-import type { InputNormalization } from './config.js';
-import type { LoopPosition, LoopProgress } from './loop.js';
+import type { ArchName, EpochMetrics, TrainConfig } from '../../api/runs.js';
+import type { InputNormalization } from '../config.js';
+import type { LoopPosition, LoopProgress } from '../loop.js';
 
 /** Backends a compute page can train on. */
 export type ComputeBackend = 'webgpu' | 'webgl';

@@ -1,7 +1,7 @@
 // The host's side of the batch stream: answers a compute page's seek/want requests from local
 // BatchSources (the Node BatchLoader in Electron, generated data in tests), one batch per credit.
-import type { Batch } from '../images/batch-source.js';
-import { transferablesOf, type ComputeBatch, type FromCompute, type ToCompute } from './compute-protocol.js';
+import type { Batch } from '../../../images/batch-source.js';
+import { transferablesOf, type ComputeBatch, type FromCompute, type ToCompute } from '../protocol.js';
 
 /** A batch whose pixels may be raw uint8 (sent as is with its lighting shifts, normalised by the page) or normalised float32. */
 export type FeedBatch = Omit<Batch, 'x'> & { x: Float32Array | Uint8Array; shifts?: Float32Array | null };

@@ -1,9 +1,9 @@
-// Node side of compute-page checkpoints: writes a ComputeCheckpoint in checkpoint.ts' format (same
+// Node side of compute page checkpoints: writes a ComputeCheckpoint in checkpoint.ts' format (same
 // files, same atomic swap), and reads a run's checkpoint back as one, so runs move between backends.
 import type * as tf from '@tensorflow/tfjs';
-import { loadCheckpoint, saveCheckpoint, type CheckpointMeta } from './checkpoint.js';
-import { artifactsOf, sgdStateOf, toComputeCheckpoint } from './compute-artifacts.js';
-import type { ComputeCheckpoint } from './compute-protocol.js';
+import { loadCheckpoint, saveCheckpoint, type CheckpointMeta } from '../../checkpoint.js';
+import { artifactsOf, sgdStateOf, toComputeCheckpoint } from '../artifacts.js';
+import type { ComputeCheckpoint } from '../protocol.js';
 
 /** Writes a checkpoint that came from a compute page into `runDir/checkpoint`. */
 export async function saveComputeCheckpoint(runDir: string, cp: ComputeCheckpoint, meta: Omit<CheckpointMeta, 'optimizer' | 'version' | 'savedAt' | 'position'>): Promise<void> {

@@ -1,12 +1,12 @@
 // Worker-thread entry of a run that trains in a compute window: data, loaders, SQLite and checkpoints
 // here; the main thread only relays protocol messages between this worker and the window.
 import { parentPort, workerData } from 'node:worker_threads';
-import { openLibraryDb } from '../library/open.js';
-import type { FromCompute, ToCompute } from './compute-protocol.js';
-import { runSession } from './run-session.js';
-import type { RunControl } from './trainer.js';
-import { WindowTrainer, type ComputeLink } from './window-trainer.js';
-import type { FromRunWorker, RunWorkerData, ToRunWorker } from './messages.js';
+import { openLibraryDb } from '../../../library/open.js';
+import type { FromCompute, ToCompute } from '../protocol.js';
+import { runSession } from '../../run-session.js';
+import type { RunControl } from '../../trainer.js';
+import { WindowTrainer, type ComputeLink } from '../../window-trainer.js';
+import type { FromRunWorker, RunWorkerData, ToRunWorker } from '../../messages.js';
 
 /** Main → compute worker: run controls, the window's messages, and its loss. */
 export type ToComputeWorker = ToRunWorker | { type: 'compute'; message: FromCompute } | { type: 'compute-lost'; reason: string };
