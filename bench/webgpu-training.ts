@@ -10,7 +10,7 @@ import { contentType, resolveInside } from '../src/server/static.js';
 import type { AdapterDescription } from '../src/train/compute/protocol.js';
 import { appRoot } from '../src/version.js';
 import { activateBackend } from '../src/backends/index.js';
-import { measureModelTraining, type TrainingSpeed } from '../src/backends/webgpu-speed.js';
+import { measureModelTraining, type TrainingSpeed } from '../src/train/step-speed.js';
 
 /** Flags that give headless Chromium WebGPU; on a machine without a GPU, SwiftShader's software adapter. */
 export const WEBGPU_CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--no-first-run', '--disable-background-networking'];

@@ -3,7 +3,7 @@
 // Never imported by Node code: @tensorflow/tfjs-backend-webgpu is loaded here only.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
-import type { AdapterDescription, ComputeBackend } from '../train/compute/protocol.js';
+import type { AdapterDescription, ComputeBackend } from './compute-adapter.js';
 import { adapterLabelOf as adapterLabel } from './webgpu-host.js';
 
 interface GpuAdapterLike {

@@ -1,7 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-
-/** A kernel doing one weight's update in one pass, [v', w'] from {v, g, w}; backends that have it (wasm) use it. */
-export const PAPER_SGD_KERNEL = 'PaperSgdUpdate';
+import { PAPER_SGD_KERNEL } from '../backends/custom-kernels.js';
 
 /** Serialisable optimizer state: one momentum tensor's values per weight, by the weight's stable key. */
 export interface SgdState {

@@ -5,7 +5,7 @@ import { conv2dBackpropInputWith } from './conv2d-backprop-input.js';
 import { identityWith } from './identity.js';
 import type { WasmKernelFunc } from './kernel-call.js';
 import { lrn, lrnGrad } from './lrn.js';
-import { PAPER_SGD_KERNEL } from '../../train/sgd.js';
+import { PAPER_SGD_KERNEL } from '../custom-kernels.js';
 import { maxPoolGrad } from './max-pool-grad.js';
 import { paperSgdUpdate } from './sgd-update.js';
 import { sumWith } from './sum.js';

@@ -4,20 +4,9 @@
 import type { ArchName, EpochMetrics, TrainConfig } from '../../api/runs.js';
 import type { InputNormalization } from '../config.js';
 import type { LoopPosition, LoopProgress } from '../loop.js';
+import type { AdapterDescription, ComputeBackend } from '../../backends/compute-adapter.js';
 
-/** Backends a compute page can train on. */
-export type ComputeBackend = 'webgpu' | 'webgl';
-
-/** The GPU a compute page found, as WebGPU's GPUAdapterInfo (or WebGL's renderer string) names it. */
-export interface AdapterDescription {
-  backend: ComputeBackend;
-  vendor: string;
-  architecture: string;
-  device: string;
-  description: string;
-  /** True for a software adapter (SwiftShader, WARP, llvmpipe): numbers from it say nothing about a real GPU. */
-  software: boolean;
-}
+export type { AdapterDescription, ComputeBackend };
 
 /** A model and optimizer state as buffers (the layers format of checkpoint.ts, in memory). */
 export interface ComputeCheckpoint {

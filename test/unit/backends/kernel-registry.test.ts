@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_KERNELS, profileKernels, registerWasmTrainingKernels, restoreWasmKernels } from '../../../src/backends/wasm-kernels/index.js';
 import { benchmarkTrainingStep } from '../../../bench/step-kernels.js';
 import { buildModel } from '../../../src/model/index.js';
-import { PAPER_SGD_KERNEL } from '../../../src/train/sgd.js';
+import { PAPER_SGD_KERNEL } from '../../../src/backends/custom-kernels.js';
 import { startWasm } from './wasm-test-backend.js';
 
 const current = () => PROJECT_KERNELS.map((name) => tf.getKernel(name, 'wasm')?.kernelFunc);

@@ -5,7 +5,7 @@ import type { WasmBackendLike } from '../../../src/backends/wasm-kernels/kernel-
 import { enableWasmThreadsInNode, withCoresForThreads } from '../../../src/backends/wasm-kernels/node-threads.js';
 import { kernelThreadCount, setKernelThreads } from '../../../src/backends/wasm-kernels/simd-module.js';
 import { winogradCalls } from '../../../src/backends/wasm-kernels/winograd-conv.js';
-import { PAPER_SGD_KERNEL } from '../../../src/train/sgd.js';
+import { PAPER_SGD_KERNEL } from '../../../src/backends/custom-kernels.js';
 import { randomValues, relativeError, startWasm } from './wasm-test-backend.js';
 
 type Shape4 = [number, number, number, number];

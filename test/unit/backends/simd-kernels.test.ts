@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WasmBackendLike } from '../../../src/backends/wasm-kernels/kernel-call.js';
 import { setSimdKernelsEnabled, simdKernels } from '../../../src/backends/wasm-kernels/simd-module.js';
-import { PAPER_SGD_KERNEL, PaperSgd } from '../../../src/train/sgd.js';
+import { PAPER_SGD_KERNEL } from '../../../src/backends/custom-kernels.js';
+import { PaperSgd } from '../../../src/train/sgd.js';
 import { checkLrnAgainstCpu, onCpuAndWasm, randomValues, relativeError, startWasm } from './wasm-test-backend.js';
 
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);

@@ -18,11 +18,6 @@ interface FolderImports {
  * Take an entry out by moving the shared code down a layer, then delete it here.
  */
 const KNOWN: Record<string, string> = {
-  // backends/ uses train/'s optimizer and step: wasm-kernels/index.ts registers PAPER_SGD_KERNEL (train/sgd.ts),
-  // webgpu-speed.ts times a step with logitsOf/keyedWeights (train/loop.ts) and PaperSgd, webgpu.ts takes
-  // AdapterDescription/ComputeBackend types from train/compute/protocol.ts. Fix: the kernel name, the SGD
-  // step and the adapter types down into backends/ or model/ (loop.ts and compute-* are being reworked, #15).
-  'backends → train': 'the wasm SGD kernel, the webgpu speed step and the adapter types come from train/',
   // evaluate/ reads train/'s checkpoints and run rows, and train/ calls back into evaluate/: loop.ts →
   // evaluateSource, run-session.ts → predictAfterTraining, handlers.ts → runEvalTask,
   // fast-head.ts → topKHits. Fix: with the one run session of #15 (metrics.ts down a layer).

@@ -3,7 +3,7 @@
 import { measureTrainingStep } from '../../../backends/probe-step.js';
 import { activateComputeBackend, describeAdapter, watchDeviceLoss } from '../../../backends/webgpu.js';
 import { checkTrainingOps } from '../../../backends/webgpu-check.js';
-import { measureModelTraining } from '../../../backends/webgpu-speed.js';
+import { measureModelTraining } from '../../step-speed.js';
 import type { ComputeEndpoint, FromCompute, ToCompute } from '../protocol.js';
 import { transferablesOf } from '../protocol.js';
 import { runComputeSession } from './runner.js';

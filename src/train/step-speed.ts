@@ -2,8 +2,8 @@
 // page (webgpu/webgl) and in Node (wasm/cpu/tensorflow), so the figures sit side by side.
 import * as tf from '@tensorflow/tfjs';
 import { buildModel, type ArchName } from '../model/index.js';
-import { logitsOf, keyedWeights } from '../train/loop.js';
-import { PaperSgd } from '../train/sgd.js';
+import { logitsOf, keyedWeights } from './loop.js';
+import { PaperSgd } from './sgd.js';
 
 /** What measureModelTraining found. */
 export interface TrainingSpeed {
