@@ -14,13 +14,15 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
  * The layers, lowest first: a folder may import its own layer's folders and the layers below, never above.
- * src/api is the contract; model/, images/, backends/ are the engine's lower layers; the features build on them;
+ * src/api is the contract; model/, images/, backends/ are the engine's lower layers; runs/ is what a run is on disk
+ * and in SQLite (its row, config, snapshot, checkpoint), read by every feature; the features build on them;
  * the hosts (server/, cli/, and studio.ts, which wires the features into one dispatch) sit on top.
  * Files directly in src/ are nodes of their own (`studio.ts`, `version.ts`); main/ (Electron's main process) is `main`.
  */
 export const LAYERS = [
   ['version.ts', 'api'],
   ['library', 'model', 'images', 'backends'],
+  ['runs'],
   ['datasets', 'train', 'evaluate', 'classify', 'insight', 'interchange', 'pretrained'],
   ['studio.ts', 'server', 'cli', 'main'],
 ];

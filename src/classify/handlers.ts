@@ -4,9 +4,9 @@ import type { ClassifierSource } from '../api/classify.js';
 import type { Handlers } from '../api/dispatch.js';
 import { ApiError } from '../api/errors.js';
 import type { StudioContext } from '../library/studio-context.js';
-import { checkpointDir } from '../train/checkpoint.js';
+import { checkpointDir } from '../runs/checkpoint.js';
 import { exportOnnxFile } from '../interchange/onnx-export-service.js';
-import { runRow } from '../train/run-store.js';
+import { runRow } from '../runs/run-store.js';
 import { prepareExportDir } from './export-folder.js';
 import { explainClassified } from './explain-classified.js';
 import { ClassifyJobs } from './jobs.js';
@@ -15,7 +15,7 @@ import type { ModelLocation } from './load.js';
 import { deleteModel, getModel, listModels, modelDir } from './models-store.js';
 import { compareParity, paritySample, runExportedPredict } from './parity.js';
 import { resultsCsv, resultsJson } from './results-format.js';
-import { runDirOf } from '../train/run-folder.js';
+import { runDirOf } from '../runs/run-folder.js';
 
 /** The methods this domain answers. */
 export type ClassifyMethod =

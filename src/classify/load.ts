@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '../model/index.js'; // registers LocalResponseNormalization and GroupedConv2D for deserialisation
-import { loadCheckpoint, modelFromCheckpoint, checkpointDir } from '../train/checkpoint.js';
+import { loadCheckpoint, modelFromCheckpoint, checkpointDir } from '../runs/checkpoint.js';
 import { inspectModelFolder, readModelArtifacts } from './model-folder-check.js';
 import type { Classifier } from './pipeline.js';
 import { specFromCheckpoint, type ClassifierSpec } from './spec.js';

@@ -1,7 +1,7 @@
 import type { ColorStats } from '../images/color-stats.js';
 import { packSizeFor } from '../images/pack-images.js';
-import type { CheckpointMeta } from '../train/checkpoint.js';
-import { inputSizeOf, normalizationFor, type InputNormalization } from '../train/config.js';
+import type { CheckpointMeta } from '../runs/checkpoint.js';
+import { inputSizeOf, normalizationFor, type InputNormalization } from '../runs/config.js';
 
 /** Everything besides weights that classifying needs: the classes and the input rule of the network. */
 export interface ClassifierSpec {

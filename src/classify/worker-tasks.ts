@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { explainWithClassifier } from './explain-files.js';
-import { loadCheckpoint, modelFromCheckpoint } from '../train/checkpoint.js';
+import { loadCheckpoint, modelFromCheckpoint } from '../runs/checkpoint.js';
 import { writeModelExport } from './export-folder.js';
 import type { ModelLocation } from './load.js';
 import { specFromCheckpoint } from './spec.js';

@@ -1,5 +1,5 @@
 import type { TrainConfigInput } from '../api/runs.js';
-import { resolveConfig } from '../train/config.js';
+import { resolveConfig } from '../runs/config.js';
 import { LIBRARY_HELP, LIBRARY_OPTIONS, printJson, UsageError, withStudio, type Command, type ParsedArgs } from './command.js';
 import { datasetIdOf } from './train.js';
 

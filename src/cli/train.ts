@@ -1,6 +1,6 @@
 import type { EpochMetrics, RunSummary, TrainConfigInput } from '../api/runs.js';
 import type { Studio } from '../studio.js';
-import { DEFAULT_CONFIG } from '../train/config.js';
+import { DEFAULT_CONFIG } from '../runs/config.js';
 import { LIBRARY_HELP, LIBRARY_OPTIONS, printJson, UsageError, withStudio, type CliIO, type Command, type ParsedArgs } from './command.js';
 import { FINE_TUNE_HELP, fineTuneOptions } from './fine-tune-options.js';
 import { FINE_TUNE_DEFAULTS } from '../train/fine-tune-config.js';

@@ -5,13 +5,13 @@ import { assembleBatch } from '../images/batch-assembly.js';
 import type { ColorStats } from '../images/color-stats.js';
 import { openPack } from '../images/open-pack.js';
 import { Rng } from '../images/prng.js';
-import { modelFromCheckpoint } from '../train/checkpoint.js';
-import { inputSizeOf, normalizationFor } from '../train/config.js';
-import { ensurePack, storedSnapshot } from '../train/dataset-snapshot.js';
-import { runRow } from '../train/run-store.js';
+import { modelFromCheckpoint } from '../runs/checkpoint.js';
+import { inputSizeOf, normalizationFor } from '../runs/config.js';
+import { ensurePack, storedSnapshot } from '../runs/dataset-snapshot.js';
+import { runRow } from '../runs/run-store.js';
 import { gridLayout, rangeOf, renderGrid, writePng } from './grid-image.js';
 import { activateRunBackend, requireCheckpoint } from './run-eval.js';
-import { configOfRun } from '../train/run-config.js';
+import { configOfRun } from '../runs/run-config.js';
 
 /** What an activation picture shows, as `results.activations` returns it (less the URL). */
 export interface ActivationGrid {

@@ -1,10 +1,10 @@
 import type { Database } from 'better-sqlite3';
 import { explainWithClassifier, type ExplainedFile, type ExplainTargets } from '../classify/explain-files.js';
 import { loadClassifier } from '../classify/load.js';
-import { runRow } from '../train/run-store.js';
-import { runDirOf } from '../train/run-folder.js';
+import { runRow } from '../runs/run-store.js';
+import { runDirOf } from '../runs/run-folder.js';
 import { activateRunBackend, requireCheckpoint } from './run-eval.js';
-import { configOfRun } from '../train/run-config.js';
+import { configOfRun } from '../runs/run-config.js';
 
 /** Which images to explain with which run (see ExplainTargets). */
 export interface ExplainRequest extends ExplainTargets {

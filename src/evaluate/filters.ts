@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { checkpointDir } from '../train/checkpoint.js';
+import { checkpointDir } from '../runs/checkpoint.js';
 import { gridLayout, rangeOf, renderGrid, writePng, type GridLayout } from './grid-image.js';
 
 /** The first convolution's kernels as stored: [kh, kw, inChannels, filters] float32, HWIO order. */

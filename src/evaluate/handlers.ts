@@ -6,8 +6,8 @@ import { ApiError } from '../api/errors.js';
 import { resultsMediaUrl } from '../api/results.js';
 import type { MediaResolver } from '../api/media.js';
 import type { StudioContext } from '../library/studio-context.js';
-import { checkpointDir } from '../train/checkpoint.js';
-import { runRow } from '../train/run-store.js';
+import { checkpointDir } from '../runs/checkpoint.js';
+import { runRow } from '../runs/run-store.js';
 import type { ActivationGrid } from './activations.js';
 import { compareRuns } from './compare.js';
 import { runEvalTask } from './eval-task.js';
@@ -15,7 +15,7 @@ import { filterGridLayout, readKernel, writeFilterGrid } from './filters.js';
 import { FeatureCache, nearestTrainImages } from './neighbours.js';
 import { predictionSets } from './predictions-store.js';
 import { cellImages, imageResult, imagesOfRun, mistakes, requireSet, resultSummary, runClasses, snapshotEntry } from './results-queries.js';
-import { runDirOf } from '../train/run-folder.js';
+import { runDirOf } from '../runs/run-folder.js';
 
 type ResultMethod =
   | 'results.sets' | 'results.summary' | 'results.cell' | 'results.mistakes' | 'results.image'

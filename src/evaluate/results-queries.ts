@@ -2,7 +2,7 @@ import type { Database } from 'better-sqlite3';
 import { mediaUrl } from '../api/datasets.js';
 import { ApiError } from '../api/errors.js';
 import type { PredictionSet, ResultImage, ResultSummary } from '../api/results.js';
-import { runRow } from '../train/run-store.js';
+import { runRow } from '../runs/run-store.js';
 import { perClassMetrics } from './metrics.js';
 import { predictionSet } from './predictions-store.js';
 

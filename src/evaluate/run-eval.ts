@@ -7,16 +7,16 @@ import type { RunEvaluation, TrainConfig } from '../api/runs.js';
 import { activateBackend, chooseBackend } from '../backends/index.js';
 import { createBatchLoader } from '../images/batch-loader.js';
 import type { ColorStats } from '../images/color-stats.js';
-import { loadCheckpoint, modelFromCheckpoint, type LoadedCheckpoint } from '../train/checkpoint.js';
-import { inputSizeOf, normalizationFor } from '../train/config.js';
-import { ensurePack, storedSnapshot } from '../train/dataset-snapshot.js';
-import { runRow } from '../train/run-store.js';
+import { loadCheckpoint, modelFromCheckpoint, type LoadedCheckpoint } from '../runs/checkpoint.js';
+import { inputSizeOf, normalizationFor } from '../runs/config.js';
+import { ensurePack, storedSnapshot } from '../runs/dataset-snapshot.js';
+import { runRow } from '../runs/run-store.js';
 import { evaluateSource, projectRows } from './evaluate.js';
 import { FEATURE_LAYER, PROJECTED_DIM, projectionMatrix, writeFeatures } from './features.js';
 import { confusionMatrix, perClassMetrics } from './metrics.js';
 import { storePredictions } from './predictions-store.js';
-import { configOfRun } from '../train/run-config.js';
-import { runDirOf } from '../train/run-folder.js';
+import { configOfRun } from '../runs/run-config.js';
+import { runDirOf } from '../runs/run-folder.js';
 
 type Split = 'train' | 'val' | 'test';
 

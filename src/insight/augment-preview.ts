@@ -10,8 +10,8 @@ import type { TrainConfig } from '../api/runs.js';
 import { paperLighting } from '../images/augment.js';
 import { assembleBatch, batchRng, type AssemblyConfig } from '../images/batch-assembly.js';
 import { openPack } from '../images/open-pack.js';
-import { inputSizeOf, normalizationFor } from '../train/config.js';
-import { colorStatsFor, ensurePack, snapshotDataset } from '../train/dataset-snapshot.js';
+import { inputSizeOf, normalizationFor } from '../runs/config.js';
+import { colorStatsFor, ensurePack, snapshotDataset } from '../runs/dataset-snapshot.js';
 
 /** What to preview: the form's config, how many images and training views of each. */
 export interface AugmentPreviewRequest {

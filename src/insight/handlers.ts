@@ -6,7 +6,7 @@ import type { Handlers } from '../api/dispatch.js';
 import { ApiError } from '../api/errors.js';
 import type { SuspectJob } from '../api/insight.js';
 import type { StudioContext } from '../library/studio-context.js';
-import { runRow } from '../train/run-store.js';
+import { runRow } from '../runs/run-store.js';
 import { startInsightTask, type InsightJob } from './insight-task.js';
 import { latestLrFind } from './lr-find.js';
 import { suspectPage, suspectScan } from './suspects-store.js';

@@ -11,8 +11,8 @@ import { paperLighting } from '../images/augment.js';
 import { createBatchLoader } from '../images/batch-loader.js';
 import { hashSeed } from '../images/prng.js';
 import { ARCHS, buildModel, type ArchName } from '../model/index.js';
-import { inputSizeOf, normalizationFor } from '../train/config.js';
-import { colorStatsFor, ensurePack, snapshotDataset } from '../train/dataset-snapshot.js';
+import { inputSizeOf, normalizationFor } from '../runs/config.js';
+import { colorStatsFor, ensurePack, snapshotDataset } from '../runs/dataset-snapshot.js';
 import { keyedWeights, logitsOf } from '../train/loop.js';
 import { PaperSgd } from '../train/sgd.js';
 

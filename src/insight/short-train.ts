@@ -6,7 +6,7 @@ import { paperLighting } from '../images/augment.js';
 import { createBatchLoader } from '../images/batch-loader.js';
 import type { ColorStats } from '../images/color-stats.js';
 import { ARCHS, buildModel, type ArchName } from '../model/index.js';
-import { normalizationFor } from '../train/config.js';
+import { normalizationFor } from '../runs/config.js';
 import { keyedWeights, trainLoop, type LoopProgress } from '../train/loop.js';
 import { initialSchedule } from '../train/schedule.js';
 import { PaperSgd } from '../train/sgd.js';

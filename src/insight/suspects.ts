@@ -9,12 +9,12 @@ import { Rng } from '../images/prng.js';
 import { evaluateSource } from '../evaluate/evaluate.js';
 import { predictionOf } from '../evaluate/predictions-store.js';
 import { activateRunBackend } from '../evaluate/run-eval.js';
-import { inputSizeOf, normalizationFor } from '../train/config.js';
-import { colorStatsFor, ensurePack, storedSnapshot, type SnapshotItem } from '../train/dataset-snapshot.js';
-import { runRow } from '../train/run-store.js';
+import { inputSizeOf, normalizationFor } from '../runs/config.js';
+import { colorStatsFor, ensurePack, storedSnapshot, type SnapshotItem } from '../runs/dataset-snapshot.js';
+import { runRow } from '../runs/run-store.js';
 import { shortTrain } from './short-train.js';
 import { storeSuspectScan, type SuspectRow, type SuspectScan } from './suspects-store.js';
-import { configOfRun } from '../train/run-config.js';
+import { configOfRun } from '../runs/run-config.js';
 
 /** How a scan is made: folds and the epochs each fold's model trains. */
 export interface SuspectScanOptions {

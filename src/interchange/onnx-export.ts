@@ -8,7 +8,7 @@ import type { ModelLocation } from '../classify/load.js';
 import { classifyFiles } from '../classify/pipeline.js';
 import { specFromCheckpoint } from '../classify/spec.js';
 import type { OnnxExportReply } from '../classify/worker-messages.js';
-import { loadCheckpoint, modelFromCheckpoint } from '../train/checkpoint.js';
+import { loadCheckpoint, modelFromCheckpoint } from '../runs/checkpoint.js';
 import { pkg } from '../version.js';
 import { ONNX_INPUT, ONNX_OUTPUT, onnxGraphOf } from './onnx-graph.js';
 import { runOnnxOnFiles } from './onnx-parity.js';

@@ -9,7 +9,7 @@ import { computeModeFor } from '../backends/webgpu-host.js';
 import type { StudioContext } from '../library/studio-context.js';
 import { decideAutoBackend, probeAdapters, type AutoDecision } from './auto-backend.js';
 import type { ComputeHost } from './compute/host/host.js';
-import { logRun } from './run-store.js';
+import { logRun } from '../runs/run-store.js';
 
 /** The backend choice of one studio: its compute host (if any), auto's decision and what failed this session. */
 export class BackendChooser {

@@ -8,16 +8,16 @@ import { Schedule, type RunStatus, type RunSummary } from '../api/runs.js';
 import { runEvalTask } from '../evaluate/eval-task.js';
 import { ARCHS } from '../model/index.js';
 import type { StudioContext } from '../library/studio-context.js';
-import { removeStaleCheckpointFolders } from './checkpoint.js';
-import { configDiff, DEFAULT_CONFIG, resolveConfig } from './config.js';
+import { removeStaleCheckpointFolders } from '../runs/checkpoint.js';
+import { configDiff, DEFAULT_CONFIG, resolveConfig } from '../runs/config.js';
 import { measureStepTime } from './estimate.js';
 import { checkFineTuneBackend } from './fine-tune-config.js';
 import { configFromParent, describeParent } from './parent.js';
-import { configOfRun } from './run-config.js';
-import { runDirOf } from './run-folder.js';
+import { configOfRun } from '../runs/run-config.js';
+import { runDirOf } from '../runs/run-folder.js';
 import { registerRunManager, RunManager } from './run-manager.js';
-import { describeOwner, LIVE_STATUSES } from './run-owner.js';
-import { claimRun, deleteRunRows, getRunDetail, getRunSummary, insertRun, listRuns, restoreRunStatus, runRow, settleOrphanedRuns, updateRunMeta } from './run-store.js';
+import { describeOwner, LIVE_STATUSES } from '../runs/run-owner.js';
+import { claimRun, deleteRunRows, getRunDetail, getRunSummary, insertRun, listRuns, restoreRunStatus, runRow, settleOrphanedRuns, updateRunMeta } from '../runs/run-store.js';
 
 type RunMethod =
   | 'runs.start' | 'runs.list' | 'runs.get' | 'runs.pause' | 'runs.resume' | 'runs.stop' | 'runs.defaults'

@@ -7,23 +7,11 @@ import { evaluateSource } from '../evaluate/evaluate.js';
 import type { BatchSource } from '../images/batch-source.js';
 import { forwardOf } from '../model/forward.js';
 import { nextTask } from './next-task.js';
-import { nextSchedule, type ScheduleState } from './schedule.js';
+import { nextSchedule } from './schedule.js';
 import type { PaperSgd } from './sgd.js';
 
-/** Where a run stands: enough to continue it exactly (stored in every checkpoint). */
-export interface LoopPosition {
-  /** Epochs fully done. */
-  epoch: number;
-  /** Batches done within the current epoch (non-zero only for a checkpoint taken mid-epoch). */
-  batch: number;
-  /** Training loss summed over the images of the current epoch so far, and their count. */
-  lossSum: number;
-  images: number;
-  /** Seconds of training so far, over all sessions of the run. */
-  seconds: number;
-  schedule: ScheduleState;
-  best: { top1: number | null; top5: number | null };
-}
+import type { LoopPosition } from '../runs/training-state.js';
+export type { LoopPosition };
 
 /** The contract's TrainProgress as the loop knows it: its own two phases, without the run's id, epoch count or message. */
 export type LoopProgress = Omit<TrainProgress, 'runId' | 'epochs' | 'message' | 'phase'> & { phase: Extract<TrainProgress['phase'], 'training' | 'evaluating'> };

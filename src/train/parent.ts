@@ -12,9 +12,9 @@ import { inspectModelFolder, readModelArtifacts } from '../classify/model-folder
 import { modelDir } from '../classify/models-store.js';
 import type { ColorStats } from '../images/color-stats.js';
 import { ARCHS, type ArchName, type InitScheme } from '../model/index.js';
-import { checkpointDir, loadCheckpoint, readCheckpointMeta } from './checkpoint.js';
-import { inputSizeOf, normalizationFor, type InputNormalization } from './config.js';
-import { runDirOf } from './run-folder.js';
+import { checkpointDir, loadCheckpoint, readCheckpointMeta } from '../runs/checkpoint.js';
+import { inputSizeOf, normalizationFor, type InputNormalization } from '../runs/config.js';
+import { runDirOf } from '../runs/run-folder.js';
 
 /** What a run started from a parent inherits: its network's shape and its input rule. */
 export interface ParentInfo extends RunParent {

@@ -5,10 +5,10 @@ import { paperLighting } from '../images/augment.js';
 import { createBatchLoader, type BatchLoader } from '../images/batch-loader.js';
 import type { Batch, RawBatch } from '../images/batch-source.js';
 import type { ColorStats } from '../images/color-stats.js';
-import { inputSizeOf, normalizationFor, type InputNormalization } from './config.js';
-import { colorStatsFor, ensurePack, saveSnapshot, snapshotDataset, storedSnapshot, type DatasetSnapshot, type SnapshotItem } from './dataset-snapshot.js';
+import { inputSizeOf, normalizationFor, type InputNormalization } from '../runs/config.js';
+import { colorStatsFor, ensurePack, saveSnapshot, snapshotDataset, storedSnapshot, type DatasetSnapshot, type SnapshotItem } from '../runs/dataset-snapshot.js';
 import { recordUndecodable } from '../datasets/import-writer.js';
-import { recordRunColourStats, recordRunSnapshot, type runRow } from './run-store.js';
+import { recordRunColourStats, recordRunSnapshot, type runRow } from '../runs/run-store.js';
 
 /** Everything a run trains from, whichever backend trains it (a Node worker or a compute window). */
 export interface RunData<B extends Batch | RawBatch = Batch> {

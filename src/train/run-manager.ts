@@ -13,8 +13,8 @@ import type { ComputeHost } from './compute/host/host.js';
 import { relayComputeWindow } from './compute/host/relay.js';
 import type { FromComputeWorker } from './compute/worker/worker.js';
 import type { FromRunWorker, RunWorkerData, ToRunWorker } from './messages.js';
-import { configOfRun } from './run-config.js';
-import { logRun, runRow, setRunStatus } from './run-store.js';
+import { configOfRun } from '../runs/run-config.js';
+import { logRun, runRow, setRunStatus } from '../runs/run-store.js';
 
 /** The training workers of one studio. One run trains at a time: on a laptop two would only halve each other. */
 /** What a host needs of training beyond the contract: `Studio.training` (the CLI waits on a run, Ctrl+C twice ends it; Electron gives it the compute windows). */

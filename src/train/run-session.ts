@@ -6,13 +6,13 @@ import type { Database } from 'better-sqlite3';
 import type { RunStatus } from '../api/runs.js';
 import { predictAfterTraining, predictingMessage } from '../evaluate/run-eval.js';
 import type { ColorStats } from '../images/color-stats.js';
-import { loadCheckpoint, removeLeftovers } from './checkpoint.js';
+import { loadCheckpoint, removeLeftovers } from '../runs/checkpoint.js';
 import type { LoopPosition } from './loop.js';
 import type { FromRunWorker } from './messages.js';
-import { configOfRun } from './run-config.js';
-import { runDirOf } from './run-folder.js';
+import { configOfRun } from '../runs/run-config.js';
+import { runDirOf } from '../runs/run-folder.js';
 import { prepareRunData, type RunData } from './run-data.js';
-import { logRun, markRunStarted, recordEpoch, recordRunBackend, runRow, setRunStatus, startHeartbeat } from './run-store.js';
+import { logRun, markRunStarted, recordEpoch, recordRunBackend, runRow, setRunStatus, startHeartbeat } from '../runs/run-store.js';
 import { initialSchedule } from './schedule.js';
 import { TrainerLost, type BatchOf, type RunControl, type Trainer, type TrainerOutput } from './trainer.js';
 

@@ -1,11 +1,7 @@
 import type { TrainConfig } from '../api/runs.js';
 
-/** What a schedule remembers between epochs (stored in checkpoints). */
-export interface ScheduleState {
-  lr: number;
-  bestError: number | null;
-  epochsSinceBest: number;
-}
+import type { ScheduleState } from '../runs/training-state.js';
+export type { ScheduleState };
 
 /** The state a run starts with. */
 export function initialSchedule(config: Pick<TrainConfig, 'lr'>): ScheduleState {

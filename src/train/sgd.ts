@@ -1,11 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { PAPER_SGD_KERNEL } from '../backends/custom-kernels.js';
 
-/** Serialisable optimizer state: one momentum tensor's values per weight, by the weight's stable key. */
-export interface SgdState {
-  step: number;
-  momentum: Record<string, { shape: number[]; values: Float32Array }>;
-}
+import type { SgdState } from '../runs/training-state.js';
+export type { SgdState };
 
 export interface PaperSgdOptions {
   momentum: number;

@@ -5,7 +5,7 @@ import type { BackendName } from '../api/app.js';
 import type { TrainConfig } from '../api/runs.js';
 import { activateBackend, chooseBackend } from '../backends/index.js';
 import { ARCHS, buildModel } from '../model/index.js';
-import { modelFromCheckpoint, saveCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
+import { modelFromCheckpoint, saveCheckpoint, type LoadedCheckpoint } from '../runs/checkpoint.js';
 import { FAST_HEAD_VIEWS, trainFastHead, type FastHeadTimes } from './fast-head.js';
 import { setUpFineTune } from './init-from.js';
 import { keyedWeights, trainLoop, type LoopPosition } from './loop.js';

@@ -4,7 +4,7 @@
 import type { EpochMetrics, TrainConfig } from '../api/runs.js';
 import type { Batch, RawBatch } from '../images/batch-source.js';
 import type { ColorStats } from '../images/color-stats.js';
-import type { CheckpointMeta, LoadedCheckpoint } from './checkpoint.js';
+import type { CheckpointMeta, LoadedCheckpoint } from '../runs/checkpoint.js';
 import type { LoopPosition, LoopProgress } from './loop.js';
 import type { RunData } from './run-data.js';
 

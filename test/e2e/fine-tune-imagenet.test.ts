@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findTorchPython } from '../../bench/protocol.js';
 import { inspectModelFolder, readModelArtifacts } from '../../src/classify/model-folder-check.js';
-import { loadCheckpoint } from '../../src/train/checkpoint.js';
+import { loadCheckpoint } from '../../src/runs/checkpoint.js';
 import { SHAPE_CLASSES, writeShapesDataset } from '../helpers/shapes-dataset.js';
 import { repoRoot, tempDir } from '../helpers/temp.js';
 import { seededTorchvisionAlexnet, stateDictPth, type PthTensor } from '../helpers/torch-pth.js';

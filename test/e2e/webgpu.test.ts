@@ -7,7 +7,7 @@ import type { Browser } from 'playwright-core';
 import { TrainConfig, type EpochMetrics } from '../../src/api/runs.js';
 import { activateBackend } from '../../src/backends/index.js';
 import { buildModel } from '../../src/model/index.js';
-import { loadCheckpoint, modelFromCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.js';
+import { loadCheckpoint, modelFromCheckpoint, saveCheckpoint } from '../../src/runs/checkpoint.js';
 import { loadComputeCheckpoint, saveComputeCheckpoint } from '../../src/train/compute/worker/checkpoint.js';
 import { createBatchFeeder } from '../../src/train/compute/worker/feeder.js';
 import type { ComputeCheckpoint, ComputeInit, FromCompute } from '../../src/train/compute/protocol.js';

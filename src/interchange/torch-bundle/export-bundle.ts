@@ -10,10 +10,10 @@ import { packSizeFor } from '../../images/pack-images.js';
 import { siblingModule, spawnWorker } from '../../images/spawn-worker.js';
 import type { Library } from '../../library/open.js';
 import { ARCHS, describeModel, type ArchName } from '../../model/index.js';
-import { loadCheckpoint } from '../../train/checkpoint.js';
-import { inputSizeOf, normalizationFor } from '../../train/config.js';
-import { storedSnapshot, type SnapshotItem } from '../../train/dataset-snapshot.js';
-import { runRow } from '../../train/run-store.js';
+import { loadCheckpoint } from '../../runs/checkpoint.js';
+import { inputSizeOf, normalizationFor } from '../../runs/config.js';
+import { storedSnapshot, type SnapshotItem } from '../../runs/dataset-snapshot.js';
+import { runRow } from '../../runs/run-store.js';
 import { pkg } from '../../version.js';
 import { bundleReadme, LAUNCH_FILE, LAUNCH_SH } from './bundle-docs.js';
 import { MODEL_PY, MODEL_PY_FILE } from './model-py.js';
@@ -23,7 +23,7 @@ import { writeTarShards } from './tar-shards.js';
 import { TRAIN_PY, TRAIN_PY_FILE } from './train-py.js';
 import type { ReferenceReply, ReferenceTask } from './reference-worker.js';
 import { toTorchState } from './weights.js';
-import { runDirOf } from '../../train/run-folder.js';
+import { runDirOf } from '../../runs/run-folder.js';
 
 /** The format tag of a bundle's config.json. */
 export const BUNDLE_FORMAT = 'convnet-torch-bundle';

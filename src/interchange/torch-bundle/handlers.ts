@@ -3,7 +3,7 @@ import type { Handlers } from '../../api/dispatch.js';
 import type { BundleImport } from '../../api/torch-bundle.js';
 import { runEvalTask } from '../../evaluate/eval-task.js';
 import type { StudioContext } from '../../library/studio-context.js';
-import { getRunSummary, logRun } from '../../train/run-store.js';
+import { getRunSummary, logRun } from '../../runs/run-store.js';
 import { exportTorchBundle } from './export-bundle.js';
 import { importTorchResult } from './import-result.js';
 

@@ -8,13 +8,13 @@ import { EpochMetrics as EpochMetricsSchema } from '../../api/runs.js';
 import { ApiError } from '../../api/errors.js';
 import type { Library } from '../../library/open.js';
 import { ARCHS, describeModel, type ArchName } from '../../model/index.js';
-import { checkpointDir, loadCheckpoint, type CheckpointMeta } from '../../train/checkpoint.js';
-import { configDiff, inputSizeOf } from '../../train/config.js';
-import { logRun, runRow } from '../../train/run-store.js';
+import { checkpointDir, loadCheckpoint, type CheckpointMeta } from '../../runs/checkpoint.js';
+import { configDiff, inputSizeOf } from '../../runs/config.js';
+import { logRun, runRow } from '../../runs/run-store.js';
 import { BUNDLE_FORMAT } from './export-bundle.js';
 import { decodeSafetensors } from './safetensors.js';
 import { fromTorchState } from './weights.js';
-import { runDirOf } from '../../train/run-folder.js';
+import { runDirOf } from '../../runs/run-folder.js';
 
 /** What `result/result.json` holds (written by the bundle's train.py). */
 interface ResultJson {

@@ -5,8 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import { activateBackend, chooseBackend } from '../../backends/index.js';
 import { centerView, writeViewFloat } from '../../images/augment.js';
 import '../../model/index.js'; // registers the custom layers (LRN, grouped conv) a checkpoint names
-import type { InputNormalization } from '../../train/config.js';
-import { loadCheckpoint, modelFromCheckpoint } from '../../train/checkpoint.js';
+import type { InputNormalization } from '../../runs/config.js';
+import { loadCheckpoint, modelFromCheckpoint } from '../../runs/checkpoint.js';
 import { logitsOf } from '../../train/loop.js';
 
 /** What the worker is started with. */

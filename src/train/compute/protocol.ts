@@ -2,7 +2,7 @@
 // page that trains with tfjs' webgpu/webgl backends. Plain data + ArrayBuffers only, so every
 // message crosses a MessagePort by structured clone with its buffers transferred, never as JSON.
 import type { ArchName, EpochMetrics, TrainConfig } from '../../api/runs.js';
-import type { InputNormalization } from '../config.js';
+import type { InputNormalization } from '../../runs/config.js';
 import type { LoopPosition, LoopProgress } from '../loop.js';
 import type { AdapterDescription, ComputeBackend } from '../../backends/compute-adapter.js';
 

@@ -9,7 +9,7 @@ import { specFromCheckpoint } from '../../../src/classify/spec.js';
 import { runOnnxSession, specFromOnnxMetadata } from '../../../src/interchange/onnx-parity.js';
 import { decodeOnnxModel } from '../../../src/interchange/onnx-proto.js';
 import { openStudio } from '../../../src/studio.js';
-import { loadCheckpoint } from '../../../src/train/checkpoint.js';
+import { loadCheckpoint } from '../../../src/runs/checkpoint.js';
 import { repoRoot } from '../../helpers/temp.js';
 import { captureIO, trainedFixture, type TrainedFixture } from './fixture.js';
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli/index.js';
 import '../../../src/model/index.js';
 import { openStudio } from '../../../src/studio.js';
-import { loadCheckpoint, modelFromCheckpoint } from '../../../src/train/checkpoint.js';
+import { loadCheckpoint, modelFromCheckpoint } from '../../../src/runs/checkpoint.js';
 import { repoRoot } from '../../helpers/temp.js';
 import { captureIO, trainedFixture, type TrainedFixture } from './fixture.js';
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIO } from '../../../src/cli/command.js';
 import { runCli } from '../../../src/cli/index.js';
-import { loadCheckpoint } from '../../../src/train/checkpoint.js';
+import { loadCheckpoint } from '../../../src/runs/checkpoint.js';
 import { openStudio, type Studio } from '../../../src/studio.js';
 import { SHAPE_CLASSES, writeShapesDataset } from '../../helpers/shapes-dataset.js';
 import { tempDir } from '../../helpers/temp.js';

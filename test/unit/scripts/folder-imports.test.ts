@@ -18,14 +18,6 @@ interface FolderImports {
  * Take an entry out by moving the shared code down a layer, then delete it here.
  */
 const KNOWN: Record<string, string> = {
-  // evaluate/ reads train/'s checkpoints and run rows, and train/ calls back into evaluate/: loop.ts →
-  // evaluateSource, run-session.ts → predictAfterTraining, handlers.ts → runEvalTask,
-  // fast-head.ts → topKHits. Fix: with the one run session of #15 (metrics.ts down a layer).
-  'train → evaluate': 'a run evaluates and predicts through evaluate/',
-  // Fine-tuning from an imported model: train/parent.ts reads classify/model-folder-check.ts and
-  // classify/models-store.ts, while classify/ reads train/'s checkpoints and run rows.
-  // Fix: the model store and its folder check below both.
-  'train → classify': 'train/parent.ts reads imported models',
   // The classify worker also runs ONNX exports (interchange/onnx-export.ts) and classify/handlers.ts answers
   // an export through interchange/onnx-export-service.ts, while interchange/ builds on classify/'s model spec,
   // loader and pipeline. Fix: the export task and its handler into interchange/.

@@ -6,8 +6,8 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrate, openLibrary } from '../../../src/library/open.js';
 import { migrations } from '../../../src/library/migrations/index.js';
-import { getRunDetail, getRunSummary, listRuns } from '../../../src/train/run-store.js';
-import { parseRunConfig } from '../../../src/train/run-config.js';
+import { getRunDetail, getRunSummary, listRuns } from '../../../src/runs/run-store.js';
+import { parseRunConfig } from '../../../src/runs/run-config.js';
 import { tempDir } from '../../helpers/temp.js';
 
 const cleanups: Array<() => void> = [];

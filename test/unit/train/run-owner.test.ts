@@ -4,9 +4,9 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openLibrary, type Library } from '../../../src/library/open.js';
-import { HEARTBEAT_STALE_MS } from '../../../src/train/run-owner.js';
-import { claimRun, settleOrphanedRuns } from '../../../src/train/run-store.js';
-import { listRuns, runRow } from '../../../src/train/run-store.js';
+import { HEARTBEAT_STALE_MS } from '../../../src/runs/run-owner.js';
+import { claimRun, settleOrphanedRuns } from '../../../src/runs/run-store.js';
+import { listRuns, runRow } from '../../../src/runs/run-store.js';
 import { tempDir } from '../../helpers/temp.js';
 
 const opened: Array<{ lib: Library; cleanup: () => void }> = [];

@@ -1,7 +1,7 @@
 // The compute page's side of the batch stream: a BatchSource that asks the host for batches over a
 // port and keeps `prefetch` of them in flight, so the GPU never waits on a round trip.
 import type { Batch, BatchSource, BatchSourceStats } from '../../../images/batch-source.js';
-import type { InputNormalization } from '../../config.js';
+import type { InputNormalization } from '../../../runs/config.js';
 import type { ComputeBatch, FromCompute } from '../protocol.js';
 
 /** A BatchSource fed by `deliver()`/`endOfEpoch()` (called by the page's message router). */

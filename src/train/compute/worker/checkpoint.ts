@@ -1,7 +1,7 @@
 // Node side of compute page checkpoints: writes a ComputeCheckpoint in checkpoint.ts' format (same
 // files, same atomic swap), and reads a run's checkpoint back as one, so runs move between backends.
 import type * as tf from '@tensorflow/tfjs';
-import { loadCheckpoint, saveCheckpoint, type CheckpointMeta } from '../../checkpoint.js';
+import { loadCheckpoint, saveCheckpoint, type CheckpointMeta } from '../../../runs/checkpoint.js';
 import { artifactsOf, sgdStateOf, toComputeCheckpoint } from '../artifacts.js';
 import type { ComputeCheckpoint } from '../protocol.js';
 

@@ -2,10 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { TrainConfig } from '../api/runs.js';
-import type { LoopPosition } from './loop.js';
+import type { LoopPosition, SgdState } from './training-state.js';
 import { validRunConfig } from './run-config.js';
 import { pidAlive } from './run-owner.js';
-import type { SgdState } from './sgd.js';
 
 /** Everything besides weights that a checkpoint carries; enough to resume on any backend. */
 export interface CheckpointMeta {
