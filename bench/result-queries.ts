@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { MethodName, Input } from '../src/api/contract.js';
 import { Rng } from '../src/images/prng.js';
 import type { Library } from '../src/library/open.js';
+import { runDirOf } from '../src/runs/run-folder.js';
 import { openStudio } from '../src/studio.js';
 import { PROJECTED_DIM, writeFeatures } from '../src/evaluate/features.js';
 import { writePredictionRows, type PredictionRow } from '../src/evaluate/predictions-store.js';
@@ -93,7 +94,7 @@ export function fillFakeResults(library: Library, o: FakeResultsOptions): FakeRe
     const top5 = rows.filter((r) => r.correctTop5).length / rows.length;
     writePredictionRows(db, { runId, split: 'test', tenCrop: false, images: rows.length, loss: 1, top1Error: 1 - top1, top5Error: 1 - top5, featureDim: o.featureDim, epoch: 1, backend: 'fake', computedAt: now }, rows);
     writePredictionRows(db, { runId, split: 'train', tenCrop: false, images: 0, loss: 1, top1Error: 0, top5Error: 0, featureDim: o.featureDim, epoch: 1, backend: 'fake', computedAt: now }, []);
-    const runDir = path.join(library.runsDir, String(runId));
+    const runDir = runDirOf(library.dir, runId);
     const fake = (n: number, dim: number): Float32Array => Float32Array.from({ length: n * dim }, () => Math.max(0, rng.next() - 0.5));
     // Wide features get their projected rows as the evaluation worker writes them; here random ones, which time the same.
     const projected = (n: number): Float32Array | undefined => (o.featureDim > PROJECTED_DIM ? fake(n, PROJECTED_DIM) : undefined);
