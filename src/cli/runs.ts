@@ -44,6 +44,10 @@ export const runsCommand: Command = {
     const line = (cells: string[]): string => cells.map((c, i) => (left.has(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd() + '\n';
     io.out(line(header));
     rows.forEach((row) => io.out(line(row)));
+    // Why a run failed, or why it cannot be read (a broken stored config), one line each under the table.
+    for (const r of list.filter((r) => r.error)) {
+      io.out(`Run ${r.id}: ${r.error!.split('\n')[0]}\n`);
+    }
     return 0;
   },
 };

@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIO } from '../../../src/cli/command.js';
 import { runCli } from '../../../src/cli/index.js';
@@ -59,6 +61,18 @@ describe('convnet train / runs', () => {
       expect(await runCli(['train', '--dataset', 'shapes', '--library', library, '--threads', bad], io)).toBe(2);
       expect(io.stderr).toContain(`--threads must be a whole number from 1 to 256, got "${bad}".`);
     }
+  });
+
+  it('a run whose stored config is broken is still listed, with the reason under the table', async () => {
+    const copy = path.join(tmp.dir, 'broken-lib');
+    fs.cpSync(library, copy, { recursive: true });
+    const db = new Database(path.join(copy, 'library.sqlite'));
+    db.prepare(`UPDATE runs SET config = '{"datasetId": 1,' WHERE id = 1`).run();
+    db.close();
+    const io = captureIO();
+    expect(await runCli(['runs', '--library', copy], io)).toBe(0);
+    expect(io.stdout).toMatch(/^ 1\s+shapes\s+alexnet-small\s+completed\s/m);
+    expect(io.stdout).toMatch(/^Run 1: Run 1's stored config is not JSON/m);
   });
 
   it('an empty library says how to start a run', async () => {
