@@ -12,6 +12,7 @@ import { datasetHandlers } from './datasets/handlers.js';
 import { resultHandlers } from './evaluate/handlers.js';
 import { torchBundleHandlers } from './interchange/torch-bundle/handlers.js';
 import { pretrainedHandlers } from './pretrained/handlers.js';
+import { onnxExportHandlers } from './interchange/onnx-handlers.js';
 import { insightHandlers } from './insight/handlers.js';
 import { runHandlers } from './train/handlers.js';
 import { runManagerOf, type TrainingEngine } from './train/run-manager.js';
@@ -54,6 +55,7 @@ export function openStudio(options: StudioOptions): Studio {
     ...resultHandlers(ctx, { nativeBinding: options.nativeBinding }),
     ...torchBundleHandlers(ctx, { nativeBinding: options.nativeBinding }),
     ...pretrainedHandlers(ctx),
+    ...onnxExportHandlers(ctx),
     ...insightHandlers(ctx, { nativeBinding: options.nativeBinding }),
   };
   let closed = false;

@@ -62,7 +62,6 @@ async function handle(m: ToClassifyWorker): Promise<void> {
       return runJob(m);
     case 'cost':
     case 'export':
-    case 'exportOnnx':
     case 'explain': {
       try {
         const name = await ready();
@@ -71,10 +70,7 @@ async function handle(m: ToClassifyWorker): Promise<void> {
             ? await measureCost(await classifierAt(m.location), name)
             : m.type === 'export'
               ? await exportRun(m.location, m.outDir, m.sample, name)
-              : m.type === 'explain'
-                ? await explainOne(await classifierAt(m.location), m)
-                : // ONNX Runtime's native library loads only when an ONNX export is asked for.
-                  await (await import('../interchange/onnx-export.js')).exportRunOnnx(m.location, m.outFile, m.sample, name);
+              : await explainOne(await classifierAt(m.location), m);
         send({ type: 'reply', requestId: m.requestId, ok: true, result });
       } catch (err) {
         send({ type: 'reply', requestId: m.requestId, ok: false, message: err instanceof Error ? err.message : String(err) });

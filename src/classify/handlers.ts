@@ -4,22 +4,18 @@ import type { ClassifierSource } from '../api/classify.js';
 import type { Handlers } from '../api/dispatch.js';
 import { ApiError } from '../api/errors.js';
 import type { StudioContext } from '../library/studio-context.js';
-import { checkpointDir } from '../runs/checkpoint.js';
-import { exportOnnxFile } from '../interchange/onnx-export-service.js';
-import { runRow } from '../runs/run-store.js';
 import { prepareExportDir } from './export-folder.js';
 import { explainClassified } from './explain-classified.js';
 import { ClassifyJobs } from './jobs.js';
 import { classifiedMediaResolver } from './media.js';
-import type { ModelLocation } from './load.js';
+import { runModelLocation, type ModelLocation } from './model-location.js';
 import { deleteModel, getModel, listModels, modelDir } from './models-store.js';
 import { compareParity, paritySample, runExportedPredict } from './parity.js';
 import { resultsCsv, resultsJson } from './results-format.js';
-import { runDirOf } from '../runs/run-folder.js';
 
 /** The methods this domain answers. */
 export type ClassifyMethod =
-  | 'classify.files' | 'classify.job' | 'classify.cancel' | 'classify.cost' | 'classify.gradcam' | 'classify.exportResults' | 'classify.export' | 'classify.exportOnnx'
+  | 'classify.files' | 'classify.job' | 'classify.cancel' | 'classify.cost' | 'classify.gradcam' | 'classify.exportResults' | 'classify.export'
   | 'models.list' | 'models.delete';
 
 const jobsByLibrary = new WeakMap<object, ClassifyJobs>();
@@ -55,12 +51,7 @@ export function classifyHandlers(ctx: StudioContext, options: { nativeBinding?: 
   /** Where the weights of a source are; throws not_found / conflict in words a user can act on. */
   const locate = (source: ClassifierSource): ModelLocation => {
     if ('runId' in source) {
-      runRow(library.db, source.runId);
-      const runDir = runDirOf(library.dir, source.runId);
-      if (!fs.existsSync(path.join(checkpointDir(runDir), 'checkpoint.json'))) {
-        throw new ApiError('conflict', `Run ${source.runId} has no checkpoint yet: it has not finished an epoch.`);
-      }
-      return { kind: 'run', runDir };
+      return runModelLocation(library, source.runId);
     }
     if ('modelId' in source) {
       getModel(library, source.modelId);
@@ -112,7 +103,6 @@ export function classifyHandlers(ctx: StudioContext, options: { nativeBinding?: 
         throw err;
       }
     },
-    'classify.exportOnnx': async ({ runId, outFile }) => exportOnnxFile(library, jobs, locate({ runId }), runId, outFile),
     'models.list': async () => listModels(library),
     'models.delete': async ({ id }) => ({ deleted: deleteModel(library, id) }),
   };

@@ -9,7 +9,7 @@ import type { EventBus } from '../api/events-bus.js';
 import { siblingModule, spawnWorker } from '../images/spawn-worker.js';
 import { expandPaths } from './expand.js';
 import type { ModelLocation } from './load.js';
-import type { CostReply, ExplainReply, ExplainRequest, ExportReply, FromClassifyWorker, OnnxExportReply, ToClassifyWorker } from './worker-messages.js';
+import type { CostReply, ExplainReply, ExplainRequest, ExportReply, FromClassifyWorker, ToClassifyWorker } from './worker-messages.js';
 
 /** Finished jobs kept for classify.job and classify.exportResults. */
 const KEEP_FINISHED = 20;
@@ -22,7 +22,7 @@ interface JobState {
   settle: () => void;
 }
 
-type Reply = ExportReply | OnnxExportReply | CostReply | ExplainReply;
+type Reply = ExportReply | CostReply | ExplainReply;
 type Pending = { resolve: (value: Reply) => void; reject: (err: Error) => void };
 
 /**
@@ -117,12 +117,10 @@ export class ClassifyJobs {
   request(message: { type: 'cost'; location: ModelLocation }): Promise<CostReply>;
   request(message: Omit<ExplainRequest, 'requestId'>): Promise<ExplainReply>;
   request(message: { type: 'export'; location: ModelLocation; outDir: string; sample: string[] }): Promise<ExportReply>;
-  request(message: { type: 'exportOnnx'; location: ModelLocation; outFile: string; sample: string[] }): Promise<OnnxExportReply>;
   request(
     message:
       | { type: 'cost'; location: ModelLocation }
       | { type: 'export'; location: ModelLocation; outDir: string; sample: string[] }
-      | { type: 'exportOnnx'; location: ModelLocation; outFile: string; sample: string[] }
       | Omit<ExplainRequest, 'requestId'>,
   ): Promise<Reply> {
     const requestId = this.nextRequest++;

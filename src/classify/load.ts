@@ -7,8 +7,8 @@ import { inspectModelFolder, readModelArtifacts } from './model-folder-check.js'
 import type { Classifier } from './pipeline.js';
 import { specFromCheckpoint, type ClassifierSpec } from './spec.js';
 
-/** Where a classifier's weights are on disk: a run folder (its latest checkpoint) or an exported model folder. */
-export type ModelLocation = { kind: 'run'; runDir: string } | { kind: 'folder'; dir: string };
+import type { ModelLocation } from './model-location.js';
+export type { ModelLocation };
 
 /** Loads the network and its input rule from a run's checkpoint or a model folder. */
 export async function loadClassifier(location: ModelLocation): Promise<Classifier> {

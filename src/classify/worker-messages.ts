@@ -22,15 +22,6 @@ export interface ExportRequest {
   sample: string[];
 }
 
-/** Write a run's model as one ONNX file and compare ONNX Runtime's predictions with the app's on a sample. */
-export interface OnnxExportRequest {
-  type: 'exportOnnx';
-  requestId: number;
-  location: ModelLocation;
-  outFile: string;
-  sample: string[];
-}
-
 /** Measure network time per image, centre crop and ten-crop. */
 export interface CostRequest {
   type: 'cost';
@@ -50,7 +41,7 @@ export interface ExplainRequest {
   maxSide: number;
 }
 
-export type ToClassifyWorker = JobRequest | ExportRequest | OnnxExportRequest | CostRequest | ExplainRequest | { type: 'cancel'; jobId: string };
+export type ToClassifyWorker = JobRequest | ExportRequest | CostRequest | ExplainRequest | { type: 'cancel'; jobId: string };
 
 /** What an export request answers. */
 export interface ExportReply {
@@ -59,15 +50,6 @@ export interface ExportReply {
   backend: string;
   /** In-app probabilities of the sample, by path; failures carry their reason. */
   sample: Array<{ path: string; probabilities: number[] } | { path: string; error: string }>;
-}
-
-/** What an ONNX export request answers: the app's and ONNX Runtime's probabilities of the sample. */
-export interface OnnxExportReply {
-  bytes: number;
-  opset: number;
-  backend: string;
-  sample: ExportReply['sample'];
-  onnx: ExportReply['sample'];
 }
 
 /** What an explain request answers: the layer used, the layers one can ask for, and the file explained or why not. */
@@ -90,5 +72,5 @@ export type FromClassifyWorker =
   | { type: 'batch'; jobId: string; items: ClassifiedImage[]; errors: ClassifyError[] }
   | { type: 'finished'; jobId: string; timing: ClassifyTiming; cancelled: boolean }
   | { type: 'failed'; jobId: string; message: string }
-  | { type: 'reply'; requestId: number; ok: true; result: ExportReply | OnnxExportReply | CostReply | ExplainReply }
+  | { type: 'reply'; requestId: number; ok: true; result: ExportReply | CostReply | ExplainReply }
   | { type: 'reply'; requestId: number; ok: false; message: string };

@@ -5,9 +5,11 @@ import path from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type { ExportParity } from '../api/classify.js';
 import { ApiError } from '../api/errors.js';
-import type { ClassifyJobs } from '../classify/jobs.js';
 import type { ModelLocation } from '../classify/load.js';
 import { compareParity, paritySample } from '../classify/parity.js';
+import { siblingModule, spawnWorker } from '../images/spawn-worker.js';
+import type { OnnxExportReply } from './onnx-export.js';
+import type { OnnxExportOutcome, OnnxExportTask } from './onnx-export-worker.js';
 
 /** What the parity check names as the other side. (ONNX Runtime itself loads only in the classify worker, when asked.) */
 export const ONNX_PARITY_BACKEND = 'onnxruntime-node (cpu)';
@@ -46,7 +48,7 @@ export interface OnnxExportResult {
  * The file is written under a temporary name and renamed only when top-1 agreement is 100 % and the largest
  * probability difference is within {@link ONNX_MAX_PROB_DIFF}; otherwise it is removed and the figures are the error.
  */
-export async function exportOnnxFile(library: { db: Database }, jobs: ClassifyJobs, location: ModelLocation, runId: number, outFile: string): Promise<OnnxExportResult> {
+export async function exportOnnxFile(library: { db: Database }, location: ModelLocation, runId: number, outFile: string): Promise<OnnxExportResult> {
   const { db } = library;
   const file = path.resolve(outFile);
   if (fs.existsSync(file)) {
@@ -58,7 +60,7 @@ export async function exportOnnxFile(library: { db: Database }, jobs: ClassifyJo
   const partial = `${file}.partial-${process.pid}`;
   const sample = paritySample(db, runId);
   try {
-    const reply = await jobs.request({ type: 'exportOnnx', location, outFile: partial, sample: sample.paths });
+    const reply = await exportInWorker({ location, outFile: partial, sample: sample.paths });
     const parity = compareParity(reply.sample, reply.onnx, sample.split, reply.onnx.length ? ONNX_PARITY_BACKEND : null);
     const problem = onnxParityProblem(parity, runId);
     if (problem) {
@@ -71,4 +73,26 @@ export async function exportOnnxFile(library: { db: Database }, jobs: ClassifyJo
   } finally {
     fs.rmSync(partial, { force: true });
   }
+}
+
+/** Runs one export in its own worker thread (see onnx-export-worker.ts); a failure is a conflict with the worker's reason. */
+function exportInWorker(task: OnnxExportTask): Promise<OnnxExportReply> {
+  return new Promise((resolve, reject) => {
+    const worker = spawnWorker(siblingModule(import.meta.url, 'onnx-export-worker'), { workerData: task });
+    let answered = false;
+    worker.once('message', (outcome: OnnxExportOutcome) => {
+      answered = true;
+      if (outcome.ok) {
+        resolve(outcome.reply);
+      } else {
+        reject(new ApiError('conflict', outcome.message));
+      }
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (!answered) {
+        reject(new Error(`the ONNX export worker ended (exit code ${code}) before answering`));
+      }
+    });
+  });
 }

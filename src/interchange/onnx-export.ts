@@ -7,7 +7,7 @@ import type { ClassifierSpec } from '../classify/spec.js';
 import type { ModelLocation } from '../classify/load.js';
 import { classifyFiles } from '../classify/pipeline.js';
 import { specFromCheckpoint } from '../classify/spec.js';
-import type { OnnxExportReply } from '../classify/worker-messages.js';
+import type { ExportReply } from '../classify/worker-messages.js';
 import { loadCheckpoint, modelFromCheckpoint } from '../runs/checkpoint.js';
 import { pkg } from '../version.js';
 import { ONNX_INPUT, ONNX_OUTPUT, onnxGraphOf } from './onnx-graph.js';
@@ -18,6 +18,15 @@ import { OnnxDataType, encodeOnnxModel, type OnnxModel } from './onnx-proto.js';
 export const ONNX_OPSET = 13;
 /** ONNX IR version of the files (the one that goes with opset 13-15). */
 export const ONNX_IR_VERSION = 8;
+
+/** What an ONNX export answers: the file's size and opset, and the app's and ONNX Runtime's probabilities of the sample. */
+export interface OnnxExportReply {
+  bytes: number;
+  opset: number;
+  backend: string;
+  sample: ExportReply['sample'];
+  onnx: ExportReply['sample'];
+}
 
 /** The preprocessing a consumer of the file follows, as stored in `convnet.preprocessing`. */
 export interface OnnxPreprocessing {
