@@ -7,11 +7,16 @@ import { evaluateSource } from '../evaluate/evaluate.js';
 import type { BatchSource } from '../images/batch-source.js';
 import { forwardOf } from '../model/forward.js';
 import { nextTask } from './next-task.js';
-import { nextSchedule } from './schedule.js';
+import { initialSchedule, nextSchedule } from './schedule.js';
 import type { PaperSgd } from './sgd.js';
 
 import type { LoopPosition } from '../runs/training-state.js';
 export type { LoopPosition };
+
+/** Where a run that has no checkpoint starts: nothing done, the schedule at the config's rate. */
+export function initialPosition(config: Pick<TrainConfig, 'lr'>): LoopPosition {
+  return { epoch: 0, batch: 0, lossSum: 0, images: 0, seconds: 0, schedule: initialSchedule(config), best: { top1: null, top5: null } };
+}
 
 /** The contract's TrainProgress as the loop knows it: its own two phases, without the run's id, epoch count or message. */
 export type LoopProgress = Omit<TrainProgress, 'runId' | 'epochs' | 'message' | 'phase'> & { phase: Extract<TrainProgress['phase'], 'training' | 'evaluating'> };

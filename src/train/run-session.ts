@@ -7,13 +7,12 @@ import type { RunStatus } from '../api/runs.js';
 import { predictAfterTraining, predictingMessage } from '../evaluate/run-eval.js';
 import type { ColorStats } from '../images/color-stats.js';
 import { loadCheckpoint, removeLeftovers } from '../runs/checkpoint.js';
-import type { LoopPosition } from './loop.js';
+import { initialPosition, type LoopPosition } from './loop.js';
 import type { FromRunWorker } from './messages.js';
 import { configOfRun } from '../runs/run-config.js';
 import { runDirOf } from '../runs/run-folder.js';
 import { prepareRunData, type RunData } from './run-data.js';
 import { logRun, markRunStarted, recordEpoch, recordRunBackend, runRow, setRunStatus, startHeartbeat } from '../runs/run-store.js';
-import { initialSchedule } from './schedule.js';
 import { TrainerLost, type BatchOf, type RunControl, type Trainer, type TrainerOutput } from './trainer.js';
 
 /** Trains (or resumes) one run to its end with `trainer`; everything it learns goes to SQLite, the run folder and `send`. */
@@ -47,15 +46,7 @@ export async function runSession<O extends TrainerOutput>(db: Database, libraryD
 
     // Data: the snapshot taken at the first start, so edits to the library never change a run midway.
     const checkpoint = resume ? loadCheckpoint(runDir) : null;
-    const start: LoopPosition = checkpoint?.meta.position ?? {
-      epoch: 0,
-      batch: 0,
-      lossSum: 0,
-      images: 0,
-      seconds: 0,
-      schedule: initialSchedule(config),
-      best: { top1: null, top5: null },
-    };
+    const start: LoopPosition = checkpoint?.meta.position ?? initialPosition(config);
     const needs = await trainer.prepare(config, checkpoint);
     const data = (await prepareRunData(db, libraryDir, run, config, {
       reuseSnapshot: resume,

@@ -6,8 +6,7 @@ import { artifactsOf, captureCheckpoint, sgdStateOf } from '../artifacts.js';
 import type { ComputeEndpoint, ComputeInit, FromCompute, ToCompute } from '../protocol.js';
 import { transferablesOf } from '../protocol.js';
 import { PortBatchSource } from './port-source.js';
-import { keyedWeights, trainLoop, type LoopPosition } from '../../loop.js';
-import { initialSchedule } from '../../schedule.js';
+import { initialPosition, keyedWeights, trainLoop, type LoopPosition } from '../../loop.js';
 import { PaperSgd } from '../../sgd.js';
 
 /** Trains one session on the active tfjs backend, driven by the host over `endpoint`; resolves when the loop ends or fails. */
@@ -53,15 +52,7 @@ export async function runComputeSession(endpoint: ComputeEndpoint<ToCompute, Fro
   if (init.checkpoint) {
     sgd.setState(sgdStateOf(init.checkpoint));
   }
-  const start: LoopPosition = init.checkpoint?.position ?? {
-    epoch: 0,
-    batch: 0,
-    lossSum: 0,
-    images: 0,
-    seconds: 0,
-    schedule: initialSchedule(config),
-    best: { top1: null, top5: null },
-  };
+  const start: LoopPosition = init.checkpoint?.position ?? initialPosition(config);
 
   // The host persists each checkpoint before the page goes on, so a lost device loses at most one epoch.
   const checkpoint = async (reason: 'epoch' | 'stopped', position: LoopPosition, metrics: FromCompute & { type: 'checkpoint' } extends { metrics: infer M } ? M : never): Promise<void> => {
