@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, recordPageErrors } from '../helpers/browser.js';
-import { startServe, type ServeProcess } from '../helpers/serve.js';
+import { callServe, startServe, type ServeProcess } from '../helpers/serve.js';
 import { drawShape, writeShapesDataset } from '../helpers/shapes-dataset.js';
 import { artifactPath, repoRoot, tempDir } from '../helpers/temp.js';
 
@@ -22,19 +22,6 @@ let page: Page;
 let cleanup: () => void;
 let toClassify: string;
 const errors: string[] = [];
-
-async function api<T>(method: string, input: unknown): Promise<T> {
-  const res = await fetch(`${serve.origin}/api/${method}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${serve.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(input),
-  });
-  const body = (await res.json()) as { ok: boolean; result: T; error?: { message: string } };
-  if (!body.ok) {
-    throw new Error(`${method}: ${body.error?.message}`);
-  }
-  return body.result;
-}
 
 const percent = (p: number): string => `${(p * 100).toFixed(1)}%`;
 
@@ -78,7 +65,7 @@ describe('Grad-CAM on Classify results', () => {
     const card = page.getByTestId('result-card').nth(1);
     expect(await card.textContent()).toContain(FILES[1]);
     const jobId = (await card.getByTestId('result-image').getAttribute('src'))!.split('/')[3]!;
-    const job = await api<{ results: Array<{ path: string; predictions: Array<{ label: string; probability: number }> }> }>('classify.job', { jobId });
+    const job = await callServe<{ results: Array<{ path: string; predictions: Array<{ label: string; probability: number }> }> }>(serve, 'classify.job', { jobId });
     const [top1, , third] = job.results[1]!.predictions;
     expect(await card.getByTestId('gradcam').count()).toBe(0);
 

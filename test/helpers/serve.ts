@@ -46,3 +46,17 @@ export async function startServe(libraryDir: string, extraArgs: string[] = []): 
       }),
   };
 }
+
+/** Calls one API method of a serve process over HTTP with its token; throws with the server's message. */
+export async function callServe<T>(serve: Pick<ServeProcess, 'origin' | 'token'>, method: string, input: unknown = {}): Promise<T> {
+  const res = await fetch(`${serve.origin}/api/${method}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${serve.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(input),
+  });
+  const body = (await res.json()) as { ok: boolean; result: T; error?: { message: string } };
+  if (!body.ok) {
+    throw new Error(`${method}: ${body.error?.message}`);
+  }
+  return body.result;
+}

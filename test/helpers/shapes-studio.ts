@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, recordPageErrors } from './browser.js';
-import { startServe, type ServeProcess } from './serve.js';
+import { callServe, startServe, type ServeProcess } from './serve.js';
 import { writeShapesDataset } from './shapes-dataset.js';
 import { repoRoot, tempDir } from './temp.js';
 
@@ -78,18 +78,7 @@ export async function openShapesStudio(o: ShapesStudioOptions): Promise<ShapesSt
     page,
     libraryDir,
     errors,
-    async api<T>(method: string, input: unknown = {}): Promise<T> {
-      const res = await fetch(`${serve.origin}/api/${method}`, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${serve.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(input),
-      });
-      const body = (await res.json()) as { ok: boolean; result: T; error?: { message: string } };
-      if (!body.ok) {
-        throw new Error(`${method}: ${body.error?.message}`);
-      }
-      return body.result;
-    },
+    api: <T>(method: string, input: unknown = {}): Promise<T> => callServe<T>(serve, method, input),
     async close() {
       await browser.close();
       await serve.stop();
