@@ -559,8 +559,9 @@ void wino_conv(const float* restrict x, const float* restrict u, float* restrict
 // a correlation of d with dy: A'ᵀ[(G' dy G'ᵀ) ⊙ (Bᵀ d B)]A', where G' (α×4) and A'ᵀ (r×α) are G and
 // Aᵀ with 4 and r swapped. Summed over tiles, the α² sums are α² matrix products [K × tiles]·[tiles × N].
 
-// G' dy G'ᵀ for tiles [t0, t0 + tc), into wd[ξ][t − t0][NP] (columns N..NP zero). `scratch` holds 4α vectors.
-INLINE void wino_dy(const float* restrict dy, float* restrict wd, u32 t0, u32 tc, u32 outH, u32 outW, u32 N, u32 NP, u32 tilesH, u32 tilesW, u32 a,
+// G' dy G'ᵀ for tiles [t0, t0 + tc) and the NC channels from dy (pixels N floats apart), into
+// wd[ξ][t − t0][NP] (columns NC..NP zero). `scratch` holds 4α vectors.
+INLINE void wino_dy(const float* restrict dy, float* restrict wd, u32 t0, u32 tc, u32 outH, u32 outW, u32 N, u32 NC, u32 NP, u32 tilesH, u32 tilesW, u32 a,
                     float* restrict scratch) {
   const unsigned long plane = (unsigned long)tc * NP;
   for (u32 t = 0; t < tc; t++) {
@@ -569,10 +570,10 @@ INLINE void wino_dy(const float* restrict dy, float* restrict wd, u32 t0, u32 tc
     const u32 cols = outW - w0 < TM ? outW - w0 : TM;
     const float* image = dy + (unsigned long)tl.image * outH * outW * N;
     float* out = wd + (unsigned long)t * NP;
-    for (u32 n = N; n < NP; n += 4) {
+    for (u32 n = NC; n < NP; n += 4) {
       for (u32 xi = 0; xi < a * a; xi++) wasm_v128_store(out + xi * plane + n, K4(0.f));
     }
-    for (u32 n = 0; n < N; n += 4) {
+    for (u32 n = 0; n < NC; n += 4) {
       // Rows: the 4 values of each dy row → α, zeros past the output's edge.
 #pragma clang loop unroll(full)
       for (u32 i = 0; i < TM; i++) {
@@ -625,7 +626,8 @@ INLINE void wino_grad_products(const float* restrict v, const float* restrict wd
 }
 
 INLINE void filter_grad_tiles(const float* restrict x, const float* restrict dy, float* restrict dw, u32 batch, u32 H, u32 W, u32 K, u32 KP, u32 outH, u32 outW, u32 N,
-                              u32 NP, u32 a, int padT, int padL, u32 chunk, float* restrict v, float* restrict wd, float* restrict acc, float* restrict scratch) {
+                              u32 NC, u32 NP, u32 a, int padT, int padL, u32 chunk, float* restrict v, float* restrict wd, float* restrict acc,
+                              float* restrict scratch) {
   const u32 r = a - 3;
   const u32 tilesH = (outH + TM - 1) / TM, tilesW = (outW + TM - 1) / TM;
   const u32 tiles = batch * tilesH * tilesW;
@@ -634,12 +636,12 @@ INLINE void filter_grad_tiles(const float* restrict x, const float* restrict dy,
   for (u32 t0 = 0; t0 < tiles; t0 += chunk) {
     const u32 tc = tiles - t0 < chunk ? tiles - t0 : chunk;
     wino_input(x, v, t0, tc, H, W, K, KP, tilesH, tilesW, a, padT, padL, scratch);
-    wino_dy(dy, wd, t0, tc, outH, outW, N, NP, tilesH, tilesW, a, scratch);
+    wino_dy(dy, wd, t0, tc, outH, outW, N, NC, NP, tilesH, tilesW, a, scratch);
     wino_grad_products(v, wd, acc, a * a, tc, KP, NP);
   }
   const unsigned long plane = (unsigned long)KP * NP;
   for (u32 k = 0; k < K; k++) {
-    for (u32 n = 0; n < N; n += 4) {
+    for (u32 n = 0; n < NC; n += 4) {
       // dW = A'ᵀ M A': rows, then each column kw through A'ᵀ gives dW[·][kw].
       at_rows(acc + (unsigned long)k * NP + n, plane, r, a, scratch);
 #pragma clang loop unroll(full)
@@ -654,11 +656,13 @@ INLINE void filter_grad_tiles(const float* restrict x, const float* restrict dy,
 }
 
 // The filter gradient dW [r][r][K][N] of a stride-1 convolution of x [batch, H, W, K] giving dy
-// [batch, outH, outW, N], `chunk` tiles at a time (v: α²·chunk·KP floats, wd: α²·chunk·NP,
-// acc: α²·KP·NP, scratch: 64 vectors).
+// [batch, outH, outW, N], for the NC output channels (a multiple of 4) from where dy and dw point
+// (rows of both N floats long): every thread computes its own channels over all images, so each value
+// is summed in the same order whatever the number of threads. `chunk` tiles at a time (v: α²·chunk·KP
+// floats, wd: α²·chunk·NP with NP = NC rounded up to 8, acc: α²·KP·NP, scratch: 64 vectors).
 EXPORT(wino_filter_grad)
-void wino_filter_grad(const float* restrict x, const float* restrict dy, float* restrict dw, u32 batch, u32 H, u32 W, u32 K, u32 KP, u32 outH, u32 outW, u32 N, u32 NP, u32 a,
-                      int padT, int padL, u32 chunk, float* restrict v, float* restrict wd, float* restrict acc, float* restrict scratch) {
-  DISPATCH(a, filter_grad_tiles(x, dy, dw, batch, H, W, K, KP, outH, outW, N, NP, 6, padT, padL, chunk, v, wd, acc, scratch),
-           filter_grad_tiles(x, dy, dw, batch, H, W, K, KP, outH, outW, N, NP, 8, padT, padL, chunk, v, wd, acc, scratch));
+void wino_filter_grad(const float* restrict x, const float* restrict dy, float* restrict dw, u32 batch, u32 H, u32 W, u32 K, u32 KP, u32 outH, u32 outW, u32 N, u32 NC,
+                      u32 NP, u32 a, int padT, int padL, u32 chunk, float* restrict v, float* restrict wd, float* restrict acc, float* restrict scratch) {
+  DISPATCH(a, filter_grad_tiles(x, dy, dw, batch, H, W, K, KP, outH, outW, N, NC, NP, 6, padT, padL, chunk, v, wd, acc, scratch),
+           filter_grad_tiles(x, dy, dw, batch, H, W, K, KP, outH, outW, N, NC, NP, 8, padT, padL, chunk, v, wd, acc, scratch));
 }

@@ -43,6 +43,7 @@ export interface SimdKernels {
     outH: number,
     outW: number,
     n: number,
+    nc: number,
     np: number,
     alpha: number,
     padTop: number,

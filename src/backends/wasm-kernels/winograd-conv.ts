@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo, WasmBackendLike, WasmKernelFunc } from './kernel-call.js';
 import { runOnThreads, splitRange, type KernelCall } from './kernel-pool.js';
-import { heapFloats, heapOffset, kernelPool, simdKernels, withScratch, type SimdKernels } from './simd-module.js';
+import { heapOffset, kernelPool, simdKernels, withScratch, type SimdKernels } from './simd-module.js';
 
 type Pad = Parameters<typeof tf.backend_util.computeConv2DInfo>[4];
 
@@ -21,11 +21,6 @@ const M = 4;
 const CHUNK_BYTES = 384 * 1024;
 /** Scratch floats the SIMD module's Winograd functions need (simd-kernels.c): 64 vectors. */
 const SCRATCH_FLOATS = 256;
-/**
- * Image groups of a filter gradient: each group's gradient is computed on its own and the groups' are
- * summed in order, so the result does not depend on how many threads computed the groups.
- */
-const FILTER_GRAD_GROUPS = 16;
 
 /**
  * How many convolutions and filter gradients the Winograd kernels computed, and how many filters'
@@ -246,39 +241,35 @@ export function winogradFilterGrad(backend: WasmBackendLike, x: TensorInfo, dy: 
     return null;
   }
   const simd = simdKernels(backend) as SimdKernels;
-  const { info, a, k, kp, n, np, chunk } = p;
+  const { info, a, k, kp, n, chunk } = p;
   const out = backend.makeOutput(filterShape, 'float32');
   winogradCalls.filterGrad += 1;
   const pool = kernelPool(backend);
   const { batchSize, inHeight, inWidth, outHeight, outWidth, padInfo } = info;
-  // Fixed image groups (however many threads), their gradients summed in group order: the same
-  // result at every thread count. Group 0 writes the output; the others their own buffers.
-  const groups = splitRange(batchSize, Math.min(FILTER_GRAD_GROUPS, batchSize));
-  const threads = Math.min(pool?.threads ?? 1, groups.length);
-  const byThread = splitRange(groups.length, threads);
-  const dwFloats = filterShape.reduce((m, d) => m * d, 1);
-  const perThread = byThread.flatMap(() => [a * a * chunk * kp, a * a * chunk * np, a * a * kp * np, SCRATCH_FLOATS]);
-  withBuffers(backend, [...perThread, ...groups.slice(1).map(() => dwFloats)], (bufs) => {
+  // Each thread computes a range of output channels (whole 8-wide panels) over every image, so every
+  // value is summed over the same tiles in the same order at any thread count. Each transforms x's
+  // tiles itself: that costs about 1/α²n of the products per channel it owns.
+  const panels = Math.ceil(n / 8);
+  const ranges = splitRange(panels, Math.min(pool?.threads ?? 1, panels)).map(([p0, p1]): [number, number] => [8 * p0, Math.min(n, 8 * p1)]);
+  const perThread = ranges.flatMap(([n0, n1]) => {
+    const npr = Math.ceil((n1 - n0) / 8) * 8;
+    return [a * a * chunk * kp, a * a * chunk * npr, a * a * kp * npr, SCRATCH_FLOATS];
+  });
+  withBuffers(backend, perThread, (bufs) => {
     const px = heapOffset(backend, x);
     const pdy = heapOffset(backend, dy);
-    const dwOf = (g: number) => (g === 0 ? heapOffset(backend, out) : bufs[4 * threads + g - 1]!);
-    const calls = byThread.map(([g0, g1], t): KernelCall[] => {
+    const pdw = heapOffset(backend, out);
+    const calls = ranges.map(([n0, n1], t): KernelCall[] => {
       const [v, wd, acc, scratch] = bufs.slice(4 * t, 4 * t + 4) as [number, number, number, number];
-      return groups.slice(g0, g1).map(([b0, b1], i) => ({
-        fn: 'wino_filter_grad',
-        args: [px + 4 * b0 * inHeight * inWidth * k, pdy + 4 * b0 * outHeight * outWidth * n, dwOf(g0 + i), b1 - b0, inHeight, inWidth, k, kp, outHeight, outWidth, n, np, a, padInfo.top, padInfo.left, chunk, v, wd, acc, scratch],
-      }));
+      const npr = Math.ceil((n1 - n0) / 8) * 8;
+      return [
+        {
+          fn: 'wino_filter_grad',
+          args: [px, pdy + 4 * n0, pdw + 4 * n0, batchSize, inHeight, inWidth, k, kp, outHeight, outWidth, n, n1 - n0, npr, a, padInfo.top, padInfo.left, chunk, v, wd, acc, scratch],
+        },
+      ];
     });
     runOnThreads(simd, pool, calls);
-    if (groups.length > 1) {
-      const sum = backend.typedArrayFromHeap(out);
-      for (let g = 1; g < groups.length; g++) {
-        const part = heapFloats(backend, dwOf(g), dwFloats);
-        for (let i = 0; i < dwFloats; i++) {
-          sum[i] = (sum[i] as number) + (part[i] as number);
-        }
-      }
-    }
   });
   return out;
 }

@@ -17,6 +17,8 @@ const CASES: Array<{ x: Shape4; filter: Shape4 }> = [
   { x: [5, 12, 12, 32], filter: [5, 5, 32, 32] },
   { x: [2, 8, 8, 32], filter: [3, 3, 32, 16] },
   { x: [19, 9, 9, 32], filter: [3, 3, 32, 40] },
+  // 20 output channels: the last thread's range is a half panel (4 of 8 columns).
+  { x: [8, 10, 10, 16], filter: [3, 3, 16, 20] },
 ];
 
 describe('threaded project kernels (wasm, multi-threaded build) at 1, 2 and 3 threads', () => {
