@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { callKernel, release, type TensorInfo, type WasmBackendLike, type WasmKernelFunc } from './kernel-call.js';
+import { winogradInputGrad } from './winograd-conv.js';
 
 type Pad = Parameters<typeof tf.backend_util.computeConv2DInfo>[4];
 
@@ -25,10 +26,11 @@ function rotateFilter(backend: WasmBackendLike, filter: TensorInfo): TensorInfo 
 }
 
 /**
- * Input gradient of a stride-1 2-D convolution as one XNNPACK convolution: dx is the "full"
- * convolution of dy with the filter rotated 180° and its in/out channels swapped. The backend's
- * own kernel is a scalar C loop (~6× slower here); strided convolutions still go to it, which
- * in these models is only conv1, whose input gradient training never asks for.
+ * Input gradient of a stride-1 2-D convolution: dx is the "full" convolution of dy with the filter
+ * rotated 180° and its in/out channels swapped, by the Winograd kernels where they apply and pay,
+ * else as one XNNPACK convolution. The backend's own kernel is a scalar C loop (~6× slower here);
+ * strided convolutions still go to it, which in these models is only conv1, whose input gradient
+ * training never asks for.
  */
 export function conv2dBackpropInputWith(fallback: WasmKernelFunc): WasmKernelFunc {
   return (args) => {
@@ -59,12 +61,17 @@ export function conv2dBackpropInputWith(fallback: WasmKernelFunc): WasmKernelFun
     if (!unit || dataFormat === 'NCHW' || Math.min(top, left, bottom, right) < 0) {
       return fallback(args);
     }
+    const explicit: Pad = [[0, 0], [top, bottom], [left, right], [0, 0]];
+    const winograd = filter.dtype === 'float32' ? winogradInputGrad(backend, dy, filter, explicit) : null;
+    if (winograd) {
+      return winograd;
+    }
     const rotated = rotateFilter(backend, filter);
     const dx = callKernel(
       'Conv2D',
       backend,
       { x: dy, filter: rotated },
-      { strides: 1, pad: [[0, 0], [top, bottom], [left, right], [0, 0]], dilations: 1, dataFormat: 'NHWC' },
+      { strides: 1, pad: explicit, dilations: 1, dataFormat: 'NHWC' },
     );
     release(backend, rotated);
     return dx;

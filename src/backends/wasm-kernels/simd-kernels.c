@@ -331,17 +331,23 @@ INLINE void g4(const f4* g, f4* o, u32 a) {
   o[a - 1] = g[3];
 }
 
-// U = G g Gᵀ for every (k, n) of an HWIO filter [r][r][K][N] (r = α − 3), packed for wino_conv's
-// products as u[ξ][n / 8][k][n % 8] with K rounded up to KP (a multiple of 4) and N to NP (of 8), the
-// padding zero. `scratch` holds α·r vectors.
-INLINE void filter_transform(const float* restrict w, float* restrict u, u32 a, u32 K, u32 KP, u32 N, u32 NP, float* restrict scratch) {
+// U = G g Gᵀ for the (k, n) with n in [n0, n1) of an HWIO filter g [r][r][K][N] (r = α − 3), packed
+// for wino_conv's products as u[ξ][n / 8][k][n % 8] with K rounded up to KP (a multiple of 4) and N
+// to NP (of 8), the padding zero; n0 is a multiple of 8, n1 one of 4 (or N). `scratch` holds α·r vectors.
+INLINE void filter_transform(const float* restrict w, float* restrict u, u32 a, u32 K, u32 KP, u32 N, u32 NP, u32 n0, u32 n1, float* restrict scratch) {
   const u32 r = a - 3;
   const unsigned long xiStride = (unsigned long)NP * KP;
   if (N != NP || K != KP) {
-    for (unsigned long i = 0; i < a * a * xiStride; i++) u[i] = 0.f;
+    const u32 p1 = (n1 + 7) / 8;
+    for (u32 xi = 0; xi < a * a; xi++) {
+      for (u32 p = n0 / 8; p < p1; p++) {
+        float* dst = u + xi * xiStride + (unsigned long)p * KP * 8;
+        for (u32 i = 0; i < KP * 8; i++) dst[i] = 0.f;
+      }
+    }
   }
   // n outer, k inner: each ξ's packed block is then written in order.
-  for (u32 n = 0; n < N; n += 4) {
+  for (u32 n = n0; n < n1; n += 4) {
     for (u32 k = 0; k < K; k++) {
       // t[j][b] = Σ_c G[j][c] g[c][b], then U[j][i] = Σ_b t[j][b] G[i][b]; four output channels at a time.
       const float* g = w + (unsigned long)k * N + n;
@@ -378,6 +384,20 @@ INLINE void filter_transform(const float* restrict w, float* restrict u, u32 a, 
   }
 }
 
+// out [r][r][N][K] = w [r][r][K][N] turned 180° with its channels swapped: the filter that makes a
+// convolution's input gradient a convolution of dy.
+EXPORT(turn_filter)
+void turn_filter(const float* restrict w, float* restrict out, u32 r, u32 K, u32 N) {
+  const unsigned long plane = (unsigned long)K * N;
+  for (u32 tap = 0; tap < r * r; tap++) {
+    const float* src = w + tap * plane;
+    float* dst = out + (unsigned long)(r * r - 1 - tap) * plane;
+    for (u32 k = 0; k < K; k++) {
+      for (u32 n = 0; n < N; n++) dst[(unsigned long)n * K + k] = src[(unsigned long)k * N + n];
+    }
+  }
+}
+
 // r = 3 → α = 6, r = 5 → α = 8.
 #define DISPATCH(a, call3, call5) \
   do {                            \
@@ -389,8 +409,8 @@ INLINE void filter_transform(const float* restrict w, float* restrict u, u32 a, 
   } while (0)
 
 EXPORT(wino_filter)
-void wino_filter(const float* restrict w, float* restrict u, u32 a, u32 K, u32 KP, u32 N, u32 NP, float* restrict scratch) {
-  DISPATCH(a, filter_transform(w, u, 6, K, KP, N, NP, scratch), filter_transform(w, u, 8, K, KP, N, NP, scratch));
+void wino_filter(const float* restrict w, float* restrict u, u32 a, u32 K, u32 KP, u32 N, u32 NP, u32 n0, u32 n1, float* restrict scratch) {
+  DISPATCH(a, filter_transform(w, u, 6, K, KP, N, NP, n0, n1, scratch), filter_transform(w, u, 8, K, KP, N, NP, n0, n1, scratch));
 }
 
 // Four channels from c of a pixel: all four below K, else the first K − c and zeros.

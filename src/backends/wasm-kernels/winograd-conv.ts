@@ -161,7 +161,7 @@ function keepFilter(backend: WasmBackendLike, simd: SimdKernels, filter: TensorI
   const floats = p.a * p.a * p.kp * p.np;
   const raw = wasm._malloc(4 * floats + 16) >>> 0;
   const ptr = (raw + 15) & ~15;
-  withBuffers(backend, [], ([scratch]) => simd.wino_filter(heapOffset(backend, filter), ptr, p.a, p.k, p.kp, p.n, p.np, scratch!));
+  withBuffers(backend, [], ([scratch]) => simd.wino_filter(heapOffset(backend, filter), ptr, p.a, p.k, p.kp, p.n, p.np, 0, p.n, scratch!));
   filterCache(backend).set(filter.dataId as object, { raw, ptr });
   winogradCalls.keptFilters += 1;
   return ptr;
@@ -188,15 +188,18 @@ function withBuffers(backend: WasmBackendLike, floats: number[], f: (ptrs: numbe
 /**
  * A stride-1 3×3 or 5×5 convolution (+ bias, ReLU) by Winograd's minimal filtering in the SIMD module
  * (wino_filter, wino_conv), or null where {@link plan} says no or the activation is not linear/ReLU.
+ * With `rotated`, x is convolved with `filter` [r, r, N, K] turned 180° with its channels swapped
+ * (turn_filter; a convolution's input gradient, whose filter is never kept: it changes every step).
  */
-function winogradConv(backend: WasmBackendLike, x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefined, attrs: ConvAttrs): TensorInfo | null {
+function winogradConv(backend: WasmBackendLike, x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefined, attrs: ConvAttrs, rotated = false): TensorInfo | null {
   const activation = attrs.activation ?? 'linear';
-  if (x.dtype !== 'float32' || (activation !== 'linear' && activation !== 'relu')) {
+  if (x.dtype !== 'float32' || filter.dtype !== 'float32' || (activation !== 'linear' && activation !== 'relu')) {
     return null;
   }
   const simd = simdKernels(backend);
-  const kept = simd ? keptFilter(backend, filter) : { ptr: null, keep: false };
-  const p = plan(backend, x.shape, filter.shape, attrs, 'forward', kept.ptr !== null);
+  const kept = simd && !rotated ? keptFilter(backend, filter) : { ptr: null, keep: false };
+  const [fh, fw, fk, fn] = filter.shape as [number, number, number, number];
+  const p = plan(backend, x.shape, rotated ? [fh, fw, fn, fk] : filter.shape, attrs, 'forward', kept.ptr !== null);
   if (!simd || !p || (bias !== undefined && (bias.shape.length !== 1 || bias.shape[0] !== p.n))) {
     return null;
   }
@@ -209,10 +212,21 @@ function winogradConv(backend: WasmBackendLike, x: TensorInfo, filter: TensorInf
   // One share of the images per thread, each with its own transformed inputs, products and scratch.
   const shares = splitRange(batchSize, Math.min(pool?.threads ?? 1, batchSize)).filter(([b0, b1]) => b1 > b0);
   const perThread = shares.flatMap(() => [a * a * chunk * kp, a * a * chunk * np, SCRATCH_FLOATS]);
-  withBuffers(backend, [transformed === null ? a * a * kp * np : 0, ...perThread], ([own, ...bufs]) => {
+  const r = a - 3;
+  withBuffers(backend, [transformed === null ? a * a * kp * np : 0, rotated ? r * r * k * n : 0, ...perThread], ([own, turned, ...bufs]) => {
     const u = transformed ?? own!;
     if (transformed === null) {
-      simd.wino_filter(heapOffset(backend, filter), u, a, k, kp, n, np, bufs[2]!);
+      let pw = heapOffset(backend, filter);
+      if (rotated) {
+        simd.turn_filter(pw, turned!, r, n, k);
+        pw = turned!;
+      }
+      // The filter's transform, its 8-wide panels split between the threads (each value computed once, alike at any count).
+      const panels = splitRange(np / 8, Math.min(shares.length, np / 8));
+      const filterCalls = panels.map(([p0, p1], t): KernelCall[] => [
+        { fn: 'wino_filter', args: [pw, u, a, k, kp, n, np, 8 * p0, Math.min(n, 8 * p1), bufs[3 * t + 2]!] },
+      ]);
+      runOnThreads(simd, pool, filterCalls);
     }
     const bp = bias ? heapOffset(backend, bias) : 0;
     const px = heapOffset(backend, x);
@@ -226,6 +240,14 @@ function winogradConv(backend: WasmBackendLike, x: TensorInfo, filter: TensorInf
     runOnThreads(simd, pool, calls);
   });
   return out;
+}
+
+/**
+ * The input gradient of a stride-1 3×3 or 5×5 convolution with `filter`, by Winograd: the convolution
+ * of dy with the filter turned 180° and its channels swapped, with borders `pad`; null where the Winograd kernels do not apply or pay.
+ */
+export function winogradInputGrad(backend: WasmBackendLike, dy: TensorInfo, filter: TensorInfo, pad: ConvAttrs['pad']): TensorInfo | null {
+  return winogradConv(backend, dy, filter, undefined, { strides: 1, pad, dataFormat: 'NHWC' }, true);
 }
 
 /**

@@ -36,7 +36,7 @@ describe('threaded project kernels (wasm, multi-threaded build) at 1, 2 and 3 th
     }
   });
 
-  it.each(CASES)('convolution and filter gradient match cpu, and are identical at every thread count: $x / $filter', async (c) => {
+  it.each(CASES)('convolution, filter and input gradients match cpu, and are identical at every thread count: $x / $filter', async (c) => {
     const xv = randomValues(size(c.x), 11);
     const wv = randomValues(size(c.filter), 12).map((v) => v * 0.2);
     const bv = randomValues(c.filter[3], 13);
@@ -50,27 +50,39 @@ describe('threaded project kernels (wasm, multi-threaded build) at 1, 2 and 3 th
         const dy = tf.tensor(dyv, yShape);
         return tf.grad((w: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, w as tf.Tensor4D, 1, 'same'), dy)))(tf.tensor(wv, c.filter));
       });
+    const inputGrad = () =>
+      tf.tidy(() => {
+        const w = tf.tensor(wv, c.filter) as tf.Tensor4D;
+        const dy = tf.tensor(dyv, yShape);
+        return tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x as tf.Tensor4D, w, 1, 'same'), dy)))(tf.tensor(xv, c.x));
+      });
     await tf.setBackend('cpu');
     const cpuY = tf.tidy(() => forward().dataSync() as Float32Array);
     const cpuDw = tf.tidy(() => filterGrad().dataSync() as Float32Array);
+    const cpuDx = tf.tidy(() => inputGrad().dataSync() as Float32Array);
     await tf.setBackend('wasm');
-    const results: Array<{ y: Float32Array; dw: Float32Array }> = [];
+    const results: Array<{ y: Float32Array; dw: Float32Array; dx: Float32Array }> = [];
     for (const threads of [1, 2, 3]) {
       setKernelThreads(threads);
       const calls = { ...winogradCalls };
       const y = forward();
       const dw = filterGrad();
-      const wasm = { y: y.dataSync() as Float32Array, dw: dw.dataSync() as Float32Array };
-      tf.dispose([y, dw]);
+      const before = winogradCalls.forward;
+      const dx = inputGrad();
+      const wasm = { y: y.dataSync() as Float32Array, dw: dw.dataSync() as Float32Array, dx: dx.dataSync() as Float32Array };
+      tf.dispose([y, dw, dx]);
+      expect(winogradCalls.forward, 'the input gradient took the Winograd path').toBeGreaterThan(before);
       expect(winogradCalls.forward, 'the forward pass took the Winograd path').toBeGreaterThan(calls.forward);
       expect(winogradCalls.filterGrad, 'the filter gradient took the Winograd path').toBeGreaterThan(calls.filterGrad);
       expect(relativeError(cpuY, wasm.y), `forward at ${threads} threads`).toBeLessThan(2e-5);
       expect(relativeError(cpuDw, wasm.dw), `filter gradient at ${threads} threads`).toBeLessThan(2e-5);
+      expect(relativeError(cpuDx, wasm.dx), `input gradient at ${threads} threads`).toBeLessThan(2e-5);
       results.push(wasm);
     }
     for (const r of results.slice(1)) {
       expect(Buffer.from(r.y.buffer).equals(Buffer.from(results[0]!.y.buffer)), 'forward identical across thread counts').toBe(true);
       expect(Buffer.from(r.dw.buffer).equals(Buffer.from(results[0]!.dw.buffer)), 'filter gradient identical across thread counts').toBe(true);
+      expect(Buffer.from(r.dx.buffer).equals(Buffer.from(results[0]!.dx.buffer)), 'input gradient identical across thread counts').toBe(true);
     }
   });
 

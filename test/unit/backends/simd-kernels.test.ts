@@ -1,12 +1,42 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WasmBackendLike } from '../../../src/backends/wasm-kernels/kernel-call.js';
+import { SIMD_KERNELS_SHARED_WASM_BASE64, SIMD_KERNELS_WASM_BASE64 } from '../../../src/backends/wasm-kernels/simd-binary.js';
 import { setSimdKernelsEnabled, simdKernels } from '../../../src/backends/wasm-kernels/simd-module.js';
 import { PAPER_SGD_KERNEL } from '../../../src/backends/custom-kernels.js';
 import { PaperSgd } from '../../../src/train/sgd.js';
 import { checkLrnAgainstCpu, onCpuAndWasm, randomValues, relativeError, startWasm } from './wasm-test-backend.js';
 
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+/** The ids of a WebAssembly binary's sections, in order (1 type … 8 start, 10 code, 11 data, 12 data count). */
+function sectionIds(bytes: Uint8Array): number[] {
+  const ids: number[] = [];
+  let at = 8; // magic and version
+  while (at < bytes.length) {
+    ids.push(bytes[at++] as number);
+    let size = 0;
+    for (let shift = 0; ; shift += 7) {
+      const b = bytes[at++] as number;
+      size |= (b & 0x7f) << shift;
+      if (b < 0x80) {
+        break;
+      }
+    }
+    at += size;
+  }
+  return ids;
+}
+
+describe('SIMD module binaries', () => {
+  it('carry no data and no start function: instantiating them writes nothing into tfjs’ memory', () => {
+    for (const base64 of [SIMD_KERNELS_WASM_BASE64, SIMD_KERNELS_SHARED_WASM_BASE64]) {
+      const ids = sectionIds(Buffer.from(base64, 'base64'));
+      expect(ids).toContain(10);
+      expect(ids.filter((id) => id === 8 || id === 11 || id === 12)).toEqual([]);
+    }
+  });
+});
 
 describe('SIMD module kernels match cpu', () => {
   beforeAll(startWasm);

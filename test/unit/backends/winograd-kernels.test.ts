@@ -26,6 +26,9 @@ const FORWARD: Case[] = [
   { x: [2, 8, 8, 32], filter: [3, 3, 32, 16], pad: 'same' },
 ];
 // Filter gradients also take RGB inputs (3 channels, padded to 4 inside the kernel) and 5 channels.
+// Input gradients are convolutions of dy with borders r − 1 − pad: 'valid' becomes 'full', the asymmetric
+// case asymmetric the other way (16 channels there would not pay, so 32).
+const INPUT_GRAD: Case[] = FORWARD.map((c) => (Array.isArray(c.pad) ? { ...c, x: [16, 10, 9, 32], filter: [3, 3, 32, 32] } : c));
 const FILTER_GRAD: Case[] = [...FORWARD, { x: [4, 32, 32, 3], filter: [5, 5, 3, 32], pad: 'same' }, { x: [4, 12, 12, 5], filter: [3, 3, 5, 8], pad: 'same' }];
 
 function outShape(c: Case): Shape4 {
@@ -84,6 +87,25 @@ describe('Winograd convolution kernels (wasm) match cpu', () => {
     expect(shape).toEqual(c.filter);
     // Sums over up to 16·32·32 products, through transforms with constants from 1/90 to 16: a few ulps more than direct summation.
     expect(relativeError(cpu, wasm), label(c)).toBeLessThan(5e-5);
+  });
+
+  it.each(INPUT_GRAD)('Conv2DBackpropInput (dy convolved with the turned filter): $x / $filter / $pad', async (c) => {
+    const wv = randomValues(size(c.filter), 14);
+    const dyShape = outShape(c);
+    const dyv = randomValues(size(dyShape), 15);
+    const before = winogradCalls.forward;
+    const { cpu, wasm, shape } = await onCpuAndWasm(
+      () =>
+        tf.engine().runKernel('Conv2DBackpropInput', { dy: tf.tensor(dyv, dyShape), filter: tf.tensor(wv, c.filter) }, {
+          strides: 1,
+          pad: c.pad,
+          dataFormat: 'NHWC',
+          inputShape: c.x,
+        }) as tf.Tensor,
+    );
+    expect(winogradCalls.forward, `${label(c)} took the Winograd path`).toBe(before + 1);
+    expect(shape).toEqual(c.x);
+    expect(relativeError(cpu, wasm), label(c)).toBeLessThan(2e-5);
   });
 
   it('keeps a filter transformed from its second use (inference), follows new weights, and frees it with the filter', async () => {
