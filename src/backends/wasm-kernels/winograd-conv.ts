@@ -55,6 +55,14 @@ export function winogradPays(info: tf.backend_util.Conv2DInfo, use: WinogradUse,
   if (use === 'filterGrad') {
     return direct >= a * a * tiles * kp * n + scale * tiles * (60 * kp + 80 * n);
   }
+  if (k <= 4 && r === 5) {
+    // Few input channels (RGB), 5×5: XNNPACK's direct kernel runs far below its usual rate there, while the
+    // fixed costs of a Winograd call dominate small batches. Measured (5×5, 3 → 32, one thread):
+    // 64×32×32 7.9 vs 14.9 ms, 16×64×64 7.7 vs 14.7, 4×64×64 1.9 vs 3.8; but 8×32×32 2.7 vs 1.9 and
+    // 1×64×64 1.4 vs 1.0. So by output pixels: a training batch takes Winograd, a single image not.
+    // (3×3 RGB layers, in no model here, measured either way: the general count decides.)
+    return batchSize * outHeight * outWidth >= 16384;
+  }
   const winograd = a * a * tiles * n * (kp + 8 * scale) + scale * tiles * (60 * kp + 25 * n) + (filterTransformed ? 0 : k * n * (a * r * r + a * a * r));
   return direct >= 1.5 * winograd;
 }

@@ -26,6 +26,8 @@ const FORWARD: Case[] = [
   { x: [2, 8, 8, 32], filter: [3, 3, 32, 16], pad: 'same' },
 ];
 // Filter gradients also take RGB inputs (3 channels, padded to 4 inside the kernel) and 5 channels.
+// An RGB first layer at a training batch (5×5): forward only (its input gradient is never asked for).
+const RGB_BATCH: Case = { x: [16, 32, 32, 3], filter: [5, 5, 3, 32], pad: 'same' };
 // Input gradients are convolutions of dy with borders r − 1 − pad: 'valid' becomes 'full', the asymmetric
 // case asymmetric the other way (16 channels there would not pay, so 32).
 const INPUT_GRAD: Case[] = FORWARD.map((c) => (Array.isArray(c.pad) ? { ...c, x: [16, 10, 9, 32], filter: [3, 3, 32, 32] } : c));
@@ -38,16 +40,18 @@ function outShape(c: Case): Shape4 {
 describe('Winograd convolution kernels (wasm) match cpu', () => {
   beforeAll(startWasm);
 
-  it('pays for the large layers, not for a single small image or an RGB first layer', () => {
+  it('pays for the large layers and training batches of an RGB first layer, not for a single image', () => {
     const info = (x: Shape4, f: Shape4) => tf.backend_util.computeConv2DInfo(x, f, 1, 1, 'same');
     expect(winogradPays(info([64, 7, 7, 96], [3, 3, 96, 96]), 'forward')).toBe(true);
     expect(winogradPays(info([64, 15, 15, 32], [5, 5, 32, 64]), 'forward')).toBe(true);
     expect(winogradPays(info([1, 7, 7, 96], [3, 3, 96, 96]), 'forward')).toBe(false);
-    expect(winogradPays(info([64, 32, 32, 3], [5, 5, 3, 32]), 'forward')).toBe(false);
+    // An RGB first layer: a training batch takes Winograd, a single image stays direct.
+    expect(winogradPays(info([64, 32, 32, 3], [5, 5, 3, 32]), 'forward')).toBe(true);
+    expect(winogradPays(info([1, 64, 64, 3], [5, 5, 3, 32]), 'forward')).toBe(false);
     expect(winogradPays(info([64, 32, 32, 3], [5, 5, 3, 32]), 'filterGrad')).toBe(true);
   });
 
-  it.each(FORWARD)('FusedConv2D with bias and ReLU: $x / $filter / $pad', async (c) => {
+  it.each([...FORWARD, RGB_BATCH])('FusedConv2D with bias and ReLU: $x / $filter / $pad', async (c) => {
     const xv = randomValues(size(c.x), 1);
     const wv = randomValues(size(c.filter), 2).map((v) => v * 0.2);
     const bv = randomValues(c.filter[3], 3);
