@@ -135,6 +135,7 @@ export function stepRow(c: StepCase, o: StepOutcome, peerEnv: PeerEnv): Row {
   const threads = o.oursInfo.threads ?? '?';
   const notes = [`ours: ${String(o.oursInfo.backend)} backend, ${String(threads)} thread(s)`, `${c.reps}×${c.steps} steps after ${c.warmup} warm-up`];
   if (o.peerError) {notes.push(`peer: ${o.peerError}`);}
+  if (c.peerThreads === 0 && typeof o.peerInfo?.threads === 'number') {notes.push(`torch's default here: ${o.peerInfo.threads} thread(s)`);}
   const paired = pairedRatio(o.ours, o.peer);
   if (paired !== null && o.ours.length > 1) {notes.push(`median of per-repetition ratios ${paired.toFixed(2)}`);}
   if (c.note) {notes.push(c.note);}
