@@ -276,22 +276,19 @@ export function winogradFilterGrad(backend: WasmBackendLike, x: TensorInfo, dy: 
   winogradCalls.filterGrad += 1;
   const pool = kernelPool(backend);
   const { batchSize, inHeight, inWidth, outHeight, outWidth, padInfo } = info;
-  // Each thread computes a range of output channels (whole 8-wide panels) over every image, so every
-  // value is summed over the same tiles in the same order at any thread count. Each transforms x's
-  // tiles itself: that costs about 1/α²n of the products per channel it owns.
+  // Each thread computes a range of output channels (whole 8-wide panels, `npr` columns with the
+  // padding) over every image, so every value is summed over the same tiles in the same order at any
+  // thread count. Each thread transforms x's tiles itself: about 60 operations per tile and input
+  // channel, against α² multiply-adds per tile, input channel and output channel it owns.
   const panels = Math.ceil(n / 8);
-  const ranges = splitRange(panels, Math.min(pool?.threads ?? 1, panels)).map(([p0, p1]): [number, number] => [8 * p0, Math.min(n, 8 * p1)]);
-  const perThread = ranges.flatMap(([n0, n1]) => {
-    const npr = Math.ceil((n1 - n0) / 8) * 8;
-    return [a * a * chunk * kp, a * a * chunk * npr, a * a * kp * npr, SCRATCH_FLOATS];
-  });
+  const ranges = splitRange(panels, Math.min(pool?.threads ?? 1, panels)).map(([p0, p1]) => ({ n0: 8 * p0, n1: Math.min(n, 8 * p1), npr: 8 * (p1 - p0) }));
+  const perThread = ranges.flatMap(({ npr }) => [a * a * chunk * kp, a * a * chunk * npr, a * a * kp * npr, SCRATCH_FLOATS]);
   withBuffers(backend, perThread, (bufs) => {
     const px = heapOffset(backend, x);
     const pdy = heapOffset(backend, dy);
     const pdw = heapOffset(backend, out);
-    const calls = ranges.map(([n0, n1], t): KernelCall[] => {
+    const calls = ranges.map(({ n0, n1, npr }, t): KernelCall[] => {
       const [v, wd, acc, scratch] = bufs.slice(4 * t, 4 * t + 4) as [number, number, number, number];
-      const npr = Math.ceil((n1 - n0) / 8) * 8;
       return [
         {
           fn: 'wino_filter_grad',
