@@ -63,12 +63,17 @@ export const lrn: WasmKernelFunc = ({ inputs, backend, attrs }) => {
     const [px, py] = [heapOffset(backend, x), heapOffset(backend, out)];
     const pool = kernelPool(backend);
     const scratchBytes = 4 * (channels + 2 * r);
-    // Pixels split between the threads, each with its own scratch (identical at every thread count).
+    // Pixels split into shares, each thread with its own scratch (identical at every thread count).
     withScratch(backend, scratchBytes * (pool?.threads ?? 1), (scratch) =>
-      runSplit(simd, pool, pixels, PIXELS_PER_SHARE, (p0, p1, t) => ({
-        fn: 'lrn_forward',
-        args: [px + 4 * p0 * channels, py + 4 * p0 * channels, p1 - p0, channels, r, bias, alpha, scratch + t * scratchBytes],
-      })),
+      runSplit(
+        simd,
+        pool,
+        pixels,
+        PIXELS_PER_SHARE,
+        'lrn_forward',
+        (p0, p1) => [px + 4 * p0 * channels, py + 4 * p0 * channels, p1 - p0, channels, r, bias, alpha, scratch],
+        [0, 0, 0, 0, 0, 0, 0, scratchBytes],
+      ),
     );
     return out;
   }
@@ -103,10 +108,18 @@ export const lrnGrad: WasmKernelFunc = ({ inputs, backend, attrs }) => {
     const pool = kernelPool(backend);
     const scratchBytes = 12 * (channels + 2 * r);
     withScratch(backend, scratchBytes * (pool?.threads ?? 1), (scratch) =>
-      runSplit(simd, pool, pixels, PIXELS_PER_SHARE, (p0, p1, t) => {
-        const at = 4 * p0 * channels;
-        return { fn: 'lrn_backward', args: [px + at, py + at, pdy + at, pdx + at, p1 - p0, channels, r, bias, alpha, scratch + t * scratchBytes] };
-      }),
+      runSplit(
+        simd,
+        pool,
+        pixels,
+        PIXELS_PER_SHARE,
+        'lrn_backward',
+        (p0, p1) => {
+          const at = 4 * p0 * channels;
+          return [px + at, py + at, pdy + at, pdx + at, p1 - p0, channels, r, bias, alpha, scratch];
+        },
+        [0, 0, 0, 0, 0, 0, 0, 0, 0, scratchBytes],
+      ),
     );
     return out;
   }

@@ -28,15 +28,17 @@ export const maxPoolGrad: WasmKernelFunc = ({ inputs, backend, attrs }) => {
     const pool = kernelPool(backend);
     const inImage = 4 * inHeight * inWidth * channels;
     const outImage = 4 * outHeight * outWidth * channels;
-    // Images split between the threads (each writes only its own images' dx).
+    // Images split into shares (each writes only its own images' dx), each thread with its own scratch.
     withScratch(backend, 8 * channels * (pool?.threads ?? 1), (scratch) =>
-      runSplit(simd, pool, batchSize, 1, (b0, b1, t) => {
-        const best = scratch + 8 * channels * t;
-        return {
-          fn: 'max_pool_grad',
-          args: [px + b0 * inImage, pdy + b0 * outImage, pdx + b0 * inImage, b1 - b0, inHeight, inWidth, channels, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth, top, left, best, best + 4 * channels],
-        };
-      }),
+      runSplit(
+        simd,
+        pool,
+        batchSize,
+        1,
+        'max_pool_grad',
+        (b0, b1) => [px + b0 * inImage, pdy + b0 * outImage, pdx + b0 * inImage, b1 - b0, inHeight, inWidth, channels, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth, top, left, scratch, scratch + 4 * channels],
+        [...new Array<number>(15).fill(0), 8 * channels, 8 * channels],
+      ),
     );
     return dxInfo;
   }

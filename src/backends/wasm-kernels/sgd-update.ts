@@ -24,9 +24,9 @@ export const paperSgdUpdate: WasmKernelFunc = ({ inputs, backend, attrs }) => {
   if (simd) {
     const [pv, pg, pw, pvOut, pwOut] = [v, g, w, vOut, wOut].map((t) => heapOffset(backend, t)) as [number, number, number, number, number];
     // Large weights split between the threads in multiples of 4 floats (element-wise: identical at every count).
-    runSplit(simd, kernelPool(backend), Math.ceil(n / 4), SGD_QUADS_PER_SHARE, (q0, q1) => {
+    runSplit(simd, kernelPool(backend), Math.ceil(n / 4), SGD_QUADS_PER_SHARE, 'sgd_update', (q0, q1) => {
       const [i0, i1] = [4 * q0, Math.min(n, 4 * q1)];
-      return { fn: 'sgd_update', args: [pv + 4 * i0, pg + 4 * i0, pw + 4 * i0, pvOut + 4 * i0, pwOut + 4 * i0, i1 - i0, momentum, lr, decay] };
+      return [pv + 4 * i0, pg + 4 * i0, pw + 4 * i0, pvOut + 4 * i0, pwOut + 4 * i0, i1 - i0, momentum, lr, decay];
     });
   } else {
     const [vs, gs, ws, nvs, nws] = [v, g, w, vOut, wOut].map((t) => backend.typedArrayFromHeap(t)) as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo, WasmBackendLike, WasmKernelFunc } from './kernel-call.js';
-import { runOnThreads, splitRange, type KernelCall } from './kernel-pool.js';
+import { runOnThreads, SHARES_PER_THREAD, splitRange } from './kernel-pool.js';
 import { heapOffset, kernelPool, simdKernels, withScratch, type SimdKernels } from './simd-module.js';
 
 type Pad = Parameters<typeof tf.backend_util.computeConv2DInfo>[4];
@@ -217,11 +217,14 @@ function winogradConv(backend: WasmBackendLike, x: TensorInfo, filter: TensorInf
   winogradCalls.forward += 1;
   const pool = kernelPool(backend);
   const { batchSize, inHeight, inWidth, outHeight, outWidth, padInfo } = info;
-  // One share of the images per thread, each with its own transformed inputs, products and scratch.
-  const shares = splitRange(batchSize, Math.min(pool?.threads ?? 1, batchSize)).filter(([b0, b1]) => b1 > b0);
-  const perThread = shares.flatMap(() => [a * a * chunk * kp, a * a * chunk * np, SCRATCH_FLOATS]);
+  // The images split into shares (several per thread: see runOnThreads), each thread with its own
+  // transformed inputs, products and scratch, `stride` bytes apart.
+  const threads = pool?.threads ?? 1;
+  const shares = splitRange(batchSize, Math.min(batchSize, threads > 1 ? SHARES_PER_THREAD * threads : 1));
+  const perThread = [a * a * chunk * kp, a * a * chunk * np, SCRATCH_FLOATS];
+  const stride = 4 * perThread.reduce((sum, c) => sum + Math.ceil(c / 4) * 4, 0);
   const r = a - 3;
-  withBuffers(backend, [transformed === null ? a * a * kp * np : 0, rotated ? r * r * k * n : 0, ...perThread], ([own, turned, ...bufs]) => {
+  withBuffers(backend, [transformed === null ? a * a * kp * np : 0, rotated ? r * r * k * n : 0, ...new Array<number[]>(threads).fill(perThread).flat()], ([own, turned, v, mo, scratch]) => {
     const u = transformed ?? own!;
     if (transformed === null) {
       let pw = heapOffset(backend, filter);
@@ -229,23 +232,44 @@ function winogradConv(backend: WasmBackendLike, x: TensorInfo, filter: TensorInf
         simd.turn_filter(pw, turned!, r, n, k);
         pw = turned!;
       }
-      // The filter's transform, its 8-wide panels split between the threads (each value computed once, alike at any count).
-      const panels = splitRange(np / 8, Math.min(shares.length, np / 8));
-      const filterCalls = panels.map(([p0, p1], t): KernelCall[] => [
-        { fn: 'wino_filter', args: [pw, u, a, k, kp, n, np, 8 * p0, Math.min(n, 8 * p1), bufs[3 * t + 2]!] },
-      ]);
-      runOnThreads(simd, pool, filterCalls);
+      // The filter's transform, its 8-wide panels split into shares (each value computed once, alike at any count).
+      const panels = splitRange(np / 8, Math.min(np / 8, shares.length));
+      runOnThreads(simd, pool, {
+        fn: 'wino_filter',
+        shares: panels.map(([p0, p1]) => [pw, u, a, k, kp, n, np, 8 * p0, Math.min(n, 8 * p1), scratch!]),
+        perThread: [0, 0, 0, 0, 0, 0, 0, 0, 0, stride],
+      });
     }
     const bp = bias ? heapOffset(backend, bias) : 0;
     const px = heapOffset(backend, x);
     const py = heapOffset(backend, out);
-    const calls = shares.map(([b0, b1], t): KernelCall[] => [
-      {
-        fn: 'wino_conv',
-        args: [px + 4 * b0 * inHeight * inWidth * k, u, py + 4 * b0 * outHeight * outWidth * n, bp, activation === 'relu' ? 1 : 0, b1 - b0, inHeight, inWidth, k, kp, outHeight, outWidth, n, np, a, padInfo.top, padInfo.left, chunk, bufs[3 * t]!, bufs[3 * t + 1]!, bufs[3 * t + 2]!],
-      },
-    ]);
-    runOnThreads(simd, pool, calls);
+    runOnThreads(simd, pool, {
+      fn: 'wino_conv',
+      shares: shares.map(([b0, b1]) => [
+        px + 4 * b0 * inHeight * inWidth * k,
+        u,
+        py + 4 * b0 * outHeight * outWidth * n,
+        bp,
+        activation === 'relu' ? 1 : 0,
+        b1 - b0,
+        inHeight,
+        inWidth,
+        k,
+        kp,
+        outHeight,
+        outWidth,
+        n,
+        np,
+        a,
+        padInfo.top,
+        padInfo.left,
+        chunk,
+        v!,
+        mo!,
+        scratch!,
+      ]),
+      perThread: [...new Array<number>(18).fill(0), stride, stride, stride],
+    });
   });
   return out;
 }
@@ -287,16 +311,12 @@ export function winogradFilterGrad(backend: WasmBackendLike, x: TensorInfo, dy: 
     const px = heapOffset(backend, x);
     const pdy = heapOffset(backend, dy);
     const pdw = heapOffset(backend, out);
-    const calls = ranges.map(({ n0, n1, npr }, t): KernelCall[] => {
-      const [v, wd, acc, scratch] = bufs.slice(4 * t, 4 * t + 4) as [number, number, number, number];
-      return [
-        {
-          fn: 'wino_filter_grad',
-          args: [px, pdy + 4 * n0, pdw + 4 * n0, batchSize, inHeight, inWidth, k, kp, outHeight, outWidth, n, n1 - n0, npr, a, padInfo.top, padInfo.left, chunk, v, wd, acc, scratch],
-        },
-      ];
+    // One share per range, with its own buffers (whichever thread claims it).
+    const shares = ranges.map(({ n0, n1, npr }, i) => {
+      const [v, wd, acc, scratch] = bufs.slice(4 * i, 4 * i + 4) as [number, number, number, number];
+      return [px, pdy + 4 * n0, pdw + 4 * n0, batchSize, inHeight, inWidth, k, kp, outHeight, outWidth, n, n1 - n0, npr, a, padInfo.top, padInfo.left, chunk, v, wd, acc, scratch];
     });
-    runOnThreads(simd, pool, calls);
+    runOnThreads(simd, pool, { fn: 'wino_filter_grad', shares });
   });
   return out;
 }

@@ -124,4 +124,33 @@ describe('threaded project kernels (wasm, multi-threaded build) at 1, 2 and 3 th
       run.forEach((a, i) => expect(Buffer.from(a.buffer).equals(Buffer.from(runs[0]![i]!.buffer)), `result ${i} identical across thread counts`).toBe(true));
     }
   });
+
+  it('runs every share exactly once when helpers wake late, are withdrawn or join midway (2000 small jobs back to back)', () => {
+    // LRN on 2 × 16 × 16 × 8 splits into 2 shares: small enough that the caller often finishes both before a
+    // helper wakes (the job is withdrawn from it), large enough that a helper sometimes claims one. Every
+    // input differs, so a share run twice, skipped or run on another job's arguments shows as a wrong value.
+    const shape: Shape4 = [2, 16, 16, 8];
+    const base = randomValues(size(shape), 41);
+    const inputs = Array.from({ length: 2000 }, (_, i) => base.map((v) => v * (1 + (i % 97) / 10)));
+    const lrnOf = (xv: Float32Array) => tf.tidy(() => tf.localResponseNormalization(tf.tensor(xv, shape) as tf.Tensor4D, 2, 1, 0.5, 0.75).dataSync() as Float32Array);
+    setKernelThreads(1);
+    const expected = inputs.map(lrnOf);
+    for (const threads of [2, 3]) {
+      setKernelThreads(threads);
+      let wrong = 0;
+      inputs.forEach((xv, i) => {
+        if (i % 50 === 0) {
+          // Let the helpers fall asleep: the next job finds them waking late.
+          const until = performance.now() + 1;
+          while (performance.now() < until) {
+            // wait
+          }
+        }
+        if (!Buffer.from(lrnOf(xv).buffer).equals(Buffer.from(expected[i]!.buffer))) {
+          wrong += 1;
+        }
+      });
+      expect(wrong, `jobs with a wrong result at ${threads} threads`).toBe(0);
+    }
+  });
 });
