@@ -5,6 +5,7 @@
 // the two convolution gradients). The model itself is unchanged: same layers, weights, saved format.
 // Layers this file does not know (e.g. GroupedConv2D) run through their own `apply`.
 import * as tf from '@tensorflow/tfjs';
+import { RELU_BIAS_GRAD_KERNEL } from '../backends/custom-kernels.js';
 
 /** One layer's computation: `needsInputGrad` is false while x does not depend on any weight (the data). */
 type Step = (x: tf.Tensor, training: boolean, needsInputGrad: boolean, seed?: number) => tf.Tensor;
@@ -14,16 +15,24 @@ interface ConvAttrs {
   pad: 'same' | 'valid';
 }
 
+/** The gradient through ReLU(z + b): [dz, db], dz = dy·step(y), db = dz summed over batch, height and width; one kernel where the backend has it. */
+function reluBiasGrad(dy: tf.Tensor4D, y: tf.Tensor4D): [tf.Tensor4D, tf.Tensor1D] {
+  if (tf.getKernel(RELU_BIAS_GRAD_KERNEL, tf.getBackend()) !== undefined) {
+    return tf.engine().runKernel(RELU_BIAS_GRAD_KERNEL, { dy, y }, {}) as unknown as [tf.Tensor4D, tf.Tensor1D];
+  }
+  const dz = tf.mul(dy, tf.step(y)) as tf.Tensor4D;
+  return [dz, tf.sum(dz, [0, 1, 2])];
+}
+
 /** conv2d + bias + ReLU as one FusedConv2D kernel, with its gradient (x's only when asked for). */
 function convReluTrained(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, a: ConvAttrs, needsInputGrad: boolean): tf.Tensor4D {
   const attrs = { strides: a.strides, pad: a.pad, dataFormat: 'NHWC', dilations: [1, 1], activation: 'relu' };
   const forward = (xx: tf.Tensor4D, ww: tf.Tensor4D, bb: tf.Tensor1D) =>
     tf.engine().runKernel('FusedConv2D', { x: xx, filter: ww, bias: bb }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
   const grads = (dy: tf.Tensor4D, xx: tf.Tensor4D, ww: tf.Tensor4D, y: tf.Tensor4D, withInput: boolean): tf.Tensor[] => {
-    const dz = tf.mul(dy, tf.step(y)) as tf.Tensor4D;
+    const [dz, db] = reluBiasGrad(dy, y);
     const common = { strides: a.strides, pad: a.pad, dataFormat: 'NHWC', dilations: [1, 1] };
     const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x: xx, dy: dz }, { ...common, filterShape: ww.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
-    const db = tf.sum(dz, [0, 1, 2]);
     if (!withInput) {
       return [dw, db];
     }

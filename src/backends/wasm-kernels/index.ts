@@ -5,8 +5,9 @@ import { conv2dBackpropInputWith } from './conv2d-backprop-input.js';
 import { identityWith } from './identity.js';
 import type { WasmKernelFunc } from './kernel-call.js';
 import { lrn, lrnGrad } from './lrn.js';
-import { PAPER_SGD_KERNEL } from '../custom-kernels.js';
+import { PAPER_SGD_KERNEL, RELU_BIAS_GRAD_KERNEL } from '../custom-kernels.js';
 import { maxPoolGrad } from './max-pool-grad.js';
+import { reluBiasGrad } from './relu-bias-grad.js';
 import { paperSgdUpdate } from './sgd-update.js';
 import { sumWith } from './sum.js';
 import { conv2dWith, fusedConv2dWith } from './winograd-conv.js';
@@ -35,6 +36,8 @@ const FACTORIES: Readonly<Record<string, (original: WasmKernelFunc) => WasmKerne
   Identity: identityWith,
   // PaperSgd's update of one weight in one pass (a kernel of the project's own; no backend has it).
   [PAPER_SGD_KERNEL]: () => paperSgdUpdate,
+  // A convolution's ReLU and bias gradients in one threaded pass (model/forward.ts), instead of Step, Multiply and Sum.
+  [RELU_BIAS_GRAD_KERNEL]: () => reluBiasGrad,
 };
 
 /** Names of the kernels this module adds to, or replaces in, the wasm backend. */

@@ -142,6 +142,47 @@ void sum_rows(const float* restrict x, float* restrict out, u32 rows, u32 cols, 
   }
 }
 
+// The gradient through y = ReLU(z) of a [rows, cols] block: dz = dy · step(y) (step: 1 above 0, 0 at and
+// below, NaN for NaN, as tf.step), and its column sums (a bias gradient) into `acc` (cols doubles), from
+// blocks of 64 rows of float partial sums (`part`, cols floats), as sum_rows.
+EXPORT(relu_grad_rows)
+void relu_grad_rows(const float* restrict dy, const float* restrict y, float* restrict dz, u32 rows, u32 cols, double* restrict acc, float* restrict part) {
+  for (u32 c = 0; c < cols; c++) {
+    acc[c] = 0.0;
+  }
+  const u32 block = 64;
+  const v128_t one = wasm_f32x4_splat(1.f);
+  const v128_t zero = wasm_f32x4_splat(0.f);
+  for (u32 r0 = 0; r0 < rows; r0 += block) {
+    const u32 r1 = r0 + block < rows ? r0 + block : rows;
+    for (u32 c = 0; c < cols; c++) {
+      part[c] = 0.f;
+    }
+    for (u32 r = r0; r < r1; r++) {
+      const unsigned long o = (unsigned long)r * cols;
+      u32 c = 0;
+      for (; c + 4 <= cols; c += 4) {
+        const v128_t yv = wasm_v128_load(y + o + c);
+        v128_t s = wasm_v128_bitselect(one, zero, wasm_f32x4_gt(yv, zero));
+        s = wasm_v128_bitselect(yv, s, wasm_f32x4_ne(yv, yv));
+        const v128_t d = wasm_f32x4_mul(wasm_v128_load(dy + o + c), s);
+        wasm_v128_store(dz + o + c, d);
+        wasm_v128_store(part + c, wasm_f32x4_add(wasm_v128_load(part + c), d));
+      }
+      for (; c < cols; c++) {
+        const float yv = y[o + c];
+        const float s = yv != yv ? yv : (yv > 0.f ? 1.f : 0.f);
+        const float d = dy[o + c] * s;
+        dz[o + c] = d;
+        part[c] += d;
+      }
+    }
+    for (u32 c = 0; c < cols; c++) {
+      acc[c] += (double)part[c];
+    }
+  }
+}
+
 // Max-pool gradient, NHWC: each output's gradient goes to the first maximum of its window (cpu's and
 // TensorFlow's rule), windows starting at −∞. `best` holds channels floats, `where` channels ints.
 EXPORT(max_pool_grad)

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_KERNELS, profileKernels, registerWasmTrainingKernels, restoreWasmKernels } from '../../../src/backends/wasm-kernels/index.js';
 import { benchmarkTrainingStep } from '../../../bench/step-kernels.js';
 import { buildModel } from '../../../src/model/index.js';
-import { PAPER_SGD_KERNEL } from '../../../src/backends/custom-kernels.js';
+import { PAPER_SGD_KERNEL, RELU_BIAS_GRAD_KERNEL } from '../../../src/backends/custom-kernels.js';
 import { startWasm } from './wasm-test-backend.js';
 
 const current = () => PROJECT_KERNELS.map((name) => tf.getKernel(name, 'wasm')?.kernelFunc);
@@ -18,9 +18,10 @@ describe('wasm kernel registry', () => {
     restoreWasmKernels();
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeUndefined();
     expect(tf.getKernel(PAPER_SGD_KERNEL, 'wasm')).toBeUndefined();
+    expect(tf.getKernel(RELU_BIAS_GRAD_KERNEL, 'wasm')).toBeUndefined();
     const backendOwn = current().filter((f) => f !== undefined);
-    // All but the two the backend lacks: Conv2DBackpropFilter and the project's own PaperSgdUpdate.
-    expect(backendOwn).toHaveLength(PROJECT_KERNELS.length - 2);
+    // All but the three the backend lacks: Conv2DBackpropFilter and the project's own PaperSgdUpdate and ReluBiasGrad.
+    expect(backendOwn).toHaveLength(PROJECT_KERNELS.length - 3);
     for (const f of backendOwn) {
       expect(ours).not.toContain(f);
     }

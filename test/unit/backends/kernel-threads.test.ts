@@ -5,7 +5,7 @@ import type { WasmBackendLike } from '../../../src/backends/wasm-kernels/kernel-
 import { enableWasmThreadsInNode, withCoresForThreads } from '../../../src/backends/wasm-kernels/node-threads.js';
 import { kernelThreadCount, setKernelThreads } from '../../../src/backends/wasm-kernels/simd-module.js';
 import { winogradCalls } from '../../../src/backends/wasm-kernels/winograd-conv.js';
-import { PAPER_SGD_KERNEL } from '../../../src/backends/custom-kernels.js';
+import { PAPER_SGD_KERNEL, RELU_BIAS_GRAD_KERNEL } from '../../../src/backends/custom-kernels.js';
 import { randomValues, relativeError, startWasm } from './wasm-test-backend.js';
 
 type Shape4 = [number, number, number, number];
@@ -119,6 +119,44 @@ describe('threaded project kernels (wasm, multi-threaded build) at 1, 2 and 3 th
       expect(relativeError(cpu[1]!, wasm[1]!), `LRN + max-pool gradient at ${threads} threads`).toBeLessThan(1e-5);
       expect(relativeError(sgdRef, wasm[2]!), `SGD update at ${threads} threads`).toBeLessThan(1e-6);
       runs.push(wasm);
+    }
+    for (const run of runs.slice(1)) {
+      run.forEach((a, i) => expect(Buffer.from(a.buffer).equals(Buffer.from(runs[0]![i]!.buffer)), `result ${i} identical across thread counts`).toBe(true));
+    }
+  });
+
+  it('the ReLU + bias gradient matches Step, Multiply and Sum on cpu (NaN, ±0, ∞ included), identical at every thread count', async () => {
+    // 3·20·19 = 1140 rows: three shares of up to 512; 13 columns: a scalar tail after three of four.
+    const shape: Shape4 = [3, 20, 19, 13];
+    const yv = randomValues(size(shape), 51);
+    const dyv = randomValues(size(shape), 52);
+    [yv[0], yv[1], yv[2], yv[3]] = [0, -0, Number.NaN, 1e-30];
+    [dyv[4], yv[4], dyv[5], yv[5]] = [Number.POSITIVE_INFINITY, -1, Number.NEGATIVE_INFINITY, 2];
+    const viaOps = () =>
+      tf.tidy(() => {
+        const [dy, y] = [tf.tensor(dyv, shape), tf.tensor(yv, shape)];
+        const dz = tf.mul(dy, tf.step(y));
+        return [dz.dataSync() as Float32Array, tf.sum(dz, [0, 1, 2]).dataSync() as Float32Array];
+      });
+    const fused = () =>
+      tf.tidy(() => {
+        const [dz, db] = tf.engine().runKernel(RELU_BIAS_GRAD_KERNEL, { dy: tf.tensor(dyv, shape), y: tf.tensor(yv, shape) }, {}) as unknown as tf.Tensor[];
+        return [dz!.dataSync() as Float32Array, db!.dataSync() as Float32Array];
+      });
+    const same = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]) || (Number.isNaN(v) && Number.isNaN(b[i]!)));
+    await tf.setBackend('cpu');
+    const [cpuDz, cpuDb] = viaOps() as [Float32Array, Float32Array];
+    expect(Number.isNaN(cpuDz[2]!) && Number.isNaN(cpuDz[4]!) && cpuDz[5] === Number.NEGATIVE_INFINITY, 'the case covers NaN and ∞').toBe(true);
+    await tf.setBackend('wasm');
+    const runs: Float32Array[][] = [];
+    for (const threads of [1, 2, 3]) {
+      setKernelThreads(threads);
+      const [dz, db] = fused() as [Float32Array, Float32Array];
+      expect(same(cpuDz, dz), `dz at ${threads} threads`).toBe(true);
+      const finite = (a: Float32Array) => a.filter((_, c) => c !== 2 && c !== 4 && c !== 5);
+      expect(relativeError(finite(cpuDb), finite(db)), `db at ${threads} threads`).toBeLessThan(1e-5);
+      expect(same(cpuDb.filter((_, c) => c === 2 || c === 4 || c === 5), db.filter((_, c) => c === 2 || c === 4 || c === 5)), `NaN and ∞ columns of db at ${threads} threads`).toBe(true);
+      runs.push([dz, db]);
     }
     for (const run of runs.slice(1)) {
       run.forEach((a, i) => expect(Buffer.from(a.buffer).equals(Buffer.from(runs[0]![i]!.buffer)), `result ${i} identical across thread counts`).toBe(true));
