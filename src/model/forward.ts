@@ -5,7 +5,7 @@
 // the two convolution gradients). The model itself is unchanged: same layers, weights, saved format.
 // Layers this file does not know (e.g. GroupedConv2D) run through their own `apply`.
 import * as tf from '@tensorflow/tfjs';
-import { RELU_BIAS_GRAD_KERNEL } from '../backends/custom-kernels.js';
+import { LRN_TRAIN_GRAD_KERNEL, LRN_TRAIN_KERNEL, RELU_BIAS_GRAD_KERNEL } from '../backends/custom-kernels.js';
 
 /** One layer's computation: `needsInputGrad` is false while x does not depend on any weight (the data). */
 type Step = (x: tf.Tensor, training: boolean, needsInputGrad: boolean, seed?: number) => tf.Tensor;
@@ -22,6 +22,27 @@ function reluBiasGrad(dy: tf.Tensor4D, y: tf.Tensor4D): [tf.Tensor4D, tf.Tensor1
   }
   const dz = tf.mul(dy, tf.step(y)) as tf.Tensor4D;
   return [dz, tf.sum(dz, [0, 1, 2])];
+}
+
+/**
+ * LRN in training where the backend keeps N^−1/4 for the gradient (β = 0.75, the paper's): y, with a
+ * gradient that needs no square root or division; elsewhere tfjs' LRN and LRNGrad.
+ */
+function lrnTrained(x: tf.Tensor4D, depthRadius: number, bias: number, alpha: number, beta: number): tf.Tensor4D {
+  if (beta !== 0.75 || tf.getKernel(LRN_TRAIN_KERNEL, tf.getBackend()) === undefined) {
+    return tf.localResponseNormalization(x, depthRadius, bias, alpha, beta);
+  }
+  const attrs = { depthRadius, bias, alpha, beta } as unknown as tf.NamedAttrMap;
+  const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [xx, save] = args as [tf.Tensor4D, tf.GradSaveFunc];
+    const [y, rho] = tf.engine().runKernel(LRN_TRAIN_KERNEL, { x: xx }, attrs) as unknown as [tf.Tensor4D, tf.Tensor4D];
+    save([xx, y, rho]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, s: tf.Tensor[]) => tf.engine().runKernel(LRN_TRAIN_GRAD_KERNEL, { x: s[0]!, y: s[1]!, rho: s[2]!, dy }, attrs) as tf.Tensor,
+    };
+  });
+  return f(x) as tf.Tensor4D;
 }
 
 /** conv2d + bias + ReLU as one FusedConv2D kernel, with its gradient (x's only when asked for). */
@@ -127,7 +148,7 @@ function stepOf(layer: tf.layers.Layer): Step | null {
     }
     case 'LocalResponseNormalization': {
       const { depthRadius, bias, alpha, beta } = config as { depthRadius: number; bias: number; alpha: number; beta: number };
-      return (x) => tf.localResponseNormalization(x as tf.Tensor4D, depthRadius, bias, alpha, beta);
+      return (x, training) => (training ? lrnTrained(x as tf.Tensor4D, depthRadius, bias, alpha, beta) : tf.localResponseNormalization(x as tf.Tensor4D, depthRadius, bias, alpha, beta));
     }
     default:
       return fallback(layer);

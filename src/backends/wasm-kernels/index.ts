@@ -4,8 +4,8 @@ import { conv2dBackpropFilter } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputWith } from './conv2d-backprop-input.js';
 import { identityWith } from './identity.js';
 import type { WasmKernelFunc } from './kernel-call.js';
-import { lrn, lrnGrad } from './lrn.js';
-import { PAPER_SGD_KERNEL, RELU_BIAS_GRAD_KERNEL } from '../custom-kernels.js';
+import { lrn, lrnGrad, lrnTrain, lrnTrainGrad } from './lrn.js';
+import { LRN_TRAIN_GRAD_KERNEL, LRN_TRAIN_KERNEL, PAPER_SGD_KERNEL, RELU_BIAS_GRAD_KERNEL } from '../custom-kernels.js';
 import { maxPoolGrad } from './max-pool-grad.js';
 import { reluBiasGrad } from './relu-bias-grad.js';
 import { paperSgdUpdate } from './sgd-update.js';
@@ -38,6 +38,9 @@ const FACTORIES: Readonly<Record<string, (original: WasmKernelFunc) => WasmKerne
   [PAPER_SGD_KERNEL]: () => paperSgdUpdate,
   // A convolution's ReLU and bias gradients in one threaded pass (model/forward.ts), instead of Step, Multiply and Sum.
   [RELU_BIAS_GRAD_KERNEL]: () => reluBiasGrad,
+  // LRN in training keeping N^−1/4 for its gradient (model/forward.ts), which then needs no square root or division.
+  [LRN_TRAIN_KERNEL]: () => lrnTrain,
+  [LRN_TRAIN_GRAD_KERNEL]: () => lrnTrainGrad,
 };
 
 /** Names of the kernels this module adds to, or replaces in, the wasm backend. */

@@ -152,3 +152,97 @@ export const lrnGrad: WasmKernelFunc = ({ inputs, backend, attrs }) => {
   }
   return out;
 };
+
+/**
+ * LRN for training, β = 0.75 only: [y, ρ] with ρ = N^−1/4 per element, kept for {@link lrnTrainGrad}
+ * (N^−β = ρ³ and 1/N = ρ⁴ by multiplying: its gradient needs no square root or division).
+ */
+export const lrnTrain: WasmKernelFunc = ({ inputs, backend, attrs }) => {
+  const x = inputs.x as TensorInfo;
+  const { depthRadius: r, bias, alpha, beta } = attrs as unknown as LrnAttrs;
+  if (beta !== 0.75 || x.dtype !== 'float32') {
+    throw new Error(`LRNTrain: float32 and β = 0.75 only (got ${x.dtype}, β = ${beta})`);
+  }
+  const channels = x.shape[x.shape.length - 1] as number;
+  const pixels = x.shape.reduce((p, d) => p * d, 1) / channels;
+  const y = backend.makeOutput(x.shape, 'float32');
+  const rho = backend.makeOutput(x.shape, 'float32');
+  const simd = simdKernels(backend);
+  if (simd) {
+    const [px, py, pr] = [x, y, rho].map((t) => heapOffset(backend, t)) as [number, number, number];
+    const pool = kernelPool(backend);
+    const scratchBytes = 4 * (channels + 2 * r);
+    withScratch(backend, scratchBytes * (pool?.threads ?? 1), (scratch) =>
+      runSplit(
+        simd,
+        pool,
+        pixels,
+        PIXELS_PER_SHARE,
+        'lrn_forward_keep',
+        (p0, p1) => [px + 4 * p0 * channels, py + 4 * p0 * channels, pr + 4 * p0 * channels, p1 - p0, channels, r, bias, alpha, scratch],
+        [0, 0, 0, 0, 0, 0, 0, 0, scratchBytes],
+      ),
+    );
+    return [y, rho] as unknown as TensorInfo;
+  }
+  const [xs, ys, rs] = [x, y, rho].map((t) => backend.typedArrayFromHeap(t)) as [Float32Array, Float32Array, Float32Array];
+  const norm = new Float64Array(channels);
+  const pow = new Float64Array(channels);
+  for (let p = 0; p < xs.length; p += channels) {
+    norms(xs, p, channels, r, bias, alpha, beta, norm, pow);
+    for (let c = 0; c < channels; c++) {
+      const q = Math.fround(1 / Math.sqrt(Math.sqrt(norm[c] as number)));
+      rs[p + c] = q;
+      ys[p + c] = (xs[p + c] as number) * q * q * q;
+    }
+  }
+  return [y, rho] as unknown as TensorInfo;
+};
+
+/** The gradient of {@link lrnTrain} from its kept ρ: dx_c = dy_c·ρ_c³ − 2αβ·x_c·Σ_{|o−c|≤r} dy_o·y_o·ρ_o⁴. */
+export const lrnTrainGrad: WasmKernelFunc = ({ inputs, backend, attrs }) => {
+  const [x, y, rho, dy] = ['x', 'y', 'rho', 'dy'].map((k) => inputs[k] as TensorInfo) as [TensorInfo, TensorInfo, TensorInfo, TensorInfo];
+  const { depthRadius: r, alpha } = attrs as unknown as LrnAttrs;
+  const channels = x.shape[x.shape.length - 1] as number;
+  const pixels = x.shape.reduce((p, d) => p * d, 1) / channels;
+  const dx = backend.makeOutput(x.shape, 'float32');
+  const simd = simdKernels(backend);
+  if (simd) {
+    const [px, py, pr, pdy, pdx] = [x, y, rho, dy, dx].map((t) => heapOffset(backend, t)) as [number, number, number, number, number];
+    const pool = kernelPool(backend);
+    const scratchBytes = 4 * (channels + 2 * r);
+    withScratch(backend, scratchBytes * (pool?.threads ?? 1), (scratch) =>
+      runSplit(
+        simd,
+        pool,
+        pixels,
+        PIXELS_PER_SHARE,
+        'lrn_backward_kept',
+        (p0, p1) => {
+          const at = 4 * p0 * channels;
+          return [px + at, py + at, pr + at, pdy + at, pdx + at, p1 - p0, channels, r, alpha, scratch];
+        },
+        [0, 0, 0, 0, 0, 0, 0, 0, 0, scratchBytes],
+      ),
+    );
+    return dx;
+  }
+  const [xs, ys, rs, dys, dxs] = [x, y, rho, dy, dx].map((t) => backend.typedArrayFromHeap(t)) as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+  const scale = -2 * alpha * 0.75;
+  const t = new Float64Array(channels);
+  for (let p = 0; p < xs.length; p += channels) {
+    for (let c = 0; c < channels; c++) {
+      const q = rs[p + c] as number;
+      t[c] = (dys[p + c] as number) * (ys[p + c] as number) * q * q * q * q;
+    }
+    for (let c = 0; c < channels; c++) {
+      let sum = 0;
+      for (let o = Math.max(0, c - r); o <= Math.min(channels - 1, c + r); o++) {
+        sum += t[o] as number;
+      }
+      const q = rs[p + c] as number;
+      dxs[p + c] = (dys[p + c] as number) * q * q * q + scale * (xs[p + c] as number) * sum;
+    }
+  }
+  return dx;
+};

@@ -114,6 +114,73 @@ void lrn_backward(const float* restrict x, const float* restrict y, const float*
   }
 }
 
+// LRN for training, β = 0.75: as lrn_forward, and also keeps ρ = N^−1/4 per element (`rho`), from which
+// its gradient takes N^−β = ρ³ and 1/N = ρ⁴ by multiplying instead of two square roots and two divisions.
+EXPORT(lrn_forward_keep)
+void lrn_forward_keep(const float* restrict x, float* restrict y, float* restrict rho, u32 pixels, u32 channels, u32 r, float k, float alpha, float* scratch) {
+  for (u32 i = 0; i < r; i++) {
+    scratch[i] = 0.f;
+    scratch[r + channels + i] = 0.f;
+  }
+  const u32 window = 2 * r + 1;
+  for (u32 p = 0; p < pixels; p++) {
+    const unsigned long o = (unsigned long)p * channels;
+    const float* restrict xp = x + o;
+    for (u32 c = 0; c < channels; c++) {
+      scratch[r + c] = xp[c] * xp[c];
+    }
+    u32 c = 0;
+    for (; c + 4 <= channels; c += 4) {
+      const v128_t n = wasm_f32x4_add(wasm_f32x4_splat(k), wasm_f32x4_mul(wasm_f32x4_splat(alpha), window_sum4(scratch, c, window)));
+      const v128_t q = wasm_f32x4_div(wasm_f32x4_splat(1.f), wasm_f32x4_sqrt(wasm_f32x4_sqrt(n)));
+      wasm_v128_store(rho + o + c, q);
+      wasm_v128_store(y + o + c, wasm_f32x4_mul(wasm_v128_load(xp + c), wasm_f32x4_mul(q, wasm_f32x4_mul(q, q))));
+    }
+    for (; c < channels; c++) {
+      const float q = 1.f / sqrtf_(sqrtf_(k + alpha * window_sum1(scratch, c, window)));
+      rho[o + c] = q;
+      y[o + c] = xp[c] * (q * (q * q));
+    }
+  }
+}
+
+// Its gradient from the kept ρ: dx_c = dy_c·ρ_c³ − 2αβ·x_c·Σ_{|o−c|≤r} dy_o·y_o·ρ_o⁴. `scratch` holds
+// channels + 2r floats.
+EXPORT(lrn_backward_kept)
+void lrn_backward_kept(const float* restrict x, const float* restrict y, const float* restrict rho, const float* restrict dy, float* restrict dx, u32 pixels, u32 channels, u32 r,
+                       float alpha, float* scratch) {
+  for (u32 i = 0; i < r; i++) {
+    scratch[i] = 0.f;
+    scratch[r + channels + i] = 0.f;
+  }
+  const u32 window = 2 * r + 1;
+  const float scale = -2.f * alpha * 0.75f;
+  for (u32 p = 0; p < pixels; p++) {
+    const unsigned long o = (unsigned long)p * channels;
+    u32 c = 0;
+    for (; c + 4 <= channels; c += 4) {
+      const v128_t q = wasm_v128_load(rho + o + c);
+      const v128_t q2 = wasm_f32x4_mul(q, q);
+      wasm_v128_store(scratch + r + c, wasm_f32x4_mul(wasm_f32x4_mul(wasm_v128_load(dy + o + c), wasm_v128_load(y + o + c)), wasm_f32x4_mul(q2, q2)));
+    }
+    for (; c < channels; c++) {
+      const float q = rho[o + c];
+      scratch[r + c] = dy[o + c] * y[o + c] * ((q * q) * (q * q));
+    }
+    c = 0;
+    for (; c + 4 <= channels; c += 4) {
+      const v128_t q = wasm_v128_load(rho + o + c);
+      const v128_t a = wasm_f32x4_mul(wasm_v128_load(dy + o + c), wasm_f32x4_mul(q, wasm_f32x4_mul(q, q)));
+      const v128_t b = wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_splat(scale), wasm_v128_load(x + o + c)), window_sum4(scratch, c, window));
+      wasm_v128_store(dx + o + c, wasm_f32x4_add(a, b));
+    }
+    for (; c < channels; c++) {
+      const float q = rho[o + c];
+      dx[o + c] = dy[o + c] * (q * (q * q)) + scale * x[o + c] * window_sum1(scratch, c, window);
+    }
+  }
+}
+
 // Sum of the rows of a [rows, cols] matrix (a bias gradient: reduce every axis but the last), in
 // blocks of float partial sums added into doubles. `acc` holds cols doubles (8-byte aligned).
 EXPORT(sum_rows)

@@ -6,6 +6,8 @@ import { KernelPool } from './kernel-pool.js';
 export interface SimdKernels {
   lrn_forward(x: number, y: number, pixels: number, channels: number, r: number, k: number, alpha: number, scratch: number): void;
   lrn_backward(x: number, y: number, dy: number, dx: number, pixels: number, channels: number, r: number, k: number, alpha: number, scratch: number): void;
+  lrn_forward_keep(x: number, y: number, rho: number, pixels: number, channels: number, r: number, k: number, alpha: number, scratch: number): void;
+  lrn_backward_kept(x: number, y: number, rho: number, dy: number, dx: number, pixels: number, channels: number, r: number, alpha: number, scratch: number): void;
   sum_rows(x: number, out: number, rows: number, cols: number, acc: number, part: number): void;
   relu_grad_rows(dy: number, y: number, dz: number, rows: number, cols: number, acc: number, part: number): void;
   wino_filter(w: number, u: number, alpha: number, k: number, kp: number, n: number, np: number, n0: number, n1: number, scratch: number): void;

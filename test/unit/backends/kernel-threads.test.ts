@@ -3,9 +3,9 @@ import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { WasmBackendLike } from '../../../src/backends/wasm-kernels/kernel-call.js';
 import { enableWasmThreadsInNode, withCoresForThreads } from '../../../src/backends/wasm-kernels/node-threads.js';
-import { kernelThreadCount, setKernelThreads } from '../../../src/backends/wasm-kernels/simd-module.js';
+import { kernelThreadCount, setKernelThreads, setSimdKernelsEnabled } from '../../../src/backends/wasm-kernels/simd-module.js';
 import { winogradCalls } from '../../../src/backends/wasm-kernels/winograd-conv.js';
-import { PAPER_SGD_KERNEL, RELU_BIAS_GRAD_KERNEL } from '../../../src/backends/custom-kernels.js';
+import { LRN_TRAIN_GRAD_KERNEL, LRN_TRAIN_KERNEL, PAPER_SGD_KERNEL, RELU_BIAS_GRAD_KERNEL } from '../../../src/backends/custom-kernels.js';
 import { randomValues, relativeError, startWasm } from './wasm-test-backend.js';
 
 type Shape4 = [number, number, number, number];
@@ -161,6 +161,50 @@ describe('threaded project kernels (wasm, multi-threaded build) at 1, 2 and 3 th
     for (const run of runs.slice(1)) {
       run.forEach((a, i) => expect(Buffer.from(a.buffer).equals(Buffer.from(runs[0]![i]!.buffer)), `result ${i} identical across thread counts`).toBe(true));
     }
+  });
+
+  it("training's LRN (keeping N^-1/4) and its gradient match LRN and LRNGrad on cpu, in SIMD at 1, 2 and 3 threads (identical) and in JS", async () => {
+    // 8·9·11 = 792 pixels: several shares at 2 and 3 threads; 22 channels: a scalar tail after five groups of four.
+    const shape: Shape4 = [8, 9, 11, 22];
+    const xv = randomValues(size(shape), 61).map((v) => v * 30);
+    const dyv = randomValues(size(shape), 62);
+    const lrnArgs = [2, 1.5, 1e-3, 0.75] as const;
+    const attrs = { depthRadius: 2, bias: 1.5, alpha: 1e-3, beta: 0.75 };
+    await tf.setBackend('cpu');
+    const [cpuY, cpuDx] = tf.tidy(() => {
+      const x = tf.tensor(xv, shape) as tf.Tensor4D;
+      const y = tf.localResponseNormalization(x, ...lrnArgs);
+      const dx = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.localResponseNormalization(t as tf.Tensor4D, ...lrnArgs), tf.tensor(dyv, shape))))(x);
+      return [y.dataSync() as Float32Array, dx.dataSync() as Float32Array];
+    });
+    await tf.setBackend('wasm');
+    const ours = () =>
+      tf.tidy(() => {
+        const x = tf.tensor(xv, shape);
+        const [y, rho] = tf.engine().runKernel(LRN_TRAIN_KERNEL, { x }, attrs) as unknown as tf.Tensor[];
+        const dx = tf.engine().runKernel(LRN_TRAIN_GRAD_KERNEL, { x, y: y!, rho: rho!, dy: tf.tensor(dyv, shape) }, attrs) as tf.Tensor;
+        return [y!.dataSync() as Float32Array, dx.dataSync() as Float32Array];
+      });
+    const runs: Float32Array[][] = [];
+    for (const threads of [1, 2, 3]) {
+      setKernelThreads(threads);
+      const [y, dx] = ours() as [Float32Array, Float32Array];
+      expect(relativeError(cpuY, y), `LRN at ${threads} threads`).toBeLessThan(1e-5);
+      expect(relativeError(cpuDx, dx), `its gradient at ${threads} threads`).toBeLessThan(1e-5);
+      runs.push([y, dx]);
+    }
+    for (const run of runs.slice(1)) {
+      run.forEach((a, i) => expect(Buffer.from(a.buffer).equals(Buffer.from(runs[0]![i]!.buffer)), `result ${i} identical across thread counts`).toBe(true));
+    }
+    setSimdKernelsEnabled(false);
+    try {
+      const [y, dx] = ours() as [Float32Array, Float32Array];
+      expect(relativeError(cpuY, y), 'LRN in JS').toBeLessThan(1e-5);
+      expect(relativeError(cpuDx, dx), 'its gradient in JS').toBeLessThan(1e-5);
+    } finally {
+      setSimdKernelsEnabled(true);
+    }
+    expect(() => tf.tidy(() => tf.engine().runKernel(LRN_TRAIN_KERNEL, { x: tf.ones(shape) }, { ...attrs, beta: 0.5 }))).toThrow(/β = 0.75 only/);
   });
 
   it('runs every share exactly once when helpers wake late, are withdrawn or join midway (2000 small jobs back to back)', () => {
