@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo, WasmKernelFunc } from './kernel-call.js';
 import { runSplit } from './kernel-pool.js';
-import { heapOffset, kernelPool, simdKernels, withScratch } from './simd-module.js';
+import { heapOffset, kernelPool, simdKernels } from './simd-module.js';
 
 /**
  * Max-pool gradient: each output's gradient goes to the first maximum of its window (cpu's and
- * TensorFlow's rule). Runs directly on the wasm heap, one pass over the windows with the channel
- * loop innermost: in the SIMD module (simd-kernels.c), or in JS where that module cannot run. Replaces the backend's kernel, which starts each window's search at
+ * TensorFlow's rule). Runs directly on the wasm heap, one pass over the windows: in the SIMD module
+ * (simd-kernels.c; four channels at a time, the window's pixels innermost), or in JS where that module
+ * cannot run. Replaces the backend's kernel, which starts each window's search at
  * +FLT_MIN instead of −∞ and so drops the gradient of windows with no positive value.
  */
 export const maxPoolGrad: WasmKernelFunc = ({ inputs, backend, attrs }) => {
@@ -28,18 +29,24 @@ export const maxPoolGrad: WasmKernelFunc = ({ inputs, backend, attrs }) => {
     const pool = kernelPool(backend);
     const inImage = 4 * inHeight * inWidth * channels;
     const outImage = 4 * outHeight * outWidth * channels;
-    // Images split into shares (each writes only its own images' dx), each thread with its own scratch.
-    withScratch(backend, 8 * channels * (pool?.threads ?? 1), (scratch) =>
-      runSplit(
-        simd,
-        pool,
-        batchSize,
-        1,
-        'max_pool_grad',
-        (b0, b1) => [px + b0 * inImage, pdy + b0 * outImage, pdx + b0 * inImage, b1 - b0, inHeight, inWidth, channels, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth, top, left, scratch, scratch + 4 * channels],
-        [...new Array<number>(15).fill(0), 8 * channels, 8 * channels],
-      ),
-    );
+    // Images split into shares (each writes only its own images' dx).
+    runSplit(simd, pool, batchSize, 1, 'max_pool_grad', (b0, b1) => [
+      px + b0 * inImage,
+      pdy + b0 * outImage,
+      pdx + b0 * inImage,
+      b1 - b0,
+      inHeight,
+      inWidth,
+      channels,
+      outHeight,
+      outWidth,
+      strideHeight,
+      strideWidth,
+      filterHeight,
+      filterWidth,
+      top,
+      left,
+    ]);
     return dxInfo;
   }
   const xs = backend.typedArrayFromHeap(x);

@@ -251,55 +251,63 @@ void relu_grad_rows(const float* restrict dy, const float* restrict y, float* re
 }
 
 // Max-pool gradient, NHWC: each output's gradient goes to the first maximum of its window (cpu's and
-// TensorFlow's rule), windows starting at −∞. `best` holds channels floats, `where` channels ints.
+// TensorFlow's rule), windows starting at −∞. Four channels at a time, the window's best values and their
+// positions kept in registers while its pixels are read.
 EXPORT(max_pool_grad)
 void max_pool_grad(const float* restrict x, const float* restrict dy, float* restrict dx, u32 batch, u32 inH, u32 inW, u32 channels, u32 outH, u32 outW, u32 strideH,
-                   u32 strideW, u32 filterH, u32 filterW, int padTop, int padLeft, float* restrict best, int* restrict where) {
+                   u32 strideW, u32 filterH, u32 filterW, int padTop, int padLeft) {
   const unsigned long total = (unsigned long)batch * inH * inW * channels;
   for (unsigned long i = 0; i < total; i++) {
     dx[i] = 0.f;
   }
+  const v128_t iota = wasm_i32x4_make(0, 1, 2, 3);
   unsigned long o = 0;
   for (u32 b = 0; b < batch; b++) {
     const int image = (int)(b * inH * inW * channels);
     for (u32 oh = 0; oh < outH; oh++) {
       const int h0 = (int)(oh * strideH) - padTop;
       const int hEnd = h0 + (int)filterH < (int)inH ? h0 + (int)filterH : (int)inH;
+      const int hStart = h0 > 0 ? h0 : 0;
       for (u32 ow = 0; ow < outW; ow++, o += channels) {
         const int w0 = (int)(ow * strideW) - padLeft;
         const int wEnd = w0 + (int)filterW < (int)inW ? w0 + (int)filterW : (int)inW;
-        for (u32 c = 0; c < channels; c++) {
-          best[c] = -__builtin_inff();
-          where[c] = -1;
-        }
-        for (int h = h0 > 0 ? h0 : 0; h < hEnd; h++) {
-          for (int w = w0 > 0 ? w0 : 0; w < wEnd; w++) {
-            const int pix = image + (h * (int)inW + w) * (int)channels;
-            const float* restrict xp = x + pix;
-            u32 c = 0;
-            // Four channels at a time (LLVM does not vectorise the float compare / int select pair).
-            const v128_t iota = wasm_i32x4_make(0, 1, 2, 3);
-            for (; c + 4 <= channels; c += 4) {
-              const v128_t v = wasm_v128_load(xp + c);
-              const v128_t b = wasm_v128_load(best + c);
-              const v128_t gt = wasm_f32x4_gt(v, b);
-              wasm_v128_store(best + c, wasm_v128_bitselect(v, b, gt));
-              const v128_t at = wasm_i32x4_add(wasm_i32x4_splat(pix + (int)c), iota);
-              wasm_v128_store(where + c, wasm_v128_bitselect(at, wasm_v128_load(where + c), gt));
-            }
-            for (; c < channels; c++) {
-              const float v = xp[c];
-              const int better = v > best[c];
-              best[c] = better ? v : best[c];
-              where[c] = better ? pix + (int)c : where[c];
+        const int wStart = w0 > 0 ? w0 : 0;
+        u32 c = 0;
+        for (; c + 4 <= channels; c += 4) {
+          v128_t best = wasm_f32x4_splat(-__builtin_inff());
+          v128_t where = wasm_i32x4_splat(-1);
+          for (int h = hStart; h < hEnd; h++) {
+            for (int w = wStart; w < wEnd; w++) {
+              const int at = image + (h * (int)inW + w) * (int)channels + (int)c;
+              const v128_t v = wasm_v128_load(x + at);
+              const v128_t gt = wasm_f32x4_gt(v, best);
+              best = wasm_v128_bitselect(v, best, gt);
+              where = wasm_v128_bitselect(wasm_i32x4_add(wasm_i32x4_splat(at), iota), where, gt);
             }
           }
+          const float* restrict g = dy + o + c;
+          int at = wasm_i32x4_extract_lane(where, 0);
+          if (at >= 0) dx[at] += g[0];
+          at = wasm_i32x4_extract_lane(where, 1);
+          if (at >= 0) dx[at] += g[1];
+          at = wasm_i32x4_extract_lane(where, 2);
+          if (at >= 0) dx[at] += g[2];
+          at = wasm_i32x4_extract_lane(where, 3);
+          if (at >= 0) dx[at] += g[3];
         }
-        for (u32 c = 0; c < channels; c++) {
-          const int at = where[c];
-          if (at >= 0) {
-            dx[at] += dy[o + c];
+        for (; c < channels; c++) {
+          float best = -__builtin_inff();
+          int where = -1;
+          for (int h = hStart; h < hEnd; h++) {
+            for (int w = wStart; w < wEnd; w++) {
+              const int at = image + (h * (int)inW + w) * (int)channels + (int)c;
+              if (x[at] > best) {
+                best = x[at];
+                where = at;
+              }
+            }
           }
+          if (where >= 0) dx[where] += dy[o + c];
         }
       }
     }

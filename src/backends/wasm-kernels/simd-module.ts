@@ -75,8 +75,6 @@ export interface SimdKernels {
     filterW: number,
     padTop: number,
     padLeft: number,
-    best: number,
-    where: number,
   ): void;
 }
 

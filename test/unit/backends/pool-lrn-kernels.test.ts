@@ -37,9 +37,10 @@ const LRNS: LrnCase[] = [
 describe('wasm pooling and LRN kernels match cpu', () => {
   beforeAll(startWasm);
 
-  it.each(POOLS)('MaxPool forward and MaxPoolGrad: $x / pool $pool / stride $strides / $pad', async (c) => {
-    // Values of both signs: windows that are entirely negative must route their gradient too.
-    const xv = randomValues(size(c.x), 31);
+  it.each([...POOLS.map((c) => ({ ...c, ties: false })), ...POOLS.map((c) => ({ ...c, ties: true }))])('MaxPool forward and MaxPoolGrad: $x / pool $pool / stride $strides / $pad / ties $ties', async (c) => {
+    // Values of both signs: windows that are entirely negative must route their gradient too. With ties
+    // (values rounded to three levels), the gradient goes to the window's first maximum, as on cpu.
+    const xv = randomValues(size(c.x), 31).map((v) => (c.ties ? Math.round(v) : v));
     const forward = await onCpuAndWasm(() => tf.maxPool(tf.tensor(xv, c.x) as tf.Tensor4D, c.pool, c.strides, c.pad));
     expect(relativeError(forward.cpu, forward.wasm)).toBe(0);
     const dyv = randomValues(size(forward.shape), 32);
