@@ -3,10 +3,6 @@
 /** One fused paper-SGD step per weight, [v', w'] from {v, g, w} (momentum, weight decay, update); backends that have it (wasm) register it, train/sgd.ts uses it where present. */
 export const PAPER_SGD_KERNEL = 'PaperSgdUpdate';
 
-/** The gradient through a ReLU and the bias before it, [dz, db] from {dy, y}: dz = dy·step(y), db = dz summed over every axis but the last; model/forward.ts uses it where the active backend has it (wasm). */
-export const RELU_BIAS_GRAD_KERNEL = 'ReluBiasGrad';
-
-/** LRN for training, β = 0.75: [y, ρ] from {x}, ρ = N^−1/4 kept for the gradient; attrs as LRN's. model/forward.ts uses it where the active backend has it (wasm). */
-export const LRN_TRAIN_KERNEL = 'LRNTrain';
-/** Its gradient: dx from {x, y, rho, dy}, no square roots or divisions (N^−β = ρ³, 1/N = ρ⁴). */
-export const LRN_TRAIN_GRAD_KERNEL = 'LRNTrainGrad';
+// The kernels the forward pass calls in training are named where it lives (model/training-kernels.ts, which the
+// model may import without depending on the backends); the same names, for the backends that register them.
+export { LRN_TRAIN_GRAD_KERNEL, LRN_TRAIN_KERNEL, RELU_BIAS_GRAD_KERNEL } from '../model/training-kernels.js';

@@ -5,7 +5,7 @@
 // the two convolution gradients). The model itself is unchanged: same layers, weights, saved format.
 // Layers this file does not know (e.g. GroupedConv2D) run through their own `apply`.
 import * as tf from '@tensorflow/tfjs';
-import { LRN_TRAIN_GRAD_KERNEL, LRN_TRAIN_KERNEL, RELU_BIAS_GRAD_KERNEL } from '../backends/custom-kernels.js';
+import { LRN_TRAIN_GRAD_KERNEL, LRN_TRAIN_KERNEL, RELU_BIAS_GRAD_KERNEL } from './training-kernels.js';
 
 /** One layer's computation: `needsInputGrad` is false while x does not depend on any weight (the data). */
 type Step = (x: tf.Tensor, training: boolean, needsInputGrad: boolean, seed?: number) => tf.Tensor;

@@ -41,9 +41,12 @@ beforeAll(async () => {
 afterAll(() => root?.cleanup());
 
 describe('ONNX round trip through the CLI', () => {
+  // 6 epochs at lr 0.01 with the plateau schedule stayed at chance on these 48 images: whether the run then
+  // answered one class or two hung on rounding (a kernel's last bit flipped it). 8 epochs at 0.03, cosine, learn
+  // (validation error 33 %, 33 %, 17 % with seeds 5, 6, 7).
   it('alexnet-small (LRN): train, export --format onnx, models import F.onnx; the model classifies as the run does', () => {
     const datasetId = (lastJson(convnetOk('import', images, '--name', 'shapes', '--json')) as { dataset: { id: number } }).dataset.id;
-    const run = (lastJson(convnetOk('train', '--dataset', String(datasetId), '--arch', 'alexnet-small', '--epochs', '6', '--batch-size', '8', '--backend', 'wasm', '--seed', '5', '--json')) as { run: { id: number; status: string } }).run;
+    const run = (lastJson(convnetOk('train', '--dataset', String(datasetId), '--arch', 'alexnet-small', '--epochs', '8', '--batch-size', '8', '--lr', '0.03', '--schedule', 'cosine', '--backend', 'wasm', '--seed', '5', '--json')) as { run: { id: number; status: string } }).run;
     expect(run.status).toBe('completed');
     const onnxFile = path.join(root.dir, 'shapes.onnx');
     convnetOk('export', '--run', String(run.id), '--format', 'onnx', '--out', onnxFile, '--json');
