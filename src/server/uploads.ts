@@ -252,7 +252,16 @@ async function receive(req: IncomingMessage, dest: string, limit: number, check:
     await rename(part, dest);
     return bytes;
   } catch (err) {
-    out.destroy();
+    // A refusal can come before the stream has opened its file: destroy() then still opens (creating the
+    // part file) before it closes, so remove the file only once the stream has closed.
+    await new Promise<void>((resolve) => {
+      if (out.closed) {
+        resolve();
+        return;
+      }
+      out.once('close', () => resolve());
+      out.destroy();
+    });
     await rm(part, { force: true });
     throw err;
   }
